@@ -1,0 +1,1 @@
+"""Domain logic of the review cycle: plain Python over pandas and dataclasses, no Dagster."""

@@ -1,0 +1,341 @@
+"""The catalog: units, indicators, multi-year goals and scoring rules (``catalog/*.yaml``).
+
+Everything downstream (assets, checks, schedules, templates, validation) is generated from it, so
+it is validated strictly on load and every error names the file, the entry and the field.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+UNIT_KINDS = ("district", "town", "park", "department")
+INDICATOR_KINDS = ("flow", "stock", "ratio", "growth")
+DIRECTIONS = ("higher", "lower")
+FREQUENCIES = ("monthly", "quarterly", "annual")
+SOURCES = ("submission", "registry", "derived")
+AGGREGATES = ("sum", "district_only", "ratio", "growth")
+PROFILES = ("linear", "workdays", "seasonal", "milestones", "batch")
+DISTRICT = "ALL"
+_CODE = re.compile(r"^[A-Z][A-Z0-9_]{0,31}$")
+
+
+class CatalogError(ValueError):
+    """A catalog file is wrong; the message names file, entry and field."""
+
+
+@dataclass(frozen=True)
+class Unit:
+    code: str
+    name: str
+    kind: str
+
+
+@dataclass(frozen=True)
+class Action:
+    code: str
+    name: str
+
+
+@dataclass(frozen=True)
+class Indicator:
+    code: str
+    name: str
+    definition: str
+    measure: str
+    kind: str
+    direction: str
+    frequency: str
+    release_lag: int
+    source: str
+    aggregate: str
+    department: str
+    action: str
+    yellow: float
+    red: float
+    profile: str
+    profile_params: dict[str, Any] = field(default_factory=dict, hash=False, compare=False)
+    numerator: str | None = None
+    denominator: str | None = None
+    base: str | None = None
+    minimum: float | None = None
+    maximum: float | None = None
+    jump_factor: float = 5.0
+    reporters: tuple[str, ...] = ()
+
+    @property
+    def is_percentage(self) -> bool:
+        return self.measure == "%"
+
+    @property
+    def is_cumulative(self) -> bool:
+        """Flows add up over the year; stocks, ratios and growth rates are read as levels."""
+        return self.kind == "flow"
+
+    def due_months(self) -> tuple[int, ...]:
+        if self.frequency == "monthly":
+            return tuple(range(1, 13))
+        if self.frequency == "quarterly":
+            return (3, 6, 9, 12)
+        return (12,)
+
+
+@dataclass(frozen=True)
+class Goal:
+    indicator: str
+    unit: str
+    year: int
+    value: float
+    baseline_year: int
+    baseline_value: float
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class Catalog:
+    units: dict[str, Unit]
+    actions: dict[str, Action]
+    indicators: dict[str, Indicator]
+    goals: tuple[Goal, ...]
+    scoring: dict[str, Any]
+    holidays: dict[int, dict[str, list[str]]]
+    submission_deadline_day: int = 10
+
+    def reporting_units(self, indicator: Indicator) -> list[Unit]:
+        """Units that submit (or, for the registry, are computed for) an indicator."""
+        if indicator.aggregate == "district_only":
+            return [self.units[indicator.department]] if indicator.source == "submission" else []
+        return [u for u in self.units.values() if u.kind in indicator.reporters]
+
+    def indicators_for_unit(self, unit_code: str) -> list[Indicator]:
+        """The indicators a unit fills in on its monthly workbook."""
+        out = []
+        for ind in self.indicators.values():
+            if ind.source != "submission":
+                continue
+            if any(u.code == unit_code for u in self.reporting_units(ind)):
+                out.append(ind)
+        return out
+
+    def submitting_units(self) -> list[Unit]:
+        return [u for u in self.units.values() if self.indicators_for_unit(u.code)]
+
+    def topological_indicators(self) -> list[Indicator]:
+        """Indicators ordered so that every derived one comes after its inputs."""
+        done: dict[str, Indicator] = {}
+
+        def visit(code: str) -> None:
+            if code in done:
+                return
+            ind = self.indicators[code]
+            for dep in derived_inputs(ind):
+                visit(dep)
+            done[code] = ind
+
+        for code in self.indicators:
+            visit(code)
+        return list(done.values())
+
+
+def derived_inputs(indicator: Indicator) -> list[str]:
+    if indicator.aggregate == "ratio":
+        return [c for c in (indicator.numerator, indicator.denominator) if c]
+    if indicator.aggregate == "growth":
+        return [indicator.base] if indicator.base else []
+    return []
+
+
+class _Reader:
+    """Reads one entry of one file and reports errors with their place."""
+
+    def __init__(self, file: Path, entry: str, data: Any):
+        self.file, self.entry = file.name, entry
+        if not isinstance(data, dict):
+            self.fail("(entry)", f"expected a mapping, got {type(data).__name__}")
+        self.data: dict[str, Any] = data
+
+    def fail(self, fld: str, message: str) -> None:
+        raise CatalogError(f"{self.file}: entry {self.entry}: field '{fld}': {message}")
+
+    def get(self, fld: str, typ: type | tuple[type, ...], default: Any = ..., choices=None) -> Any:
+        if fld not in self.data or self.data[fld] is None:
+            if default is ...:
+                self.fail(fld, "is required")
+            return default
+        value = self.data[fld]
+        if typ is float and isinstance(value, int) and not isinstance(value, bool):
+            value = float(value)
+        if not isinstance(value, typ) or isinstance(value, bool) and typ is not bool:
+            self.fail(fld, f"expected {getattr(typ, '__name__', typ)}, got {value!r}")
+        if choices is not None and value not in choices:
+            self.fail(fld, f"{value!r} is not one of {', '.join(choices)}")
+        return value
+
+    def code(self, fld: str = "code") -> str:
+        value = self.get(fld, str)
+        if not _CODE.match(value):
+            self.fail(fld, f"{value!r} is not a code (capital letters, digits, underscore)")
+        return value
+
+
+def _load_yaml(path: Path) -> Any:
+    if not path.exists():
+        raise CatalogError(f"{path.name}: file is missing from the catalog folder")
+    try:
+        return yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        raise CatalogError(f"{path.name}: not valid YAML: {exc}") from exc
+    except UnicodeDecodeError as exc:
+        raise CatalogError(f"{path.name}: not UTF-8 text: {exc}") from exc
+
+
+def _entries(path: Path, key: str) -> list[Any]:
+    doc = _load_yaml(path)
+    if not isinstance(doc, dict) or not isinstance(doc.get(key), list):
+        raise CatalogError(f"{path.name}: expected a top-level list '{key}:'")
+    return doc[key]
+
+
+def load_catalog(folder: Path) -> Catalog:
+    """Load and cross-check the whole catalog folder."""
+    units: dict[str, Unit] = {}
+    path = folder / "units.yaml"
+    for i, raw in enumerate(_entries(path, "units"), start=1):
+        r = _Reader(path, f"#{i}", raw)
+        code = r.code()
+        r.entry = f"#{i} ({code})"
+        if code in units:
+            r.fail("code", "duplicate unit code")
+        units[code] = Unit(code, r.get("name", str), r.get("kind", str, choices=UNIT_KINDS))
+    if DISTRICT not in units or units[DISTRICT].kind != "district":
+        raise CatalogError(f"units.yaml: the district unit '{DISTRICT}' (kind district) is missing")
+
+    actions: dict[str, Action] = {}
+    path = folder / "actions.yaml"
+    for i, raw in enumerate(_entries(path, "actions"), start=1):
+        r = _Reader(path, f"#{i}", raw)
+        code = r.get("code", str)
+        if not re.match(r"^[a-z][a-z0-9_]*$", code):
+            r.fail("code", f"{code!r} must be lower_snake_case (it names a Dagster group)")
+        actions[code] = Action(code, r.get("name", str))
+
+    indicators: dict[str, Indicator] = {}
+    path = folder / "indicators.yaml"
+    for i, raw in enumerate(_entries(path, "indicators"), start=1):
+        r = _Reader(path, f"#{i}", raw)
+        code = r.code()
+        r.entry = f"#{i} ({code})"
+        if code in indicators:
+            r.fail("code", "duplicate indicator code")
+        thresholds = r.get("thresholds", dict)
+        tr = _Reader(path, f"#{i} ({code}) thresholds", thresholds)
+        yellow, red = tr.get("yellow", float), tr.get("red", float)
+        if not 0 <= yellow <= red:
+            r.fail("thresholds", f"need 0 <= yellow <= red, got yellow={yellow} red={red}")
+        rng = r.get("range", dict, default={})
+        rr = _Reader(path, f"#{i} ({code}) range", rng)
+        reporters = tuple(r.get("reporters", list, default=[]))
+        for kind in reporters:
+            if kind not in UNIT_KINDS:
+                r.fail("reporters", f"{kind!r} is not a unit kind ({', '.join(UNIT_KINDS)})")
+        ind = Indicator(
+            code=code,
+            name=r.get("name", str),
+            definition=r.get("definition", str, default=""),
+            measure=r.get("measure", str),
+            kind=r.get("kind", str, choices=INDICATOR_KINDS),
+            direction=r.get("direction", str, choices=DIRECTIONS),
+            frequency=r.get("frequency", str, choices=FREQUENCIES),
+            release_lag=r.get("release_lag", int, default=0),
+            source=r.get("source", str, choices=SOURCES),
+            aggregate=r.get("aggregate", str, choices=AGGREGATES),
+            department=r.code("department"),
+            action=r.get("action", str),
+            yellow=yellow,
+            red=red,
+            profile=r.get("profile", str, choices=PROFILES),
+            profile_params=r.get("profile_params", dict, default={}),
+            numerator=r.get("numerator", str, default=None),
+            denominator=r.get("denominator", str, default=None),
+            base=r.get("base", str, default=None),
+            minimum=rr.get("min", float, default=None),
+            maximum=rr.get("max", float, default=None),
+            jump_factor=r.get("jump_factor", float, default=5.0),
+            reporters=reporters,
+        )
+        if ind.department not in units or units[ind.department].kind != "department":
+            r.fail("department", f"{ind.department!r} is not a department in units.yaml")
+        if ind.action not in actions:
+            r.fail("action", f"{ind.action!r} is not an action in actions.yaml")
+        if ind.aggregate == "ratio" and not (ind.numerator and ind.denominator):
+            r.fail("numerator", "a ratio needs both 'numerator' and 'denominator'")
+        if ind.aggregate == "growth" and not ind.base:
+            r.fail("base", "a growth rate needs the 'base' indicator it compares")
+        if (ind.source == "derived") != (ind.aggregate in ("ratio", "growth")):
+            r.fail("source", "derived indicators are exactly those aggregated as ratio or growth")
+        if ind.aggregate in ("sum", "ratio", "growth") and ind.source != "derived" \
+                and not reporters:
+            r.fail("reporters", "a summed indicator needs the unit kinds that report it")
+        if ind.release_lag < 0 or ind.release_lag > 24:
+            r.fail("release_lag", "must be between 0 and 24 months")
+        if ind.profile == "milestones" and not isinstance(ind.profile_params.get("shares"), dict):
+            r.fail("profile_params", "milestones need 'shares: {month: share}'")
+        if ind.profile == "batch" and not isinstance(ind.profile_params.get("months"), dict):
+            r.fail("profile_params", "batch needs 'months: {month: share}'")
+        indicators[code] = ind
+    for ind in indicators.values():
+        for dep in derived_inputs(ind):
+            if dep not in indicators:
+                raise CatalogError(
+                    f"indicators.yaml: entry {ind.code}: derived from unknown indicator {dep!r}")
+
+    goals: list[Goal] = []
+    path = folder / "goals.yaml"
+    for i, raw in enumerate(_entries(path, "goals"), start=1):
+        r = _Reader(path, f"#{i}", raw)
+        ind_code = r.code("indicator")
+        r.entry = f"#{i} ({ind_code})"
+        if ind_code not in indicators:
+            r.fail("indicator", f"{ind_code!r} is not in indicators.yaml")
+        unit = r.get("unit", str, default=DISTRICT)
+        if unit not in units:
+            r.fail("unit", f"{unit!r} is not in units.yaml")
+        year, base_year = r.get("year", int), r.get("baseline_year", int)
+        if base_year >= year:
+            r.fail("baseline_year", f"must be before the goal year {year}")
+        goals.append(Goal(ind_code, unit, year, r.get("value", float), base_year,
+                          r.get("baseline_value", float), r.get("note", str, default="")))
+
+    scoring_path = folder / "scoring.yaml"
+    scoring = _load_yaml(scoring_path) if scoring_path.exists() else {}
+    if not isinstance(scoring, dict):
+        raise CatalogError("scoring.yaml: expected a mapping")
+    holidays = _load_holidays(folder / "holidays.yaml")
+    settings_path = folder / "settings.yaml"
+    deadline = 10
+    if settings_path.exists():
+        r = _Reader(settings_path, "settings", _load_yaml(settings_path))
+        deadline = r.get("submission_deadline_day", int, default=10)
+        if not 1 <= deadline <= 28:
+            r.fail("submission_deadline_day", "must be a day between 1 and 28")
+    return Catalog(units, actions, indicators, tuple(goals), scoring, holidays, deadline)
+
+
+def _load_holidays(path: Path) -> dict[int, dict[str, list[str]]]:
+    """Holiday file the bureau updates when the State Council publishes the next year's schedule."""
+    if not path.exists():
+        return {}
+    doc = _load_yaml(path) or {}
+    years = doc.get("years", {}) if isinstance(doc, dict) else None
+    if not isinstance(years, dict):
+        raise CatalogError("holidays.yaml: expected 'years: {YYYY: {holidays: [...], workdays: [...]}}'")
+    out: dict[int, dict[str, list[str]]] = {}
+    for year, spec in years.items():
+        r = _Reader(path, str(year), spec)
+        out[int(year)] = {"holidays": [str(d) for d in r.get("holidays", list, default=[])],
+                          "workdays": [str(d) for d in r.get("workdays", list, default=[])]}
+    return out

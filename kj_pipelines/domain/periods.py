@@ -1,0 +1,56 @@
+"""Reporting periods: months ``YYYY-MM``, quarters ``YYYY-Qn``, ISO weeks ``YYYY-Wnn``."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+
+FIRST_PERIOD = "2019-01"
+
+
+def month_key(year: int, month: int) -> str:
+    return f"{year:04d}-{month:02d}"
+
+
+def parse_month(key: str) -> tuple[int, int]:
+    year, month = key.split("-")
+    return int(year), int(month)
+
+
+def add_months(key: str, n: int) -> str:
+    year, month = parse_month(key)
+    index = year * 12 + month - 1 + n
+    return month_key(index // 12, index % 12 + 1)
+
+
+def months_between(start: str, end: str) -> Iterator[str]:
+    """Inclusive range of month keys."""
+    key = start
+    while key <= end:
+        yield key
+        key = add_months(key, 1)
+
+
+def month_end(key: str) -> dt.date:
+    year, month = parse_month(key)
+    nxt = dt.date(year + (month == 12), month % 12 + 1, 1)
+    return nxt - dt.timedelta(days=1)
+
+
+def quarter_of(month: int) -> int:
+    return (month - 1) // 3 + 1
+
+
+def quarter_label(key: str) -> str:
+    year, month = parse_month(key)
+    return f"{year}-Q{quarter_of(month)}"
+
+
+def deadline(key: str, release_lag: int, deadline_day: int) -> dt.date:
+    """When a month's figure is due: ``deadline_day`` of the month after period end + lag."""
+    year, month = parse_month(add_months(key, 1 + release_lag))
+    return dt.date(year, month, deadline_day)
+
+
+def last_complete_month(today: dt.date) -> str:
+    return add_months(month_key(today.year, today.month), -1)

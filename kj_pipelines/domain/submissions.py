@@ -1,0 +1,331 @@
+"""The one reader of submission workbooks (月度填报), used by the pipeline and by ``kj validate``.
+
+A file goes through three stages: the container is checked and its rows read
+(:mod:`workbook`), every cell is cleaned on its own (:mod:`cleaning`), then the cleaned rows are
+validated against the catalog with a pandera schema. A bad cell rejects its row, never the file;
+``rows_read == rows_accepted + rows rejected`` always holds.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pandera.pandas as pa
+
+from kj_pipelines.domain.catalog import Catalog
+from kj_pipelines.domain.cleaning import (
+    FORMULA_WITHOUT_VALUE,
+    CellProblem,
+    clean_code,
+    clean_note,
+    clean_number,
+    clean_period,
+    header_key,
+)
+from kj_pipelines.domain.periods import FIRST_PERIOD
+from kj_pipelines.domain.workbook import WorkbookError, read_rows
+
+COLUMNS = {"单位代码": "unit", "报告期": "period", "指标代码": "indicator", "本期值": "value",
+           "累计值": "cumulative", "备注": "note"}
+REQUIRED = ("单位代码", "报告期", "指标代码")
+VALUE_COLUMNS = ("本期值", "累计值")
+HEADER_SEARCH_ROWS = 30
+ACCEPTED_COLUMNS = ["unit", "indicator", "period", "value", "cumulative", "note", "sheet", "row"]
+
+
+@dataclass(frozen=True)
+class Rejection:
+    sheet: str | None
+    row: int | None
+    column: str | None
+    value: str | None
+    reason_code: str
+    message: str
+
+
+@dataclass
+class FileResult:
+    file: str
+    sha256: str
+    status: str = "rejected"
+    rows_read: int = 0
+    rows_accepted: int = 0
+    rejections: list[Rejection] = field(default_factory=list)
+    accepted: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=ACCEPTED_COLUMNS))
+
+    def to_json(self) -> dict[str, Any]:
+        return {"file": self.file, "sha256": self.sha256, "status": self.status,
+                "rows_read": self.rows_read, "rows_accepted": self.rows_accepted,
+                "rejections": [asdict(r) for r in self.rejections]}
+
+
+def sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def column_letter(index: int) -> str:
+    letters = ""
+    index += 1
+    while index:
+        index, rem = divmod(index - 1, 26)
+        letters = chr(65 + rem) + letters
+    return letters
+
+
+def _display(value: Any) -> str | None:
+    if value is None:
+        return None
+    if value is FORMULA_WITHOUT_VALUE:
+        return "（公式，无计算结果）"
+    return str(value)[:200]
+
+
+def read_submission(path: Path, catalog: Catalog, today: dt.date, *,
+                    display_name: str | None = None) -> FileResult:
+    """Read and validate one workbook; never raises for anything wrong inside the file."""
+    name = display_name or str(path)
+    try:
+        digest = sha256_of(path)
+    except OSError as exc:
+        return FileResult(name, "", rejections=[
+            Rejection(None, None, None, None, "unreadable_file", f"无法读取文件：{exc}")])
+    result = FileResult(name, digest)
+    try:
+        sheet = read_rows(path)
+    except WorkbookError as exc:
+        result.rejections.append(Rejection(exc.sheet, None, None, None, exc.reason_code, exc.message))
+        return result
+    except Exception as exc:  # noqa: BLE001 - a hostile file must never crash the run
+        result.rejections.append(Rejection(None, None, None, None, "unreadable_file",
+                                           f"无法读取：{type(exc).__name__}: {exc}"))
+        return result
+    _validate_rows(sheet.sheet, sheet.rows, catalog, today, result)
+    if sheet.truncated:
+        result.rejections.append(Rejection(sheet.sheet, None, None, None, "unsafe_file",
+                                           "行数超过上限，超出部分未读取"))
+    if result.rows_read and result.rows_accepted == result.rows_read and not sheet.truncated:
+        result.status = "accepted"
+    elif result.rows_accepted:
+        result.status = "partial"
+    return result
+
+
+def _find_header(rows: list[tuple[int, tuple[Any, ...]]]) -> tuple[int, dict[str, int], list[str]]:
+    """The header row among the first rows: the one naming most of the interface's columns."""
+    best: tuple[int, dict[str, int], list[str]] = (-1, {}, [])
+    for position, (_, values) in enumerate(rows[:HEADER_SEARCH_ROWS]):
+        found: dict[str, int] = {}
+        texts = []
+        for i, value in enumerate(values):
+            text = "" if value is None or value is FORMULA_WITHOUT_VALUE else str(value)
+            texts.append(text.strip())
+            key = header_key(text) if text else ""
+            if key in COLUMNS and key not in found:
+                found[key] = i
+        if len(found) > len(best[1]):
+            best = (position, found, texts)
+    return best
+
+
+def _validate_rows(sheet: str, rows: list[tuple[int, tuple[Any, ...]]], catalog: Catalog,
+                   today: dt.date, result: FileResult) -> None:
+    position, found, header_texts = _find_header(rows)
+    missing = [c for c in REQUIRED if c not in found]
+    if not any(c in found for c in VALUE_COLUMNS):
+        missing.append("本期值")
+    if len(found) < 2:
+        result.rejections.append(Rejection(sheet, None, None, None, "missing_column",
+                                           "找不到表头行（应含 单位代码、报告期、指标代码、本期值 等列）"))
+        return
+    header_row = rows[position][0]
+    if missing:
+        for col in missing:
+            result.rejections.append(Rejection(sheet, header_row, col, None, "missing_column",
+                                               f"第{header_row}行表头缺少“{col}”列"))
+        return
+
+    def col_label(key: str) -> str:
+        i = found[key]
+        text = header_texts[i] if i < len(header_texts) else ""
+        return text or column_letter(i)
+
+    problems: dict[int, list[Rejection]] = {}
+    records: list[dict[str, Any]] = []
+    for excel_row, values in rows[position + 1:]:
+        def cell(key: str, _values: tuple[Any, ...] = values) -> Any:
+            i = found.get(key)
+            return _values[i] if i is not None and i < len(_values) else None
+
+        if all(cell(k) is None or (isinstance(cell(k), str) and not cell(k).strip())
+               for k in COLUMNS if k in found):
+            continue  # a row with only informational columns filled (e.g. a total line)
+        row_problems: list[Rejection] = []
+
+        def note(key: str, problem: CellProblem, raw: Any, _p: list[Rejection] = row_problems,
+                 _r: int = excel_row) -> None:
+            _p.append(Rejection(sheet, _r, col_label(key), _display(raw), problem.reason_code,
+                                problem.message))
+
+        unit = clean_code(cell("单位代码"))
+        if isinstance(unit, CellProblem):
+            note("单位代码", unit, cell("单位代码"))
+        indicator = clean_code(cell("指标代码"))
+        if isinstance(indicator, CellProblem):
+            note("指标代码", indicator, cell("指标代码"))
+        period = clean_period(cell("报告期"))
+        if isinstance(period, CellProblem):
+            note("报告期", period, cell("报告期"))
+        ind = catalog.indicators.get(indicator) if isinstance(indicator, str) else None
+        numbers: dict[str, float | None] = {}
+        for key in VALUE_COLUMNS:
+            if key not in found:
+                numbers[key] = None
+                continue
+            number = clean_number(cell(key), percentage=bool(ind and ind.is_percentage),
+                                  measure=ind.measure if ind else "")
+            if isinstance(number, CellProblem):
+                note(key, number, cell(key))
+                numbers[key] = None
+            else:
+                numbers[key] = number
+        if not row_problems and numbers["本期值"] is None and numbers["累计值"] is None:
+            key = "本期值" if "本期值" in found else "累计值"
+            note(key, CellProblem("not_a_number", "本期值与累计值均为空"), None)
+        if row_problems:
+            problems[excel_row] = row_problems
+            records.append({"row": excel_row, "ok": False})
+            continue
+        records.append({"row": excel_row, "ok": True, "unit": unit, "indicator": indicator,
+                        "period": period, "value": numbers["本期值"],
+                        "cumulative": numbers["累计值"], "note": clean_note(cell("备注"))})
+
+    result.rows_read = len(records)
+    clean = pd.DataFrame([r for r in records if r["ok"]],
+                         columns=["row", "ok", "unit", "indicator", "period", "value",
+                                  "cumulative", "note"])
+    if not clean.empty:
+        clean = clean.set_index("row", drop=False)
+        for excel_row, rejection in _schema_problems(clean, catalog, today, col_label, sheet):
+            problems.setdefault(excel_row, []).append(rejection)
+        value_label = col_label("本期值" if "本期值" in found else "累计值")
+        for excel_row, rejection in _duplicate_conflicts(clean, problems, value_label, sheet):
+            problems.setdefault(excel_row, []).append(rejection)
+    for excel_row in sorted(problems):
+        result.rejections.extend(problems[excel_row])
+    accepted = clean[~clean["row"].isin(problems.keys())] if not clean.empty else clean
+    accepted = accepted.assign(sheet=sheet)[ACCEPTED_COLUMNS].reset_index(drop=True)
+    accepted["value"] = accepted["value"].astype("float64")
+    accepted["cumulative"] = accepted["cumulative"].astype("float64")
+    result.accepted = accepted
+    result.rows_accepted = len(accepted)
+
+
+def submission_schema(catalog: Catalog, today: dt.date) -> pa.DataFrameSchema:
+    """Catalog rules as a pandera schema; each check is named after its reason code and column."""
+    current = f"{today.year:04d}-{today.month:02d}"
+    allowed = {(u.code, ind.code) for ind in catalog.indicators.values()
+               for u in catalog.reporting_units(ind) if ind.source == "submission"}
+    minimum = {c: i.minimum for c, i in catalog.indicators.items()}
+    maximum = {c: i.maximum for c, i in catalog.indicators.items()}
+    whole = {c for c, i in catalog.indicators.items() if i.measure in ("家", "个", "名", "项")}
+    flows = {c for c, i in catalog.indicators.items() if i.kind == "flow"}
+
+    def in_range(column: str):
+        def check(df: pd.DataFrame) -> pd.Series:
+            v = df[column]
+            lo = df["indicator"].map(minimum).astype("float64")
+            hi = df["indicator"].map(maximum).astype("float64")
+            bad = (lo.notna() & (v < lo)) | (hi.notna() & (v > hi))
+            bad |= df["indicator"].isin(whole) & v.notna() & (v.round() != v)
+            return ~(v.notna() & bad)
+        return check
+
+    def cumulative_not_below_value(df: pd.DataFrame) -> pd.Series:
+        both = df["value"].notna() & df["cumulative"].notna() & df["indicator"].isin(flows)
+        return ~(both & (df["cumulative"] < df["value"] - 1e-9))
+
+    return pa.DataFrameSchema(
+        {
+            "unit": pa.Column(str, pa.Check.isin(list(catalog.units), name="unknown_unit|单位代码")),
+            "indicator": pa.Column(str, pa.Check.isin(list(catalog.indicators),
+                                                      name="unknown_indicator|指标代码")),
+            "period": pa.Column(str, [
+                pa.Check(lambda s: s <= current, name="future_period|报告期"),
+                pa.Check(lambda s: s >= FIRST_PERIOD, name="bad_period|报告期"),
+            ]),
+            "value": pa.Column(float, nullable=True),
+            "cumulative": pa.Column(float, nullable=True),
+        },
+        checks=[
+            pa.Check(lambda df: pd.Series(
+                [(u, i) in allowed or i not in catalog.indicators or u not in catalog.units
+                 for u, i in zip(df["unit"], df["indicator"], strict=True)], index=df.index),
+                name="not_reported_by_unit|指标代码"),
+            pa.Check(in_range("value"), name="out_of_range|本期值"),
+            pa.Check(in_range("cumulative"), name="out_of_range|累计值"),
+            pa.Check(cumulative_not_below_value, name="cumulative_below|累计值"),
+        ],
+    )
+
+
+_MESSAGES = {
+    "unknown_unit": "单位代码“{v}”不在单位目录中",
+    "unknown_indicator": "指标代码“{v}”不在指标目录中",
+    "not_reported_by_unit": "该单位不报送此指标（或该指标由系统从登记库计算）",
+    "future_period": "报告期“{v}”晚于当前月份",
+    "bad_period": "报告期“{v}”早于监测起始期" + FIRST_PERIOD,
+    "out_of_range": "数值{v}超出该指标的合理范围或应为整数",
+    "cumulative_below": "累计值小于本期值",
+}
+_REASON = {"not_reported_by_unit": "unknown_indicator", "cumulative_below": "out_of_range"}
+
+
+def _schema_problems(clean: pd.DataFrame, catalog: Catalog, today: dt.date, col_label,
+                     sheet: str):
+    frame = clean[["unit", "indicator", "period", "value", "cumulative"]].astype(
+        {"value": "float64", "cumulative": "float64"})
+    try:
+        submission_schema(catalog, today).validate(frame, lazy=True)
+        return
+    except pa.errors.SchemaErrors as err:
+        cases = err.failure_cases
+    seen: set[tuple[int, str]] = set()
+    for case in cases.itertuples(index=False):
+        check = str(case.check)
+        if "|" not in check or pd.isna(case.index):
+            continue
+        name, column = check.split("|", 1)
+        excel_row = int(case.index)
+        if (excel_row, name) in seen:
+            continue
+        seen.add((excel_row, name))
+        key = {"单位代码": "unit", "指标代码": "indicator", "报告期": "period",
+               "本期值": "value", "累计值": "cumulative"}[column]
+        raw = clean.at[excel_row, key]
+        yield excel_row, Rejection(sheet, excel_row, col_label(column), _display(raw),
+                                   _REASON.get(name, name), _MESSAGES[name].format(v=raw))
+
+
+def _duplicate_conflicts(clean: pd.DataFrame, problems: dict[int, list[Rejection]],
+                         value_label: str, sheet: str):
+    ok = clean[~clean["row"].isin(problems.keys())]
+    for _, group in ok.groupby(["unit", "indicator", "period"]):
+        if len(group) < 2:
+            continue
+        distinct = group[["value", "cumulative"]].astype("float64").round(9).drop_duplicates()
+        if len(distinct) < 2:
+            continue
+        rows = "、".join(str(r) for r in group["row"])
+        for r in group["row"]:
+            yield int(r), Rejection(sheet, int(r), value_label, _display(group.at[r, "value"]),
+                                    "duplicate_conflict",
+                                    f"同一单位、指标、报告期在第{rows}行填报了不同数值")

@@ -1,0 +1,118 @@
+"""年度目标清单: the bureau's annual targets by indicator and unit (``plans/<year>/*.xlsx``).
+
+Read with the same safe reader and cell cleaning as submissions; a bad row is rejected with a
+reason code and the rest of the list still loads.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+from openpyxl import Workbook
+from openpyxl.styles import Font
+
+from kj_pipelines.domain.catalog import Catalog
+from kj_pipelines.domain.cleaning import CellProblem, clean_code, clean_number, header_key
+from kj_pipelines.domain.submissions import Rejection, _display, column_letter, sha256_of
+from kj_pipelines.domain.template import write_text
+from kj_pipelines.domain.workbook import WorkbookError, read_rows
+
+HEADER = ["序号", "指标代码", "指标名称", "计量单位", "单位代码", "单位名称", "年度目标", "完成时限（月）",
+          "责任部门", "备注"]
+TARGET_COLUMNS = ["year", "indicator", "unit", "target", "deadline_month", "department",
+                  "source_file", "row"]
+
+
+@dataclass
+class TargetList:
+    targets: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=TARGET_COLUMNS))
+    rejections: list[tuple[str, str, Rejection]] = field(default_factory=list)  # (file, sha, r)
+
+
+def write_target_list(path: Path, catalog: Catalog, year: int, rows: list[dict]) -> None:
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "年度目标清单"
+    ws["A1"] = f"镇海区{year}年科技创新主要指标年度目标清单"
+    ws["A1"].font = Font(bold=True, size=14)
+    ws.append(HEADER)
+    for i, row in enumerate(rows, start=1):
+        ind, unit = catalog.indicators[row["indicator"]], catalog.units[row["unit"]]
+        ws.append([i, ind.code, ind.name, ind.measure, unit.code, unit.name, row["target"],
+                   row.get("deadline_month", 12), catalog.units[ind.department].name, None])
+        write_text(ws.cell(row=ws.max_row, column=10), row.get("note", ""))
+    for col, width in zip("ABCDEFGHIJ", (6, 16, 40, 9, 10, 22, 12, 14, 22, 20), strict=True):
+        ws.column_dimensions[col].width = width
+    ws.freeze_panes = "A3"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    wb.save(path)
+
+
+def read_target_lists(plans_dir: Path, catalog: Catalog) -> TargetList:
+    out = TargetList()
+    frames = []
+    for path in sorted(plans_dir.glob("*/*.xlsx")):
+        if not path.parent.name.isdigit():
+            continue
+        year = int(path.parent.name)
+        name = f"{path.parent.name}/{path.name}"
+        sha = sha256_of(path)
+        try:
+            sheet = read_rows(path)
+        except WorkbookError as exc:
+            out.rejections.append((name, sha, Rejection(exc.sheet, None, None, None,
+                                                        exc.reason_code, exc.message)))
+            continue
+        header_pos, cols = None, {}
+        for pos, (_, values) in enumerate(sheet.rows[:20]):
+            keys = {header_key(v): i for i, v in enumerate(values) if v is not None}
+            if "指标代码" in keys and "单位代码" in keys and "年度目标" in keys:
+                header_pos, cols = pos, keys
+                break
+        if header_pos is None:
+            out.rejections.append((name, sha, Rejection(sheet.sheet, None, "年度目标", None,
+                                                        "missing_column",
+                                                        "找不到含“指标代码、单位代码、年度目标”的表头行")))
+            continue
+        records = []
+        for excel_row, values in sheet.rows[header_pos + 1:]:
+            def cell(key: str, _v=values):
+                i = cols.get(key)
+                return _v[i] if i is not None and i < len(_v) else None
+
+            def reject(key: str, code: str, message: str, _r=excel_row) -> None:
+                i = cols.get(key)
+                label = key if i is not None else column_letter(0)
+                out.rejections.append((name, sha, Rejection(sheet.sheet, _r, label,
+                                                            _display(cell(key)), code, message)))
+
+            ind_code, unit_code = clean_code(cell("指标代码")), clean_code(cell("单位代码"))
+            if isinstance(ind_code, CellProblem) or ind_code not in catalog.indicators:
+                reject("指标代码", "unknown_indicator", f"指标代码“{cell('指标代码')}”不在指标目录中")
+                continue
+            if isinstance(unit_code, CellProblem) or unit_code not in catalog.units:
+                reject("单位代码", "unknown_unit", f"单位代码“{cell('单位代码')}”不在单位目录中")
+                continue
+            ind = catalog.indicators[ind_code]
+            target = clean_number(cell("年度目标"), percentage=ind.is_percentage, measure=ind.measure)
+            if isinstance(target, CellProblem) or target is None:
+                problem = target if isinstance(target, CellProblem) else CellProblem(
+                    "not_a_number", "年度目标为空")
+                reject("年度目标", problem.reason_code, problem.message)
+                continue
+            deadline = clean_number(cell("完成时限"))
+            if isinstance(deadline, CellProblem) or (deadline is not None and (
+                    deadline != int(deadline) or not 1 <= deadline <= 12)):
+                reject("完成时限", "out_of_range", "完成时限应为1-12的月份")
+                continue
+            records.append({"year": year, "indicator": ind_code, "unit": unit_code,
+                            "target": float(target), "deadline_month": int(deadline or 12),
+                            "department": ind.department, "source_file": name, "row": excel_row})
+        frames.append(pd.DataFrame(records, columns=TARGET_COLUMNS))
+    if frames:
+        targets = pd.concat(frames, ignore_index=True)
+        # a later row for the same year, indicator and unit corrects an earlier one
+        out.targets = targets.drop_duplicates(["year", "indicator", "unit"], keep="last")
+    return out

@@ -1,2 +1,138 @@
-def main() -> None:
-    pass
+"""The ``kj`` console script: catalog, validate, template, sample (see shared interface)."""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import logging
+import sys
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from kj_pipelines.settings import TIMEZONE, DataPaths
+
+log = logging.getLogger("kj")
+
+
+def _catalog(paths: DataPaths):
+    from kj_pipelines.domain.catalog import load_catalog
+    from kj_pipelines.domain.sample import CATALOG_SOURCE
+
+    folder = paths.catalog if (paths.catalog / "indicators.yaml").exists() else CATALOG_SOURCE
+    return load_catalog(folder)
+
+
+def cmd_catalog(args: argparse.Namespace) -> int:
+    catalog = _catalog(DataPaths.from_env())
+    data = {
+        "units": [{"code": u.code, "name": u.name, "kind": u.kind} for u in catalog.units.values()],
+        "indicators": [{"code": i.code, "name": i.name, "kind": i.kind, "measure": i.measure,
+                        "direction": i.direction} for i in catalog.indicators.values()],
+    }
+    if args.json:
+        json.dump(data, sys.stdout, ensure_ascii=False, indent=2)
+        sys.stdout.write("\n")
+    else:
+        for i in catalog.indicators.values():
+            print(f"{i.code:16} {i.name}（{i.measure}）")
+    return 0
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    from kj_pipelines.domain.submissions import read_submission
+
+    catalog = _catalog(DataPaths.from_env())
+    today = dt.datetime.now(ZoneInfo(TIMEZONE)).date()
+    results = []
+    for name in args.files:
+        results.append(read_submission(Path(name), catalog, today, display_name=name))
+    if args.json:
+        json.dump({"files": [r.to_json() for r in results]}, sys.stdout, ensure_ascii=False,
+                  indent=2)
+        sys.stdout.write("\n")
+    else:
+        for r in results:
+            print(f"{r.file}: {r.status}，读取{r.rows_read}行，接受{r.rows_accepted}行")
+            for rej in r.rejections:
+                where = "，".join(x for x in (rej.sheet and f"工作表{rej.sheet}",
+                                             rej.row and f"第{rej.row}行",
+                                             rej.column and f"列“{rej.column}”") if x)
+                print(f"  [{rej.reason_code}] {where}：{rej.message}")
+    return 0 if all(r.status == "accepted" for r in results) else 1
+
+
+def cmd_template(args: argparse.Namespace) -> int:
+    from kj_pipelines.domain.cleaning import clean_period
+    from kj_pipelines.domain.template import due_rows, write_submission
+
+    catalog = _catalog(DataPaths.from_env())
+    period = clean_period(args.period)
+    if not isinstance(period, str):
+        print(f"kj template: --period {args.period!r}: {period.message}", file=sys.stderr)
+        return 2
+    if args.unit not in catalog.units:
+        print(f"kj template: --unit {args.unit!r} is not in the catalog", file=sys.stderr)
+        return 2
+    rows = due_rows(catalog, args.unit, period)
+    if not rows:
+        print(f"kj template: unit {args.unit} reports no indicator", file=sys.stderr)
+        return 2
+    write_submission(Path(args.output), catalog, args.unit, period, rows)
+    log.info("wrote %s (%d rows)", args.output, len(rows))
+    return 0
+
+
+def cmd_sample(args: argparse.Namespace) -> int:
+    from kj_pipelines.domain.sample import LAST_SAMPLE_PERIOD, generate_sample
+
+    paths = DataPaths.from_env()
+    paths.ensure()
+    counts = generate_sample(paths.root, start=args.start, end=args.end or LAST_SAMPLE_PERIOD,
+                             source_db_url=paths.source_db_url())
+    log.info("sample written to %s: %s", paths.root, counts)
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="kj", description="kj_pipelines command line")
+    sub = parser.add_subparsers(dest="command", required=True)
+    p = sub.add_parser("catalog", help="print the catalog")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_catalog)
+    p = sub.add_parser("validate", help="check submission workbooks without writing anything")
+    p.add_argument("--json", action="store_true")
+    p.add_argument("files", nargs="+")
+    p.set_defaults(func=cmd_validate)
+    p = sub.add_parser("template", help="write the blank submission workbook for a unit")
+    p.add_argument("--unit", required=True)
+    p.add_argument("--period", required=True)
+    p.add_argument("-o", "--output", required=True)
+    p.set_defaults(func=cmd_template)
+    p = sub.add_parser("sample", help="write the deterministic sample into KJ_DATA_DIR")
+    p.add_argument("--start", default="2019-01", help=argparse.SUPPRESS)
+    p.add_argument("--end", default=None, help=argparse.SUPPRESS)
+    p.set_defaults(func=cmd_sample)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    logging.basicConfig(level=logging.INFO, stream=sys.stderr, format="%(levelname)s %(message)s")
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:
+        return int(exc.code or 0)
+    try:
+        return args.func(args)
+    except Exception as exc:  # noqa: BLE001 - a clean message, not a traceback, for operators
+        log.error("%s: %s", type(exc).__name__, exc)
+        return 2
+
+
+def run() -> None:
+    sys.exit(main())
+
+
+if __name__ == "__main__":
+    run()

@@ -20,6 +20,8 @@ FREQUENCIES = ("monthly", "quarterly", "annual")
 SOURCES = ("submission", "registry", "derived")
 AGGREGATES = ("sum", "district_only", "ratio", "growth")
 PROFILES = ("linear", "workdays", "seasonal", "milestones", "batch")
+REGISTRY_RULES = ("effective_high_tech", "new_high_tech", "tech_sme_listed", "rd_institutions_total",
+                  "rd_institutions_new", "academician_workstations", "doctoral_workstations_new")
 DISTRICT = "ALL"
 _CODE = re.compile(r"^[A-Z][A-Z0-9_]{0,31}$")
 
@@ -66,6 +68,7 @@ class Indicator:
     maximum: float | None = None
     jump_factor: float = 5.0
     reporters: tuple[str, ...] = ()
+    registry_rule: str | None = None
 
     @property
     def is_percentage(self) -> bool:
@@ -266,7 +269,12 @@ def load_catalog(folder: Path) -> Catalog:
             maximum=rr.get("max", float, default=None),
             jump_factor=r.get("jump_factor", float, default=5.0),
             reporters=reporters,
+            registry_rule=r.get("registry_rule", str, default=None),
         )
+        if (ind.source == "registry") != (ind.registry_rule is not None):
+            r.fail("registry_rule", "registry indicators, and only they, name a registry_rule")
+        if ind.registry_rule is not None and ind.registry_rule not in REGISTRY_RULES:
+            r.fail("registry_rule", f"{ind.registry_rule!r} is not one of {', '.join(REGISTRY_RULES)}")
         if ind.department not in units or units[ind.department].kind != "department":
             r.fail("department", f"{ind.department!r} is not a department in units.yaml")
         if ind.action not in actions:

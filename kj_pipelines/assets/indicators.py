@@ -1,0 +1,156 @@
+"""One asset per catalog indicator (key ``["indicator", code]``): the month's values per unit and
+for the district, its progress against the back-scheduled plan, and three checks.
+
+Generated from the catalog by :func:`build_indicator_assets`; adding an indicator is a YAML edit.
+"""
+
+
+import dagster as dg
+import pandas as pd
+from dagster_duckdb import DuckDBResource
+
+from kj_pipelines.assets.common import WAREHOUSE_POOL, markdown_table, now_local
+from kj_pipelines.domain.catalog import DISTRICT, Catalog, Indicator, derived_inputs
+from kj_pipelines.domain.progress import STATUS_MARK, worst_first
+from kj_pipelines.partitions import monthly_partitions
+from kj_pipelines.pipeline import IndicatorRun, run_indicator
+from kj_pipelines.resources import KJDataResource
+
+KIND_LABEL = {"flow": "流量（年内累计）", "stock": "存量（期末数）", "ratio": "比重/水平", "growth": "同比增速"}
+SOURCE_LABEL = {"submission": "单位月度填报", "registry": "登记库自动计算", "derived": "由其他指标派生"}
+
+
+def indicator_key(code: str) -> dg.AssetKey:
+    return dg.AssetKey(["indicator", code])
+
+
+def describe(ind: Indicator, catalog: Catalog) -> str:
+    lines = [f"**{ind.name}**（{ind.measure}）", "", ind.definition or "",
+             "", f"- 类型：{KIND_LABEL[ind.kind]}；方向：{'越高越好' if ind.direction == 'higher' else '越低越好'}",
+             f"- 来源：{SOURCE_LABEL[ind.source]}；频度：{ {'monthly': '月度', 'quarterly': '季度', 'annual': '年度'}[ind.frequency] }"
+             + (f"，滞后{ind.release_lag}个月" if ind.release_lag else ""),
+             f"- 责任部门：{catalog.units[ind.department].name}；所属行动：{catalog.actions[ind.action].name}",
+             f"- 倒排方式：{ind.profile}；预警阈值：落后计划{ind.yellow:g}个百分点黄、{ind.red:g}个百分点红"]
+    if ind.aggregate == "ratio":
+        lines.append(f"- 计算：{catalog.indicators[ind.numerator].name} ÷ "
+                     f"{catalog.indicators[ind.denominator].name}")
+    if ind.aggregate == "growth":
+        lines.append(f"- 计算：{catalog.indicators[ind.base].name}较上年同期增长")
+    return "\n".join(lines)
+
+
+def _unit_name(catalog: Catalog, code: str) -> str:
+    unit = catalog.units.get(code)
+    return unit.name if unit else code
+
+
+def values_table(run: IndicatorRun, catalog: Catalog, period: str) -> pd.DataFrame:
+    rows = run.values[run.values["period"] == period]
+    rows = rows.assign(_o=rows["unit"] == DISTRICT).sort_values(["_o", "unit"])
+    return pd.DataFrame({"单位": [_unit_name(catalog, u) for u in rows["unit"]],
+                         "本期值": rows["monthly"].to_numpy(), "累计/期末": rows["value"].to_numpy()})
+
+
+def progress_table(progress: pd.DataFrame, catalog: Catalog) -> pd.DataFrame:
+    rows = worst_first(progress)
+    return pd.DataFrame({
+        "状态": rows["status"].map(STATUS_MARK).to_numpy(),
+        "单位": [_unit_name(catalog, u) for u in rows["unit"]],
+        "实际": rows["actual"].to_numpy(), "计划": rows["planned"].to_numpy(),
+        "年度目标": rows["target"].to_numpy(), "完成率%": rows["completion"].to_numpy(),
+        "计划进度%": rows["planned_share"].to_numpy(), "差距(百分点)": rows["gap"].to_numpy()})
+
+
+def build_indicator_asset(ind: Indicator, catalog: Catalog) -> dg.AssetsDefinition:
+    key = indicator_key(ind.code)
+    upstream: list[dg.AssetKey | str] = ["annual_targets"]
+    if ind.source == "submission":
+        upstream.append("submission_inbox")
+    elif ind.source == "registry":
+        upstream.append("registry_snapshot")
+    upstream += [indicator_key(c) for c in derived_inputs(ind)]
+    checks = [
+        dg.AssetCheckSpec("values_plausible", asset=key, blocking=True,
+                          description="数值合理性：流量累计值不应回落，环比不应超过设定倍数，比重在合理范围内"),
+        dg.AssetCheckSpec("submissions_complete", asset=key,
+                          description="报送完整性：截止日后仍未报送的单位"),
+        dg.AssetCheckSpec("on_schedule", asset=key,
+                          description="进度：落后倒排计划（黄/红）的单位"),
+    ]
+
+    @dg.asset(
+        key=key,
+        description=describe(ind, catalog),
+        group_name=ind.action,
+        partitions_def=monthly_partitions,
+        backfill_policy=dg.BackfillPolicy.single_run(),
+        deps=upstream,
+        check_specs=checks,
+        pool=WAREHOUSE_POOL,
+        kinds={"duckdb"},
+        tags={"frequency": ind.frequency, "source": ind.source},
+        metadata={"计量单位": ind.measure, "责任部门": catalog.units[ind.department].name},
+    )
+    def _indicator(context: dg.AssetExecutionContext, kj_data: KJDataResource,
+                   warehouse: DuckDBResource) -> dg.MaterializeResult:
+        fresh = kj_data.catalog()
+        periods = list(context.partition_keys)
+        with warehouse.get_connection() as conn:
+            run = run_indicator(conn, fresh, ind.code, periods, now_local().date())
+        return indicator_result(run, fresh, ind, periods)
+
+    return _indicator
+
+
+def indicator_result(run: IndicatorRun, catalog: Catalog, ind: Indicator,
+                     periods: list[str]) -> dg.MaterializeResult:
+    last = periods[-1]
+    key = indicator_key(ind.code)
+    district = run.values[(run.values["period"] == last) & (run.values["unit"] == DISTRICT)]
+    progress_last = run.progress[run.progress["period"] == last]
+    district_progress = progress_last[progress_last["unit"] == DISTRICT]
+    counts = progress_last["status"].value_counts()
+    metadata: dict[str, object] = {
+        "periods": f"{periods[0]}…{last}" if len(periods) > 1 else last,
+        "units_reported": int((run.values["period"] == last).sum()),
+        "values": markdown_table(values_table(run, catalog, last)),
+        "progress": markdown_table(progress_table(progress_last, catalog)),
+        "red_units": int(counts.get("red", 0)),
+        "yellow_units": int(counts.get("yellow", 0)),
+        "grey_units": int(counts.get("grey", 0)),
+    }
+    if not district.empty:
+        metadata["district_value"] = dg.MetadataValue.float(float(district["value"].iloc[0]))
+    if not district_progress.empty:
+        row = district_progress.iloc[0]
+        for name in ("completion", "planned_share", "gap"):
+            if not pd.isna(row[name]):
+                metadata[f"district_{name}"] = dg.MetadataValue.float(round(float(row[name]), 2))
+        metadata["district_status"] = STATUS_MARK[row["status"]]
+
+    behind = progress_last[progress_last["status"].isin(["yellow", "red"])]
+    missing_rows = [{"报告期": p, "单位": _unit_name(catalog, u)} for p, units in run.missing.items()
+                    for u in units]
+    problems = run.implausible.assign(单位=[_unit_name(catalog, u) for u in run.implausible["unit"]])
+    check_results = [
+        dg.AssetCheckResult(
+            check_name="values_plausible", asset_key=key, passed=run.implausible.empty,
+            severity=dg.AssetCheckSeverity.ERROR,
+            metadata={"problems": len(run.implausible),
+                      "details": markdown_table(problems[["period", "单位", "value", "reason"]])}),
+        dg.AssetCheckResult(
+            check_name="submissions_complete", asset_key=key, passed=not missing_rows,
+            severity=dg.AssetCheckSeverity.WARN,
+            metadata={"missing": len(missing_rows),
+                      "units": markdown_table(pd.DataFrame(missing_rows, columns=["报告期", "单位"]))}),
+        dg.AssetCheckResult(
+            check_name="on_schedule", asset_key=key, passed=behind.empty,
+            severity=dg.AssetCheckSeverity.WARN,
+            metadata={"period": last, "behind": len(behind),
+                      "units": markdown_table(progress_table(behind, catalog))}),
+    ]
+    return dg.MaterializeResult(metadata=metadata, check_results=check_results)
+
+
+def build_indicator_assets(catalog: Catalog) -> list[dg.AssetsDefinition]:
+    return [build_indicator_asset(ind, catalog) for ind in catalog.topological_indicators()]

@@ -1,0 +1,105 @@
+"""Inputs of the review cycle: submitted workbooks (月度填报), the annual target lists (年度目标清单)
+and the enterprise/institution registry (登记库), each landed in the warehouse with provenance."""
+
+
+import dagster as dg
+import pandas as pd
+from dagster_duckdb import DuckDBResource
+
+from kj_pipelines.assets.common import WAREHOUSE_POOL, markdown_table, now_local
+from kj_pipelines.domain.periods import FIRST_PERIOD, last_complete_month, months_between
+from kj_pipelines.domain.registry import read_registry, registry_values
+from kj_pipelines.domain.targets import read_target_lists
+from kj_pipelines.ingest import REJECTION_COLUMNS, ingest_pending
+from kj_pipelines.resources import KJDataResource
+from kj_pipelines.warehouse import ensure_schema, in_list, replace_rows
+
+
+@dg.asset(
+    group_name="ingestion",
+    pool=WAREHOUSE_POOL,
+    description="月度填报入库：读取 inbox/ 中新提交的填报表（按SHA-256只读一次），合格行入库并保留来源，"
+                "不合格单元格进入隔离表 quarantine.rejections，文件移至 archive/。",
+    kinds={"duckdb", "excel"},
+)
+def submission_inbox(context: dg.AssetExecutionContext, kj_data: KJDataResource,
+                     warehouse: DuckDBResource) -> dg.MaterializeResult:
+    paths, catalog = kj_data.paths, kj_data.catalog()
+    paths.ensure()
+    with warehouse.get_connection() as conn:
+        report = ingest_pending(paths, catalog, conn, now_local())
+    files = pd.DataFrame([{"文件": r.file, "状态": r.status, "读取行": r.rows_read,
+                           "接受行": r.rows_accepted, "问题数": len(r.rejections)}
+                          for r in report.results])
+    rejections = pd.DataFrame(
+        [{"文件": r.file, "行": rej.row, "列": rej.column, "原因": rej.reason_code,
+          "说明": rej.message} for r in report.results for rej in r.rejections])
+    for r in report.results:
+        if r.status != "accepted":
+            context.log.warning(f"{r.file}: {r.status}, {len(r.rejections)} 个问题")
+    return dg.MaterializeResult(metadata={
+        "files_read": len(report.results),
+        "files_already_seen": len(report.already_seen),
+        "rows_read": int(sum(r.rows_read for r in report.results)),
+        "rows_accepted": int(sum(r.rows_accepted for r in report.results)),
+        "rows_rejected": int(sum(r.rows_read - r.rows_accepted for r in report.results)),
+        "periods_touched": ", ".join(report.periods[-24:]) or "—",
+        "files": markdown_table(files.sort_values("状态") if not files.empty else files),
+        "rejections": markdown_table(rejections),
+    })
+
+
+@dg.asset(
+    group_name="ingestion",
+    pool=WAREHOUSE_POOL,
+    description="年度目标清单：读取 plans/<年份>/ 下局里下达的各指标、各单位年度目标（Excel），"
+                "校验后写入 core.annual_targets；问题行进入隔离表。",
+    kinds={"duckdb", "excel"},
+)
+def annual_targets(kj_data: KJDataResource, warehouse: DuckDBResource) -> dg.MaterializeResult:
+    paths, catalog = kj_data.paths, kj_data.catalog()
+    lists = read_target_lists(paths.plans, catalog)
+    received = now_local()
+    rejected = pd.DataFrame(
+        [(f"plans/{file}", sha, r.sheet, r.row, r.column, r.value, r.reason_code, r.message,
+          received) for file, sha, r in lists.rejections], columns=REJECTION_COLUMNS)
+    with warehouse.get_connection() as conn:
+        ensure_schema(conn)
+        replace_rows(conn, "core.annual_targets", lists.targets, "TRUE")
+        replace_rows(conn, "quarantine.rejections", rejected, "source_file LIKE 'plans/%'",
+                     allow_empty=True)
+    per_year = lists.targets.groupby("year").size()
+    return dg.MaterializeResult(metadata={
+        "targets": len(lists.targets),
+        "years": ", ".join(str(y) for y in per_year.index),
+        "rows_rejected": len(rejected),
+        "per_year": markdown_table(per_year.rename("目标数").reset_index().rename(
+            columns={"year": "年度"})),
+    })
+
+
+@dg.asset(
+    group_name="ingestion",
+    pool=WAREHOUSE_POOL,
+    description="登记库指标：通过SQLAlchemy读取企业/机构登记库（高企认定与到期、科技型中小企业、"
+                "研发机构、院士工作站与博士创新站），逐月计算各镇街的登记库指标，不经手工填报。",
+    kinds={"duckdb", "sql"},
+)
+def registry_snapshot(kj_data: KJDataResource, warehouse: DuckDBResource) -> dg.MaterializeResult:
+    paths, catalog = kj_data.paths, kj_data.catalog()
+    tables = read_registry(paths.source_db_url())
+    rules = {c: i.registry_rule for c, i in catalog.indicators.items() if i.registry_rule}
+    towns = [u.code for u in catalog.units.values() if u.kind in ("town", "park")]
+    periods = list(months_between(FIRST_PERIOD, last_complete_month(now_local().date())))
+    values = registry_values(tables, rules, towns, periods)
+    with warehouse.get_connection() as conn:
+        ensure_schema(conn)
+        where, params = in_list("indicator", list(rules))
+        replace_rows(conn, "core.registry_values", values, where, params)
+    latest = values[values["period"] == periods[-1]].groupby("indicator")["value"].sum()
+    return dg.MaterializeResult(metadata={
+        "rows": len(values),
+        "through": periods[-1],
+        "enterprises": len(tables["enterprises"]),
+        "latest_district": markdown_table(latest.rename("全区").reset_index()),
+    })

@@ -1,0 +1,69 @@
+"""The month's progress across all indicators (挂图作战总览): what the weekly consultation and the
+monthly dispatch look at first, and what the behind-schedule sensor watches."""
+
+
+import dagster as dg
+import pandas as pd
+from dagster_duckdb import DuckDBResource
+
+from kj_pipelines.assets.common import WAREHOUSE_POOL, markdown_table
+from kj_pipelines.assets.indicators import indicator_key
+from kj_pipelines.domain.catalog import DISTRICT, Catalog
+from kj_pipelines.domain.progress import STATUS_MARK
+from kj_pipelines.partitions import monthly_partitions
+from kj_pipelines.resources import KJDataResource
+from kj_pipelines.warehouse import in_list, query
+
+
+def progress_overview(progress: pd.DataFrame, catalog: Catalog) -> pd.DataFrame:
+    """Per indicator: the district's status and how many units are red, yellow, grey."""
+    rows = []
+    for code, group in progress.groupby("indicator", sort=False):
+        district = group[group["unit"] == DISTRICT]
+        units = group[group["unit"] != DISTRICT]
+        counts = units["status"].value_counts()
+        rows.append({
+            "指标": catalog.indicators[code].name if code in catalog.indicators else code,
+            "全区状态": STATUS_MARK[district["status"].iloc[0]] if not district.empty else "—",
+            "全区完成率%": float(district["completion"].iloc[0]) if not district.empty else None,
+            "计划进度%": float(district["planned_share"].iloc[0]) if not district.empty else None,
+            "红": int(counts.get("red", 0)), "黄": int(counts.get("yellow", 0)),
+            "缺报": int(counts.get("grey", 0)),
+        })
+    frame = pd.DataFrame(rows, columns=["指标", "全区状态", "全区完成率%", "计划进度%", "红", "黄", "缺报"])
+    return frame.sort_values(["红", "黄", "缺报"], ascending=False)
+
+
+def build_progress_asset(catalog: Catalog) -> dg.AssetsDefinition:
+    @dg.asset(
+        name="indicator_progress",
+        group_name="progress",
+        partitions_def=monthly_partitions,
+        backfill_policy=dg.BackfillPolicy.single_run(),
+        deps=[indicator_key(c) for c in catalog.indicators],
+        pool=WAREHOUSE_POOL,
+        kinds={"duckdb"},
+        description="年度主要指标进度总览（mart.indicator_progress）：各指标全区及各单位的实际、计划、完成率、"
+                    "差距和红黄绿灯状态；落后于倒排计划的单位由预警传感器推送。",
+    )
+    def indicator_progress(context: dg.AssetExecutionContext, kj_data: KJDataResource,
+                           warehouse: DuckDBResource) -> dg.MaterializeResult:
+        fresh = kj_data.catalog()
+        periods = list(context.partition_keys)
+        where, params = in_list("period", periods)
+        with warehouse.get_connection() as conn:
+            progress = query(conn, f"SELECT * FROM mart.indicator_progress WHERE {where}", params)
+        last = progress[progress["period"] == periods[-1]]
+        units = last[last["unit"] != DISTRICT]
+        counts = units["status"].value_counts()
+        return dg.MaterializeResult(metadata={
+            "period": periods[-1],
+            "rows": len(progress),
+            "red": int(counts.get("red", 0)),
+            "yellow": int(counts.get("yellow", 0)),
+            "grey": int(counts.get("grey", 0)),
+            "green_or_done": int(counts.get("green", 0) + counts.get("done", 0)),
+            "overview": markdown_table(progress_overview(last, fresh)),
+        })
+
+    return indicator_progress

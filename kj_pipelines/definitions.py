@@ -1,0 +1,35 @@
+"""The Dagster code location: ``defs``, generated from the catalog in ``$KJ_DATA_DIR/catalog``
+(or the packaged district catalog before ``kj sample`` has written one)."""
+
+from __future__ import annotations
+
+import dagster as dg
+
+from kj_pipelines.assets.indicators import build_indicator_assets
+from kj_pipelines.assets.ingestion import annual_targets, registry_snapshot, submission_inbox
+from kj_pipelines.assets.plan import indicator_plan
+from kj_pipelines.assets.progress import build_progress_asset
+from kj_pipelines.domain.catalog import Catalog, load_catalog
+from kj_pipelines.domain.sample import CATALOG_SOURCE
+from kj_pipelines.jobs import annual_evaluation, monthly_review
+from kj_pipelines.resources import default_resources
+from kj_pipelines.settings import DataPaths
+
+
+def current_catalog() -> Catalog:
+    paths = DataPaths.from_env()
+    folder = paths.catalog if (paths.catalog / "indicators.yaml").exists() else CATALOG_SOURCE
+    return load_catalog(folder)
+
+
+def build_defs(catalog: Catalog | None = None) -> dg.Definitions:
+    catalog = catalog or current_catalog()
+    return dg.Definitions(
+        assets=[submission_inbox, annual_targets, registry_snapshot, indicator_plan,
+                build_progress_asset(catalog), *build_indicator_assets(catalog)],
+        jobs=[monthly_review, annual_evaluation],
+        resources=default_resources(),
+    )
+
+
+defs = build_defs()

@@ -1,0 +1,100 @@
+"""An indicator's value for a month, per unit and for the district (``ALL``).
+
+Flows are read year-to-date (累计), stocks at period end, ratios as the ratio of two year-to-date
+flows, growth rates against the same period of last year. District totals follow the catalog:
+the sum of units, the department's district-only figure, or the ratio of the district sums.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from kj_pipelines.domain.catalog import DISTRICT, Catalog, Indicator
+from kj_pipelines.domain.periods import add_months, parse_month
+
+VALUE_COLUMNS = ["period", "indicator", "unit", "value", "monthly", "source"]
+
+
+def required_periods(indicator: Indicator, catalog: Catalog, periods: list[str]) -> list[str]:
+    """Months of facts needed: the years of ``periods`` (and the year before, for growth)."""
+    years = {parse_month(p)[0] for p in periods}
+    if _needs_last_year(indicator, catalog):
+        years |= {y - 1 for y in years}
+    return [f"{y:04d}-{m:02d}" for y in sorted(years) for m in range(1, 13)]
+
+
+def _needs_last_year(indicator: Indicator, catalog: Catalog) -> bool:
+    if indicator.aggregate == "growth":
+        return True
+    return any(_needs_last_year(catalog.indicators[c], catalog)
+               for c in (indicator.numerator, indicator.denominator) if c)
+
+
+def compute_values(indicator: Indicator, catalog: Catalog, facts: pd.DataFrame,
+                   periods: list[str]) -> pd.DataFrame:
+    """Values for ``periods`` from the facts (submitted and registry rows of the inputs)."""
+    if indicator.aggregate == "ratio":
+        num = compute_values(catalog.indicators[indicator.numerator], catalog, facts, periods)
+        den = compute_values(catalog.indicators[indicator.denominator], catalog, facts, periods)
+        both = num.merge(den, on=["period", "unit"], suffixes=("_n", "_d"))
+        both = both[both["value_d"] > 0]
+        out = both.assign(value=both["value_n"] / both["value_d"] * 100, monthly=float("nan"))
+        return _finish(out, indicator, "derived")
+    if indicator.aggregate == "growth":
+        base_ind = catalog.indicators[indicator.base]
+        last_year = [add_months(p, -12) for p in periods]
+        base = compute_values(base_ind, catalog, facts, sorted(set(periods) | set(last_year)))
+        prev = base.assign(period=base["period"].map(lambda p: add_months(p, 12)))
+        both = base[base["period"].isin(periods)].merge(prev, on=["period", "unit"],
+                                                        suffixes=("", "_prev"))
+        both = both[both["value_prev"] > 0]
+        out = both.assign(value=(both["value"] / both["value_prev"] - 1) * 100,
+                          monthly=float("nan"))
+        return _finish(out, indicator, "derived")
+    own = facts[facts["indicator"] == indicator.code]
+    if indicator.aggregate == "district_only":
+        own = own.assign(unit=DISTRICT)
+    else:
+        allowed = {u.code for u in catalog.reporting_units(indicator)}
+        own = own[own["unit"].isin(allowed)]
+    values = _flow_ytd(own, periods) if indicator.kind == "flow" else _levels(own, periods)
+    if indicator.aggregate == "sum" and not values.empty:
+        district = values.groupby("period", as_index=False)[["value", "monthly"]].sum(min_count=1)
+        values = pd.concat([values, district.assign(unit=DISTRICT)], ignore_index=True)
+    return _finish(values, indicator, indicator.source)
+
+
+def _finish(frame: pd.DataFrame, indicator: Indicator, source: str) -> pd.DataFrame:
+    out = frame.assign(indicator=indicator.code, source=source)
+    if "monthly" not in out.columns:
+        out["monthly"] = float("nan")
+    out = out[VALUE_COLUMNS].sort_values(["period", "unit"]).reset_index(drop=True)
+    return out.astype({"value": "float64", "monthly": "float64"})
+
+
+def _levels(own: pd.DataFrame, periods: list[str]) -> pd.DataFrame:
+    rows = own[own["period"].isin(periods)]
+    value = rows["value"].where(rows["value"].notna(), rows["cumulative"])
+    out = pd.DataFrame({"period": rows["period"], "unit": rows["unit"], "value": value,
+                        "monthly": float("nan")})
+    return out[out["value"].notna()]
+
+
+def _flow_ytd(own: pd.DataFrame, periods: list[str]) -> pd.DataFrame:
+    """Year-to-date per unit: the submitted 累计值, else the sum of the year's 本期值 so far."""
+    if own.empty:
+        return pd.DataFrame(columns=["period", "unit", "value", "monthly"])
+    frame = own[["unit", "period", "value", "cumulative"]].copy()
+    frame["year"] = frame["period"].str[:4]
+    frame = frame.sort_values(["unit", "period"])
+    frame["running"] = frame.groupby(["unit", "year"])["value"].transform(
+        lambda s: s.fillna(0).cumsum())
+    ytd = frame["cumulative"].where(frame["cumulative"].notna(), frame["running"])
+    frame["ytd"] = ytd
+    prev = frame.groupby(["unit", "year"])["ytd"].shift(1)
+    month = frame["period"].str[5:].astype(int)
+    frame["monthly_v"] = frame["value"].where(
+        frame["value"].notna(), frame["ytd"] - prev.where(month > 1, 0))
+    frame = frame[frame["period"].isin(periods)]
+    return pd.DataFrame({"period": frame["period"], "unit": frame["unit"], "value": frame["ytd"],
+                         "monthly": frame["monthly_v"]})

@@ -1,0 +1,135 @@
+"""Progress against the back-scheduled plan (挂图作战) and its status.
+
+For a unit and month: the actual (year to date for flows, period end for stocks, the level for
+ratios, the cumulative growth for growth rates), its completion of the annual target, the share
+of the target the plan wanted by then, and the gap between the two in percentage points of the
+target, signed so that behind plan is negative whatever the indicator's direction.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+
+import pandas as pd
+
+from kj_pipelines.domain.catalog import DISTRICT, Catalog, Indicator
+from kj_pipelines.domain.periods import deadline, parse_month
+
+PROGRESS_COLUMNS = ["period", "indicator", "unit", "actual", "target", "planned", "completion",
+                    "planned_share", "gap", "status", "department"]
+STATUS_ORDER = {"red": 0, "grey": 1, "yellow": 2, "green": 3, "done": 4}
+STATUS_MARK = {"red": "🔴 红", "yellow": "🟡 黄", "green": "🟢 绿", "grey": "⚪ 缺报", "done": "✅ 完成"}
+
+
+def completion(indicator: Indicator, actual: float, target: float,
+               baseline: float | None) -> float:
+    """Share of the annual target achieved, in %."""
+    if indicator.direction == "lower":
+        if baseline is None or math.isnan(baseline) or baseline <= target:
+            return 100.0 if actual <= target else 0.0
+        return (baseline - actual) / (baseline - target) * 100
+    if target == 0:
+        return 100.0 if actual >= 0 else 0.0
+    return actual / abs(target) * 100
+
+
+def is_met(indicator: Indicator, actual: float, target: float, month: int,
+           deadline_month: int = 12) -> bool:
+    """达标: flows and stocks once reached; ratios and growth only at the year's last figure."""
+    met = actual <= target if indicator.direction == "lower" else actual >= target
+    if indicator.kind in ("ratio", "growth"):
+        return met and month >= max(deadline_month, max(indicator.due_months()))
+    return met
+
+
+def status_of(indicator: Indicator, gap: float) -> str:
+    if gap >= -indicator.yellow:
+        return "green"
+    if gap >= -indicator.red:
+        return "yellow"
+    return "red"
+
+
+def is_due(indicator: Indicator, period: str) -> bool:
+    return parse_month(period)[1] in indicator.due_months()
+
+
+def overdue(indicator: Indicator, period: str, today: dt.date, deadline_day: int) -> bool:
+    return today > deadline(period, indicator.release_lag, deadline_day)
+
+
+def compute_progress(indicator: Indicator, catalog: Catalog, periods: list[str],
+                     values: pd.DataFrame, plan: pd.DataFrame, today: dt.date) -> pd.DataFrame:
+    """One row per unit with a target and due month; grey when its figure is overdue."""
+    department = indicator.department
+    values = values.set_index(["period", "unit"])["value"]
+    rows = []
+    for p in plan[plan["period"].isin(periods)].itertuples(index=False):
+        if not is_due(indicator, p.period):
+            continue
+        actual = values.get((p.period, p.unit), float("nan"))
+        if pd.isna(actual):
+            owed = indicator.source == "submission"
+            if owed and overdue(indicator, p.period, today, catalog.submission_deadline_day):
+                rows.append((p.period, indicator.code, p.unit, float("nan"), p.target, p.planned,
+                             float("nan"), p.planned_share, float("nan"), "grey", department))
+            continue
+        done = completion(indicator, float(actual), p.target, p.baseline)
+        gap = done - p.planned_share
+        if is_met(indicator, float(actual), p.target, p.month):
+            status = "done"
+        else:
+            status = status_of(indicator, gap)
+        rows.append((p.period, indicator.code, p.unit, float(actual), p.target, p.planned, done,
+                     p.planned_share, gap, status, department))
+    return pd.DataFrame(rows, columns=PROGRESS_COLUMNS)
+
+
+def missing_units(indicator: Indicator, catalog: Catalog, period: str, values: pd.DataFrame,
+                  today: dt.date) -> list[str]:
+    """Units owing this indicator's figure for ``period`` whose deadline has passed without it."""
+    if indicator.source != "submission" or not is_due(indicator, period):
+        return []
+    if not overdue(indicator, period, today, catalog.submission_deadline_day):
+        return []
+    have = set(values.loc[values["period"] == period, "unit"])
+    owed = [u.code for u in catalog.reporting_units(indicator)]
+    if indicator.aggregate == "district_only":
+        return [] if DISTRICT in have else owed
+    return [u for u in owed if u not in have]
+
+
+def worst_first(progress: pd.DataFrame) -> pd.DataFrame:
+    order = progress["status"].map(STATUS_ORDER)
+    return progress.assign(_o=order).sort_values(["_o", "gap"]).drop(columns="_o")
+
+
+def implausible(indicator: Indicator, values: pd.DataFrame, periods: list[str]) -> pd.DataFrame:
+    """Rows whose value cannot be right: falling year-to-date, a jump, a ratio out of range."""
+    frame = values.sort_values(["unit", "period"]).copy()
+    frame["prev_period"] = frame.groupby("unit")["period"].shift(1)
+    frame["prev_value"] = frame.groupby("unit")["value"].shift(1)
+    frame["prev_monthly"] = frame.groupby("unit")["monthly"].shift(1)
+    problems = []
+    factor = indicator.jump_factor
+    for r in frame[frame["period"].isin(periods)].itertuples(index=False):
+        reason = None
+        if indicator.minimum is not None and r.value < indicator.minimum - 1e-9 or \
+                indicator.maximum is not None and r.value > indicator.maximum + 1e-9:
+            reason = f"数值{r.value:.2f}超出合理范围[{indicator.minimum}, {indicator.maximum}]"
+        elif indicator.kind == "flow" and isinstance(r.prev_period, str) and \
+                r.prev_period[:4] == r.period[:4]:
+            if r.value < r.prev_value - 1e-6:
+                reason = f"累计值由{r.prev_value:.2f}下降到{r.value:.2f}"
+            elif r.prev_monthly and r.prev_monthly > 0 and not pd.isna(r.monthly) and \
+                    r.monthly > factor * r.prev_monthly:
+                reason = f"当月值{r.monthly:.2f}是上月{r.prev_monthly:.2f}的{r.monthly / r.prev_monthly:.1f}倍"
+        elif indicator.kind == "stock" and isinstance(r.prev_period, str) and \
+                r.prev_value and r.prev_value >= 10 and \
+                (r.value > factor * r.prev_value or r.value * factor < r.prev_value):
+            reason = f"期末值由{r.prev_value:.0f}跳变为{r.value:.0f}"
+        if reason:
+            problems.append({"period": r.period, "unit": r.unit, "value": r.value,
+                             "reason": reason})
+    return pd.DataFrame(problems, columns=["period", "unit", "value", "reason"])

@@ -1,0 +1,54 @@
+"""Chinese working days (法定节假日与调休), for back-scheduling by working days.
+
+chinese-calendar knows the State Council's schedule for the years it was released with (2004-2026
+in 1.11); later years come from the catalog's ``holidays.yaml`` the bureau maintains, and a year
+known to neither falls back to Monday-Friday.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from functools import lru_cache
+
+import chinese_calendar
+
+
+def _range(year: int):
+    day = dt.date(year, 1, 1)
+    while day.year == year:
+        yield day
+        day += dt.timedelta(days=1)
+
+
+@lru_cache(maxsize=64)
+def _library_workdays(year: int) -> tuple[int, ...] | None:
+    try:
+        counts = [0] * 12
+        for day in _range(year):
+            if chinese_calendar.is_workday(day):
+                counts[day.month - 1] += 1
+        return tuple(counts)
+    except NotImplementedError:
+        return None
+
+
+def monthly_workdays(year: int, holiday_file: dict[int, dict[str, list[str]]] | None = None
+                     ) -> tuple[list[int], str]:
+    """Working days per month of ``year`` and where the calendar came from."""
+    spec = (holiday_file or {}).get(year)
+    if spec:
+        holidays = {dt.date.fromisoformat(d) for d in spec.get("holidays", [])}
+        makeup = {dt.date.fromisoformat(d) for d in spec.get("workdays", [])}
+        counts = [0] * 12
+        for day in _range(year):
+            if (day.weekday() < 5 and day not in holidays) or day in makeup:
+                counts[day.month - 1] += 1
+        return counts, "holidays.yaml"
+    library = _library_workdays(year)
+    if library is not None:
+        return list(library), "chinese-calendar"
+    counts = [0] * 12
+    for day in _range(year):
+        if day.weekday() < 5:
+            counts[day.month - 1] += 1
+    return counts, "weekdays"

@@ -1,0 +1,117 @@
+"""One indicator's monthly work, from warehouse facts to values, progress and findings.
+
+Plain functions over a DuckDB connection and the domain modules; the Dagster assets call these
+and only add metadata and check results.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+import duckdb
+import pandas as pd
+
+from kj_pipelines.domain.backschedule import PLAN_COLUMNS, build_plan
+from kj_pipelines.domain.catalog import Catalog, Indicator, derived_inputs
+from kj_pipelines.domain.indicators import compute_values, required_periods
+from kj_pipelines.domain.periods import parse_month
+from kj_pipelines.domain.progress import compute_progress, implausible, missing_units
+from kj_pipelines.warehouse import ensure_schema, in_list, query, replace_rows
+
+
+@dataclass
+class IndicatorRun:
+    values: pd.DataFrame
+    progress: pd.DataFrame
+    plan: pd.DataFrame
+    implausible: pd.DataFrame
+    missing: dict[str, list[str]] = field(default_factory=dict)  # period → units
+
+
+def leaf_inputs(indicator: Indicator, catalog: Catalog) -> list[str]:
+    """Submitted or registry indicators an indicator is computed from (itself if not derived)."""
+    inputs = derived_inputs(indicator)
+    if not inputs:
+        return [indicator.code]
+    return sorted({c for dep in inputs for c in leaf_inputs(catalog.indicators[dep], catalog)})
+
+
+def load_facts(conn: duckdb.DuckDBPyConnection, codes: list[str],
+               periods: list[str]) -> pd.DataFrame:
+    ensure_schema(conn)
+    ind_where, ind_params = in_list("indicator", codes)
+    years = sorted({p[:4] for p in periods})
+    year_where = " OR ".join("period LIKE ?" for _ in years) or "FALSE"
+    sql = f"""
+        SELECT unit, indicator, period, value, cumulative FROM core.submitted_values
+        WHERE {ind_where} AND ({year_where})
+        UNION ALL
+        SELECT unit, indicator, period, value, cumulative FROM core.registry_values
+        WHERE {ind_where} AND ({year_where})"""
+    params = ind_params + [f"{y}-%" for y in years]
+    return query(conn, sql, params + params)
+
+
+def load_targets(conn: duckdb.DuckDBPyConnection, indicator: str) -> pd.DataFrame:
+    ensure_schema(conn)
+    return query(conn, "SELECT * FROM core.annual_targets WHERE indicator = ?", [indicator])
+
+
+def history_periods(years: list[int]) -> list[str]:
+    """Months needed to plan ``years``: three years back, plus the December before them."""
+    first = min(years) - 4
+    return [f"{y:04d}-{m:02d}" for y in range(first, max(years) + 1) for m in range(1, 13)]
+
+
+def plan_for_years(indicator: Indicator, catalog: Catalog, years: list[int],
+                   targets: pd.DataFrame, all_values: pd.DataFrame) -> pd.DataFrame:
+    frames = [build_plan(indicator, catalog, year, targets,
+                         all_values[all_values["period"] < f"{year:04d}-01"]) for year in years]
+    frames = [f for f in frames if not f.empty]
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=PLAN_COLUMNS)
+
+
+def indicator_values_for(conn: duckdb.DuckDBPyConnection, indicator: Indicator,
+                         catalog: Catalog, periods: list[str]) -> pd.DataFrame:
+    """Values over ``periods`` computed from the facts of every month they depend on."""
+    needed = sorted(set(required_periods(indicator, catalog, periods)) | set(periods))
+    facts = load_facts(conn, leaf_inputs(indicator, catalog), needed)
+    return compute_values(indicator, catalog, facts, periods)
+
+
+def run_indicator(conn: duckdb.DuckDBPyConnection, catalog: Catalog, code: str,
+                  periods: list[str], today: dt.date, *, write: bool = True) -> IndicatorRun:
+    indicator = catalog.indicators[code]
+    years = sorted({parse_month(p)[0] for p in periods})
+    all_periods = history_periods(years)
+    all_values = indicator_values_for(conn, indicator, catalog, all_periods)
+    values = all_values[all_values["period"].isin(periods)].reset_index(drop=True)
+    plan = plan_for_years(indicator, catalog, years, load_targets(conn, code), all_values)
+    progress = compute_progress(indicator, catalog, periods, values, plan, today)
+    problems = implausible(indicator, all_values, periods)
+    missing = {p: units for p in periods
+               if (units := missing_units(indicator, catalog, p, values, today))}
+    if write:
+        now = dt.datetime.now().replace(microsecond=0)
+        where, params = in_list("period", periods)
+        replace_rows(conn, "mart.indicator_values", values.assign(updated_at=now),
+                     f"indicator = ? AND {where}", [code, *params])
+        replace_rows(conn, "mart.indicator_progress", progress.assign(updated_at=now),
+                     f"indicator = ? AND {where}", [code, *params])
+    return IndicatorRun(values, progress, plan, problems, missing)
+
+
+def run_plan(conn: duckdb.DuckDBPyConnection, catalog: Catalog, years: list[int], *,
+             write: bool = True) -> pd.DataFrame:
+    """年度主要指标进度表 for every indicator and the given years."""
+    frames = []
+    for indicator in catalog.indicators.values():
+        all_values = indicator_values_for(conn, indicator, catalog, history_periods(years))
+        frames.append(plan_for_years(indicator, catalog, years,
+                                     load_targets(conn, indicator.code), all_values))
+    plan = pd.concat(frames, ignore_index=True)
+    if write:
+        where, params = in_list("year", years)
+        replace_rows(conn, "mart.indicator_plan", plan, where, params)
+    return plan

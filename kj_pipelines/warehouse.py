@@ -1,0 +1,114 @@
+"""The DuckDB warehouse: schema and the one writer of partitions.
+
+Every write replaces exactly one slice (a partition, a file's rows) inside one transaction: a
+failed rerun leaves the old rows in place, and an empty result never silently wipes a slice.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import duckdb
+import pandas as pd
+
+DDL = """
+CREATE SCHEMA IF NOT EXISTS raw;
+CREATE SCHEMA IF NOT EXISTS core;
+CREATE SCHEMA IF NOT EXISTS mart;
+CREATE SCHEMA IF NOT EXISTS quarantine;
+CREATE TABLE IF NOT EXISTS raw.submission_files (
+    sha256 VARCHAR PRIMARY KEY, file VARCHAR, archived_as VARCHAR, submitted_at TIMESTAMP,
+    received_at TIMESTAMP, status VARCHAR, rows_read INTEGER, rows_accepted INTEGER);
+CREATE TABLE IF NOT EXISTS raw.submission_values (
+    sha256 VARCHAR, source_file VARCHAR, sheet VARCHAR, "row" INTEGER, unit VARCHAR,
+    indicator VARCHAR, period VARCHAR, value DOUBLE, cumulative DOUBLE, note VARCHAR,
+    submitted_at TIMESTAMP, received_at TIMESTAMP);
+CREATE TABLE IF NOT EXISTS quarantine.rejections (
+    source_file VARCHAR, sha256 VARCHAR, sheet VARCHAR, "row" INTEGER, "column" VARCHAR,
+    value VARCHAR, reason_code VARCHAR, message VARCHAR, received_at TIMESTAMP);
+CREATE TABLE IF NOT EXISTS core.annual_targets (
+    year INTEGER, indicator VARCHAR, unit VARCHAR, target DOUBLE, deadline_month INTEGER,
+    department VARCHAR, source_file VARCHAR, "row" INTEGER);
+CREATE TABLE IF NOT EXISTS core.registry_values (
+    unit VARCHAR, indicator VARCHAR, period VARCHAR, value DOUBLE, cumulative DOUBLE);
+CREATE TABLE IF NOT EXISTS mart.indicator_values (
+    period VARCHAR, indicator VARCHAR, unit VARCHAR, value DOUBLE, monthly DOUBLE,
+    source VARCHAR, updated_at TIMESTAMP);
+CREATE TABLE IF NOT EXISTS mart.indicator_plan (
+    year INTEGER, indicator VARCHAR, unit VARCHAR, month INTEGER, period VARCHAR,
+    quarter INTEGER, baseline DOUBLE, target DOUBLE, planned DOUBLE, planned_share DOUBLE,
+    profile VARCHAR, target_source VARCHAR);
+CREATE TABLE IF NOT EXISTS mart.goal_distance (
+    indicator VARCHAR, unit VARCHAR, goal_year INTEGER, goal DOUBLE, as_of VARCHAR,
+    latest DOUBLE, remaining DOUBLE, progress DOUBLE);
+CREATE TABLE IF NOT EXISTS mart.indicator_progress (
+    period VARCHAR, indicator VARCHAR, unit VARCHAR, actual DOUBLE, target DOUBLE,
+    planned DOUBLE, completion DOUBLE, planned_share DOUBLE, gap DOUBLE, status VARCHAR,
+    department VARCHAR, updated_at TIMESTAMP);
+CREATE TABLE IF NOT EXISTS mart.warnings (
+    warning_id VARCHAR PRIMARY KEY, raised_at TIMESTAMP, period VARCHAR, indicator VARCHAR,
+    unit VARCHAR, level VARCHAR, message VARCHAR, notified BOOLEAN, attempts INTEGER,
+    last_error VARCHAR, kind VARCHAR);
+CREATE OR REPLACE VIEW core.submitted_values AS
+    SELECT unit, indicator, period, value, cumulative, sha256, source_file, sheet, "row",
+           submitted_at, received_at
+    FROM (SELECT *, row_number() OVER (
+              PARTITION BY unit, indicator, period
+              ORDER BY submitted_at DESC, received_at DESC, sha256 DESC, "row" DESC) AS rn
+          FROM raw.submission_values)
+    WHERE rn = 1;
+"""
+
+
+class EmptyPartitionError(RuntimeError):
+    """Refusing to replace a slice with nothing: that would silently wipe it."""
+
+
+def ensure_schema(conn: duckdb.DuckDBPyConnection) -> None:
+    conn.execute(DDL)
+
+
+def replace_rows(conn: duckdb.DuckDBPyConnection, table: str, frame: pd.DataFrame,
+                 where: str, params: Sequence[Any] = (), *, allow_empty: bool = False) -> int:
+    """Delete the slice ``where`` and insert ``frame`` in one transaction.
+
+    The frame's columns are matched by name; columns of the table it lacks are NULL. An empty
+    frame is refused when the slice holds rows, unless ``allow_empty`` says clearing is meant.
+    """
+    if frame.empty and not allow_empty:
+        existing = conn.execute(f"SELECT count(*) FROM {table} WHERE {where}",
+                                list(params)).fetchone()[0]
+        if existing:
+            raise EmptyPartitionError(
+                f"{table}: the new result is empty but {existing} rows exist for "
+                f"{where} {list(params)}; refusing to wipe them")
+        return 0
+    table_cols = [r[0] for r in conn.execute(f"DESCRIBE {table}").fetchall()]
+    cols = [c for c in table_cols if c in frame.columns]
+    quoted = ", ".join(f'"{c}"' for c in cols)
+    conn.execute("BEGIN TRANSACTION")
+    try:
+        conn.execute(f"DELETE FROM {table} WHERE {where}", list(params))
+        if not frame.empty:
+            conn.register("_incoming", frame[cols])
+            try:
+                conn.execute(f"INSERT INTO {table} ({quoted}) SELECT {quoted} FROM _incoming")
+            finally:
+                conn.unregister("_incoming")
+        conn.execute("COMMIT")
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    return len(frame)
+
+
+def in_list(column: str, values: Sequence[Any]) -> tuple[str, list[Any]]:
+    """A ``column IN (?, ?, …)`` predicate and its parameters."""
+    if not values:
+        return "FALSE", []
+    return f'"{column}" IN ({", ".join("?" for _ in values)})', list(values)
+
+
+def query(conn: duckdb.DuckDBPyConnection, sql: str, params: Sequence[Any] = ()) -> pd.DataFrame:
+    return conn.execute(sql, list(params)).df()

@@ -1,4 +1,4 @@
-# The two commands of the README: `make run` and `make test`.
+# The README's two commands: `make run` and `make test`. Needs only Python 3.11 and make.
 SHELL := /bin/bash
 PY ?= python3
 VENV := .venv
@@ -7,6 +7,8 @@ UV := $(VENV)/bin/uv
 export KJ_DATA_DIR ?= $(CURDIR)/data
 export DAGSTER_HOME ?= $(CURDIR)/.dagster_home
 RUN_MONTH ?= 2026-10
+HOST ?= 127.0.0.1
+PORT ?= 3000
 
 .PHONY: setup run sample materialize ui test lint bench clean
 
@@ -18,27 +20,30 @@ $(VENV)/.installed: pyproject.toml uv.lock
 
 setup: $(VENV)/.installed
 
+# The sample is written once; delete $(KJ_DATA_DIR) (or run `kj sample`) to start over.
 sample: setup
-	$(VENV)/bin/kj sample
+	test -f "$(KJ_DATA_DIR)/catalog/indicators.yaml" || $(VENV)/bin/kj sample
 
 $(DAGSTER_HOME)/dagster.yaml: dagster.yaml
-	mkdir -p $(DAGSTER_HOME)
-	cp dagster.yaml $@
+	mkdir -p "$(DAGSTER_HOME)"
+	cp dagster.yaml "$@"
 
-materialize: setup $(DAGSTER_HOME)/dagster.yaml
+materialize: sample $(DAGSTER_HOME)/dagster.yaml
 	$(VENV)/bin/dagster job execute -m kj_pipelines.definitions -j monthly_review \
 		--tags '{"dagster/partition": "$(RUN_MONTH)"}'
+	$(VENV)/bin/dagster asset materialize -m kj_pipelines.definitions \
+		--select indicator_plan --partition "$(firstword $(subst -, ,$(RUN_MONTH)))"
 
 ui: setup $(DAGSTER_HOME)/dagster.yaml
-	$(VENV)/bin/dagster dev -w workspace.yaml -h 127.0.0.1 -p 3000
+	$(VENV)/bin/dagster dev -w workspace.yaml -h $(HOST) -p $(PORT)
 
-run: sample materialize ui
+run: materialize ui
 
 test: setup
 	$(VENV)/bin/pytest
 
 lint: setup
-	$(VENV)/bin/ruff check kj_pipelines tests
+	$(VENV)/bin/ruff check kj_pipelines tests benchmarks
 
 bench: setup
 	$(VENV)/bin/python -m benchmarks.run

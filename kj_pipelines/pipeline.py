@@ -39,7 +39,6 @@ def leaf_inputs(indicator: Indicator, catalog: Catalog) -> list[str]:
 
 def load_facts(conn: duckdb.DuckDBPyConnection, codes: list[str],
                periods: list[str]) -> pd.DataFrame:
-    ensure_schema(conn)
     ind_where, ind_params = in_list("indicator", codes)
     years = sorted({p[:4] for p in periods})
     year_where = " OR ".join("period LIKE ?" for _ in years) or "FALSE"
@@ -54,7 +53,6 @@ def load_facts(conn: duckdb.DuckDBPyConnection, codes: list[str],
 
 
 def load_targets(conn: duckdb.DuckDBPyConnection, indicator: str) -> pd.DataFrame:
-    ensure_schema(conn)
     return query(conn, "SELECT * FROM core.annual_targets WHERE indicator = ?", [indicator])
 
 
@@ -83,6 +81,8 @@ def indicator_values_for(conn: duckdb.DuckDBPyConnection, indicator: Indicator,
 def run_indicator(conn: duckdb.DuckDBPyConnection, catalog: Catalog, code: str,
                   periods: list[str], today: dt.date, *, write: bool = True) -> IndicatorRun:
     indicator = catalog.indicators[code]
+    if write:
+        ensure_schema(conn)
     years = sorted({parse_month(p)[0] for p in periods})
     all_periods = history_periods(years)
     all_values = indicator_values_for(conn, indicator, catalog, all_periods)
@@ -105,6 +105,8 @@ def run_indicator(conn: duckdb.DuckDBPyConnection, catalog: Catalog, code: str,
 def run_plan(conn: duckdb.DuckDBPyConnection, catalog: Catalog, years: list[int], *,
              write: bool = True) -> pd.DataFrame:
     """年度主要指标进度表 for every indicator and the given years."""
+    if write:
+        ensure_schema(conn)
     frames = []
     for indicator in catalog.indicators.values():
         all_values = indicator_values_for(conn, indicator, catalog, history_periods(years))

@@ -89,13 +89,13 @@ def clean_number(value: object, *, percentage: bool = False, measure: str = "") 
         return None
     if text.lower() in PLACEHOLDERS or re.fullmatch(r"[xX×*?？]+", text):
         return CellProblem("placeholder", f"“{text}”是占位符，请填写实际数值")
-    body = re.sub(r"\s+", "", text)
+    body = text
     if measure and measure != "%" and body.endswith(measure) and len(body) > len(measure):
-        body = body[: -len(measure)]
+        body = body[: -len(measure)].rstrip()
     if body.endswith("%"):
         if not percentage:
             return CellProblem("not_a_number", f"“{text}”带百分号，但该指标单位不是%")
-        body = body[:-1]
+        body = body[:-1].rstrip()
     if _THOUSANDS.match(body):
         body = body.replace(",", "")
     if not _PLAIN.match(body):

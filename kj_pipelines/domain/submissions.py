@@ -238,6 +238,7 @@ def submission_schema(catalog: Catalog, today: dt.date) -> pa.DataFrameSchema:
     maximum = {c: i.maximum for c, i in catalog.indicators.items()}
     whole = {c for c, i in catalog.indicators.items() if i.measure in ("家", "个", "名", "项")}
     flows = {c for c, i in catalog.indicators.items() if i.kind == "flow"}
+    units, indicators = list(catalog.units), list(catalog.indicators)
 
     def in_range(column: str):
         def check(df: pd.DataFrame) -> pd.Series:
@@ -255,9 +256,10 @@ def submission_schema(catalog: Catalog, today: dt.date) -> pa.DataFrameSchema:
 
     return pa.DataFrameSchema(
         {
-            "unit": pa.Column(str, pa.Check.isin(list(catalog.units), name="unknown_unit|单位代码")),
-            "indicator": pa.Column(str, pa.Check.isin(list(catalog.indicators),
-                                                      name="unknown_indicator|指标代码")),
+            # built-in Check.isin drops the name, which carries the reason code here
+            "unit": pa.Column(str, pa.Check(lambda s: s.isin(units), name="unknown_unit|单位代码")),
+            "indicator": pa.Column(str, pa.Check(lambda s: s.isin(indicators),
+                                                 name="unknown_indicator|指标代码")),
             "period": pa.Column(str, [
                 pa.Check(lambda s: s <= current, name="future_period|报告期"),
                 pa.Check(lambda s: s >= FIRST_PERIOD, name="bad_period|报告期"),

@@ -1,0 +1,83 @@
+"""Fixtures: a temporary KJ_DATA_DIR per test, the packaged catalog, a small sample built once."""
+
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+
+import duckdb
+import pytest
+from openpyxl import Workbook
+
+from kj_pipelines.domain.catalog import Catalog, load_catalog
+from kj_pipelines.domain.sample import CATALOG_SOURCE, generate_sample
+from kj_pipelines.settings import DataPaths
+from kj_pipelines.warehouse import ensure_schema
+
+TODAY = dt.date(2026, 11, 23)
+HEADER = ["单位代码", "单位名称", "报告期", "指标代码", "指标名称", "本期值", "累计值", "备注"]
+
+
+@pytest.fixture(scope="session")
+def catalog() -> Catalog:
+    return load_catalog(CATALOG_SOURCE)
+
+
+@pytest.fixture(scope="session")
+def small_sample(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Sample with submissions for 2026-08…2026-10 only (registry and targets complete)."""
+    root = tmp_path_factory.mktemp("sample")
+    generate_sample(root, start="2026-08", end="2026-10")
+    return root
+
+
+@pytest.fixture
+def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> DataPaths:
+    """An empty data directory holding only the catalog; KJ_DATA_DIR points at it."""
+    root = tmp_path / "data"
+    shutil.copytree(CATALOG_SOURCE, root / "catalog")
+    monkeypatch.setenv("KJ_DATA_DIR", str(root))
+    monkeypatch.delenv("KJ_SOURCE_DB_URL", raising=False)
+    monkeypatch.delenv("KJ_NOTIFY_URLS", raising=False)
+    paths = DataPaths(root)
+    paths.ensure()
+    return paths
+
+
+@pytest.fixture
+def sample_dir(small_sample: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> DataPaths:
+    """A private copy of the small sample; KJ_DATA_DIR points at it."""
+    root = tmp_path / "data"
+    shutil.copytree(small_sample, root)
+    monkeypatch.setenv("KJ_DATA_DIR", str(root))
+    monkeypatch.delenv("KJ_SOURCE_DB_URL", raising=False)
+    monkeypatch.delenv("KJ_NOTIFY_URLS", raising=False)
+    return DataPaths(root)
+
+
+@pytest.fixture
+def conn(tmp_path: Path) -> Iterator[duckdb.DuckDBPyConnection]:
+    connection = duckdb.connect(str(tmp_path / "test.duckdb"))
+    ensure_schema(connection)
+    try:
+        yield connection
+    finally:
+        connection.close()
+
+
+def write_rows(path: Path, rows: Sequence[Sequence[object]], *, header: Sequence[str] = HEADER,
+               title: str | None = "测试填报表", sheet: str = "填报") -> Path:
+    """A submission workbook with an optional title row above the header."""
+    wb = Workbook()
+    ws = wb.active
+    ws.title = sheet
+    if title:
+        ws.append([title])
+    ws.append(list(header))
+    for row in rows:
+        ws.append(list(row))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    wb.save(path)
+    return path

@@ -1,0 +1,189 @@
+"""The one reader: every reason code at its row and column, hostile files, counts that reconcile."""
+
+import datetime as dt
+import zipfile
+from pathlib import Path
+
+import pytest
+from conftest import TODAY, write_rows
+from openpyxl import Workbook
+
+from kj_pipelines.domain.submissions import read_submission
+
+
+def codes(result):
+    return [(r.row, r.column, r.reason_code) for r in result.rejections]
+
+
+def read(path, catalog):
+    result = read_submission(path, catalog, TODAY)
+    rejected_rows = {r.row for r in result.rejections
+                     if r.row is not None and r.reason_code != "missing_column"}
+    assert result.rows_read == result.rows_accepted + len(rejected_rows)
+    return result
+
+
+def test_clean_workbook_is_accepted(tmp_path, catalog):
+    path = write_rows(tmp_path / "ok.xlsx", [
+        ["JC", "蛟川街道", "2026-10", "HT_VA", "", "12.5", "100.25", ""],
+        [" jc ", "", "2026年10月", "IND_VA", "", "１,２３４.５", "", "备注"],
+        ["JC", "", dt.datetime(2026, 10, 1), "FAI", "", 3, 30, None],
+    ])
+    result = read(path, catalog)
+    assert result.status == "accepted"
+    assert result.rows_read == 3
+    assert list(result.accepted["value"]) == [12.5, 1234.5, 3.0]
+    assert list(result.accepted["row"]) == [3, 4, 5]  # title row 1, header row 2
+    assert set(result.accepted["period"]) == {"2026-10"}
+
+
+def test_each_reason_code_at_its_row_and_column(tmp_path, catalog):
+    path = write_rows(tmp_path / "bad.xlsx", [
+        ["XX_TOWN", "", "2026-10", "HT_VA", "", 1, 1, ""],          # 3 unknown_unit
+        ["JC", "", "2026-10", "NOPE", "", 1, 1, ""],                # 4 unknown_indicator
+        ["JC", "", "2026-14", "HT_VA", "", 1, 1, ""],               # 5 bad_period
+        ["JC", "", "2027-01", "HT_VA", "", 1, 1, ""],               # 6 future_period
+        ["JC", "", "2026-10", "HT_VA", "", "十二", 1, ""],           # 7 not_a_number
+        ["JC", "", "2026-10", "IND_VA", "", "待定", None, ""],       # 8 placeholder
+        ["JC", "", "2026-10", "FAI", "", -5, 1, ""],                # 9 out_of_range
+        ["JC", "", "2026-09", "HT_INV", "", 1, 2, ""],              # 10 duplicate_conflict
+        ["JC", "", "2026-09", "HT_INV", "", 2, 3, ""],              # 11 duplicate_conflict
+        ["JC", "", "2026-10", "HT_NEW", "", 3, 3, ""],              # 12 registry-only indicator
+        ["JC", "", "2018-12", "HT_VA", "", 1, 1, ""],               # 13 before monitoring start
+        ["JC", "", "2026-08", "HT_VA", "", 1, 1, "fine"],           # 14 accepted
+    ])
+    result = read(path, catalog)
+    assert result.status == "partial"
+    assert result.rows_read == 12 and result.rows_accepted == 1
+    found = codes(result)
+    assert (3, "单位代码", "unknown_unit") in found
+    assert (4, "指标代码", "unknown_indicator") in found
+    assert (5, "报告期", "bad_period") in found
+    assert (6, "报告期", "future_period") in found
+    assert (7, "本期值", "not_a_number") in found
+    assert (8, "本期值", "placeholder") in found
+    assert (9, "本期值", "out_of_range") in found
+    assert (10, "本期值", "duplicate_conflict") in found
+    assert (11, "本期值", "duplicate_conflict") in found
+    assert (12, "指标代码", "unknown_indicator") in found
+    assert (13, "报告期", "bad_period") in found
+    assert all(r.sheet == "填报" for r in result.rejections)
+    assert next(r for r in result.rejections if r.row == 7).value == "十二"
+
+
+def test_identical_duplicates_are_not_a_conflict(tmp_path, catalog):
+    row = ["JC", "", "2026-10", "HT_VA", "", 1.5, 10, ""]
+    result = read(write_rows(tmp_path / "dup.xlsx", [row, row]), catalog)
+    assert result.status == "accepted"
+
+
+def test_missing_column_is_reported_at_the_header(tmp_path, catalog):
+    header = ["单位代码", "报告期", "本期值"]
+    result = read(write_rows(tmp_path / "nocol.xlsx", [["JC", "2026-10", 1]], header=header),
+                  catalog)
+    assert result.status == "rejected"
+    assert (2, "指标代码", "missing_column") in codes(result)
+
+
+def test_header_with_notes_any_order_and_first_sheet_fallback(tmp_path, catalog):
+    header = ["备注", "累计值（年初至今）", "本期值（当月）", "指标代码", "报告期", " 单位代码 ", "填报人"]
+    path = write_rows(tmp_path / "order.xlsx", [["", 20, 2, "HT_VA", "2026/10", "ZS", "张三"]],
+                      header=header, sheet="Sheet1", title=None)
+    result = read(path, catalog)
+    assert result.status == "accepted"
+    assert result.accepted.iloc[0][["unit", "value", "cumulative"]].tolist() == ["ZS", 2.0, 20.0]
+
+
+def test_formula_without_cached_value(tmp_path, catalog):
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "填报"
+    ws.append(["单位代码", "报告期", "指标代码", "本期值", "累计值"])
+    ws.append(["JC", "2026-10", "HT_VA", "=1+1", 5])
+    ws.append(["JC", "2026-10", "FAI", 1, 5])
+    path = tmp_path / "formula.xlsx"
+    wb.save(path)  # openpyxl writes no cached value for formulas
+    result = read(path, catalog)
+    assert (2, "本期值", "formula_without_value") in codes(result)
+    assert result.rows_accepted == 1
+
+
+def _hostile(tmp_path: Path, name: str, content: bytes) -> Path:
+    path = tmp_path / name
+    path.write_bytes(content)
+    return path
+
+
+def _valid_bytes(tmp_path, catalog) -> Path:
+    return write_rows(tmp_path / "base.xlsx", [["JC", "", "2026-10", "HT_VA", "", 1, 1, ""]])
+
+
+def _rezip(src: Path, dst: Path, extra: dict[str, bytes], replace: dict[str, bytes] | None = None):
+    with zipfile.ZipFile(src) as zin, zipfile.ZipFile(dst, "w", zipfile.ZIP_DEFLATED) as zout:
+        for item in zin.infolist():
+            data = (replace or {}).get(item.filename, zin.read(item.filename))
+            zout.writestr(item.filename, data)
+        for name, data in extra.items():
+            zout.writestr(name, data)
+    return dst
+
+
+BILLION_LAUGHS = b"""<?xml version="1.0"?>
+<!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">
+<!ENTITY lol3 "&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;">]>
+<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>
+<row r="1"><c r="A1" t="inlineStr"><is><t>&lol3;</t></is></c></row></sheetData></worksheet>"""
+
+
+@pytest.mark.parametrize("kind", ["empty", "not_zip", "ole", "macro", "entities", "zip_bomb",
+                                  "truncated", "no_sheets"])
+def test_hostile_files_end_as_rejections(tmp_path, catalog, kind):
+    base = _valid_bytes(tmp_path, catalog)
+    expected = {"empty": "unreadable_file", "not_zip": "unreadable_file",
+                "ole": "unreadable_file", "macro": "unsafe_file", "entities": "unsafe_file",
+                "zip_bomb": "unsafe_file", "truncated": "unreadable_file",
+                "no_sheets": "unreadable_file"}[kind]
+    if kind == "empty":
+        path = _hostile(tmp_path, "empty.xlsx", b"")
+    elif kind == "not_zip":
+        path = _hostile(tmp_path, "text.xlsx", "单位代码,报告期\nJC,2026-10\n".encode())
+    elif kind == "ole":
+        path = _hostile(tmp_path, "old.xlsx", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 600)
+    elif kind == "macro":
+        path = _rezip(base, tmp_path / "macro.xlsm", {"xl/vbaProject.bin": b"\0VBA" * 100})
+    elif kind == "entities":
+        path = _rezip(base, tmp_path / "lol.xlsx", {},
+                      replace={"xl/worksheets/sheet1.xml": BILLION_LAUGHS})
+    elif kind == "zip_bomb":
+        path = _rezip(base, tmp_path / "bomb.xlsx", {"xl/media/zeros.bin": b"\0" * (8 << 20)})
+    elif kind == "truncated":
+        data = base.read_bytes()
+        path = _hostile(tmp_path, "cut.xlsx", data[: len(data) // 2])
+    else:
+        with zipfile.ZipFile(tmp_path / "nosheet.xlsx", "w") as z:
+            z.writestr("[Content_Types].xml", "<Types/>")
+        path = tmp_path / "nosheet.xlsx"
+    result = read(path, catalog)
+    assert result.status == "rejected"
+    assert result.rows_read == 0
+    assert [r.reason_code for r in result.rejections] == [expected]
+    assert result.rejections[0].message
+
+
+def test_far_away_cell_does_not_hang(tmp_path, catalog):
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "填报"
+    ws.append(["单位代码", "报告期", "指标代码", "本期值", "累计值"])
+    ws.append(["JC", "2026-10", "HT_VA", 1, 1])
+    ws.cell(row=200_000, column=16_000, value="x")
+    path = tmp_path / "far.xlsx"
+    wb.save(path)
+    result = read(path, catalog)
+    assert result.rows_accepted == 1
+
+
+def test_sample_messy_cells_are_accepted(small_sample, catalog):
+    for path in sorted((small_sample / "inbox").glob("*.xlsx")):
+        result = read(path, catalog)
+        assert result.status == "accepted", (path.name, result.rejections[:3])

@@ -9,10 +9,18 @@ from kj_pipelines.assets.indicators import build_indicator_assets
 from kj_pipelines.assets.ingestion import annual_targets, registry_snapshot, submission_inbox
 from kj_pipelines.assets.plan import indicator_plan
 from kj_pipelines.assets.progress import build_progress_asset
+from kj_pipelines.assets.reviews import annual_scores, quarterly_ranking, weekly_watchlist
 from kj_pipelines.domain.catalog import Catalog, load_catalog
 from kj_pipelines.domain.sample import CATALOG_SOURCE
-from kj_pipelines.jobs import annual_evaluation, monthly_review
+from kj_pipelines.jobs import (
+    annual_evaluation,
+    monthly_review,
+    quarterly_analysis,
+    weekly_consultation,
+)
 from kj_pipelines.resources import default_resources
+from kj_pipelines.schedules import build_schedules
+from kj_pipelines.sensors import behind_schedule_sensor, inbox_sensor
 from kj_pipelines.settings import DataPaths
 
 
@@ -26,8 +34,11 @@ def build_defs(catalog: Catalog | None = None) -> dg.Definitions:
     catalog = catalog or current_catalog()
     return dg.Definitions(
         assets=[submission_inbox, annual_targets, registry_snapshot, indicator_plan,
-                build_progress_asset(catalog), *build_indicator_assets(catalog)],
-        jobs=[monthly_review, annual_evaluation],
+                build_progress_asset(catalog), weekly_watchlist, quarterly_ranking, annual_scores,
+                *build_indicator_assets(catalog)],
+        jobs=[monthly_review, weekly_consultation, quarterly_analysis, annual_evaluation],
+        schedules=build_schedules(catalog.submission_deadline_day),
+        sensors=[behind_schedule_sensor, inbox_sensor],
         resources=default_resources(),
     )
 

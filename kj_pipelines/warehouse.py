@@ -50,6 +50,11 @@ CREATE TABLE IF NOT EXISTS mart.warnings (
     warning_id VARCHAR PRIMARY KEY, raised_at TIMESTAMP, period VARCHAR, indicator VARCHAR,
     unit VARCHAR, level VARCHAR, message VARCHAR, notified BOOLEAN, attempts INTEGER,
     last_error VARCHAR, kind VARCHAR);
+CREATE TABLE IF NOT EXISTS mart.unit_scores (
+    period VARCHAR, unit VARCHAR, score DOUBLE, rank INTEGER, band VARCHAR, indicators INTEGER,
+    red INTEGER, yellow INTEGER, grey INTEGER);
+CREATE TABLE IF NOT EXISTS mart.weekly_watchlist (
+    week VARCHAR, period VARCHAR, indicator VARCHAR, unit VARCHAR, status VARCHAR, gap DOUBLE);
 CREATE OR REPLACE VIEW core.submitted_values AS
     SELECT unit, indicator, period, value, cumulative, sha256, source_file, sheet, "row",
            submitted_at, received_at

@@ -107,6 +107,8 @@ class Catalog:
     scoring: dict[str, Any]
     holidays: dict[int, dict[str, list[str]]]
     submission_deadline_day: int = 10
+    escalate_after_red_months: int = 3
+    warning_lookback_months: int = 2
 
     def reporting_units(self, indicator: Indicator) -> list[Unit]:
         """Units that submit (or, for the registry, are computed for) an indicator."""
@@ -324,13 +326,20 @@ def load_catalog(folder: Path) -> Catalog:
         raise CatalogError("scoring.yaml: expected a mapping")
     holidays = _load_holidays(folder / "holidays.yaml")
     settings_path = folder / "settings.yaml"
-    deadline = 10
+    deadline, escalate, lookback = 10, 3, 2
     if settings_path.exists():
-        r = _Reader(settings_path, "settings", _load_yaml(settings_path))
+        r = _Reader(settings_path, "settings", _load_yaml(settings_path) or {})
         deadline = r.get("submission_deadline_day", int, default=10)
         if not 1 <= deadline <= 28:
             r.fail("submission_deadline_day", "must be a day between 1 and 28")
-    return Catalog(units, actions, indicators, tuple(goals), scoring, holidays, deadline)
+        escalate = r.get("escalate_after_red_months", int, default=3)
+        if not 1 <= escalate <= 12:
+            r.fail("escalate_after_red_months", "must be between 1 and 12")
+        lookback = r.get("warning_lookback_months", int, default=2)
+        if not 0 <= lookback <= 24:
+            r.fail("warning_lookback_months", "must be between 0 and 24")
+    return Catalog(units, actions, indicators, tuple(goals), scoring, holidays, deadline,
+                   escalate, lookback)
 
 
 def _load_holidays(path: Path) -> dict[int, dict[str, list[str]]]:

@@ -1,0 +1,118 @@
+"""预判预警: which behind-schedule warnings a month's progress raises.
+
+A unit raises a warning when it turns yellow or red, when it worsens from yellow to red, and
+``escalated`` (a candidate for talks, 约谈) when it has stayed red for the configured number of
+months. A missing submission after the deadline raises a reminder to the unit. Each warning has
+an id made of (kind, period, indicator, unit, level), so it is raised once, whatever reruns.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pandas as pd
+
+from kj_pipelines.domain.catalog import Catalog
+from kj_pipelines.domain.periods import add_months, deadline, parse_month
+
+LEVEL_LABEL = {"yellow": "黄色预警", "red": "红色预警", "escalated": "升级预警（建议约谈）"}
+
+
+@dataclass(frozen=True)
+class Warning:
+    warning_id: str
+    kind: str  # behind | missing
+    period: str
+    indicator: str
+    unit: str
+    level: str
+    title: str
+    message: str
+
+
+def red_streak(history: pd.DataFrame, indicator: str, unit: str, period: str) -> int:
+    """Consecutive red months ending at ``period`` (inclusive)."""
+    rows = history[(history["indicator"] == indicator) & (history["unit"] == unit)]
+    status = dict(zip(rows["period"], rows["status"], strict=True))
+    streak, key = 0, period
+    while status.get(key) == "red":
+        streak += 1
+        key = add_months(key, -1)
+    return streak
+
+
+def previous_status(history: pd.DataFrame, indicator: str, unit: str, period: str) -> str | None:
+    """Status at the indicator's previous evaluated period (skipping months it is not due)."""
+    rows = history[(history["indicator"] == indicator) & (history["unit"] == unit)
+                   & (history["period"] < period)]
+    if rows.empty:
+        return None
+    return str(rows.sort_values("period")["status"].iloc[-1])
+
+
+def decide(progress: pd.DataFrame, history: pd.DataFrame, catalog: Catalog, period: str,
+           escalate_after: int) -> list[Warning]:
+    """Warnings raised by ``period``'s progress; ``history`` holds progress of earlier months
+    (and may include ``period`` itself)."""
+    history = pd.concat([history[history["period"] != period], progress], ignore_index=True)
+    out: list[Warning] = []
+    for row in progress[progress["period"] == period].itertuples(index=False):
+        if row.status == "grey":
+            out.append(_reminder(row, catalog))
+            continue
+        if row.status not in ("yellow", "red"):
+            continue
+        before = previous_status(history, row.indicator, row.unit, period)
+        level = None
+        if row.status == "red":
+            streak = red_streak(history, row.indicator, row.unit, period)
+            if streak >= escalate_after and (streak == escalate_after or before != "red"):
+                level = "escalated"
+            elif before != "red":
+                level = "red"
+        elif before not in ("yellow", "red"):
+            level = "yellow"
+        if level:
+            streak = red_streak(history, row.indicator, row.unit, period)
+            out.append(_behind(row, catalog, level, streak))
+    return out
+
+
+def _names(row, catalog: Catalog) -> tuple[str, str, str, str]:
+    ind = catalog.indicators.get(row.indicator)
+    unit = catalog.units.get(row.unit)
+    dept = catalog.units.get(ind.department) if ind else None
+    year, month = parse_month(row.period)
+    return (ind.name if ind else row.indicator, unit.name if unit else row.unit,
+            dept.name if dept else "", f"{year}年{month}月")
+
+
+def _behind(row, catalog: Catalog, level: str, streak: int) -> Warning:
+    ind_name, unit_name, dept, when = _names(row, catalog)
+    measure = catalog.indicators[row.indicator].measure if row.indicator in catalog.indicators else ""
+    title = f"【{LEVEL_LABEL[level]}】{when} {ind_name}：{unit_name}落后于倒排计划"
+    lines = [
+        f"**{unit_name}** 的 **{ind_name}** {when}进度落后于倒排工期计划：",
+        "",
+        f"- 实际：{row.actual:,.2f} {measure}；按计划应达：{row.planned:,.2f} {measure}"
+        f"（年度目标 {row.target:,.2f} {measure}）",
+        f"- 完成率 {row.completion:.1f}%，计划进度 {row.planned_share:.1f}%，"
+        f"落后 {abs(row.gap):.1f} 个百分点",
+        f"- 责任部门：{dept}",
+    ]
+    if level == "escalated":
+        lines.append(f"- 已连续 {streak} 个月红灯，建议列入季度分析会约谈名单")
+    lines += ["", "请责任单位于下次周会商前说明原因并提出赶超措施。"]
+    return Warning(f"behind:{row.period}:{row.indicator}:{row.unit}:{level}", "behind",
+                   row.period, row.indicator, row.unit, level, title, "\n".join(lines))
+
+
+def _reminder(row, catalog: Catalog) -> Warning:
+    ind_name, unit_name, dept, when = _names(row, catalog)
+    ind = catalog.indicators[row.indicator]
+    due = deadline(row.period, ind.release_lag, catalog.submission_deadline_day)
+    title = f"【催报】{unit_name} {when} {ind_name} 未按期报送"
+    body = (f"**{unit_name}**：{when} **{ind_name}** 应于 {due:%Y年%m月%d日} 前报送，至今未收到。\n\n"
+            f"请尽快按月度填报表补报（可用 `kj template` 生成空白表）。责任部门：{dept}。")
+    return Warning(f"missing:{row.period}:{row.indicator}:{row.unit}:yellow", "missing",
+                   row.period, row.indicator, row.unit, "yellow", title, body)

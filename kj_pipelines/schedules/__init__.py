@@ -1,0 +1,55 @@
+"""Schedules mirroring the review cadence (Asia/Shanghai, running by default): 周会商 Monday
+08:30, 月调度 on the submission deadline 08:00, 季分析 the 15th after the quarter, 年考评 31 January."""
+
+import datetime as dt
+
+import dagster as dg
+
+from kj_pipelines.domain.periods import add_months, month_key
+from kj_pipelines.jobs import (
+    annual_evaluation,
+    monthly_review,
+    quarterly_analysis,
+    weekly_consultation,
+)
+from kj_pipelines.settings import TIMEZONE
+
+
+def build_schedules(deadline_day: int) -> list[dg.ScheduleDefinition]:
+    @dg.schedule(name="monthly_review_schedule", job=monthly_review,
+                 cron_schedule=f"0 8 {deadline_day} * *", execution_timezone=TIMEZONE,
+                 default_status=dg.DefaultScheduleStatus.RUNNING,
+                 description=f"月调度：每月{deadline_day}日（报送截止日）08:00 处理上月。")
+    def monthly_review_schedule(context: dg.ScheduleEvaluationContext) -> dg.RunRequest:
+        when = context.scheduled_execution_time
+        month = add_months(month_key(when.year, when.month), -1)
+        return dg.RunRequest(partition_key=month, run_key=f"monthly:{month}")
+
+    @dg.schedule(name="weekly_consultation_schedule", job=weekly_consultation,
+                 cron_schedule="30 8 * * 1", execution_timezone=TIMEZONE,
+                 default_status=dg.DefaultScheduleStatus.RUNNING,
+                 description="周会商：每周一 08:30 汇总上一周（以周一日期为分区）。")
+    def weekly_consultation_schedule(context: dg.ScheduleEvaluationContext) -> dg.RunRequest:
+        when = context.scheduled_execution_time
+        monday = (when - dt.timedelta(days=7 + when.weekday())).date()
+        return dg.RunRequest(partition_key=monday.isoformat(), run_key=f"weekly:{monday}")
+
+    @dg.schedule(name="quarterly_analysis_schedule", job=quarterly_analysis,
+                 cron_schedule="0 8 15 1,4,7,10 *", execution_timezone=TIMEZONE,
+                 default_status=dg.DefaultScheduleStatus.RUNNING,
+                 description="季分析、季晾晒：每季度结束后次月15日 08:00 处理上一季度。")
+    def quarterly_analysis_schedule(context: dg.ScheduleEvaluationContext) -> dg.RunRequest:
+        when = context.scheduled_execution_time
+        first = add_months(month_key(when.year, when.month), -3)
+        return dg.RunRequest(partition_key=first, run_key=f"quarterly:{first}")
+
+    @dg.schedule(name="annual_evaluation_schedule", job=annual_evaluation,
+                 cron_schedule="0 8 31 1 *", execution_timezone=TIMEZONE,
+                 default_status=dg.DefaultScheduleStatus.RUNNING,
+                 description="年考评：每年1月31日 08:00 处理上一年度。")
+    def annual_evaluation_schedule(context: dg.ScheduleEvaluationContext) -> dg.RunRequest:
+        year = str(context.scheduled_execution_time.year - 1)
+        return dg.RunRequest(partition_key=year, run_key=f"annual:{year}")
+
+    return [monthly_review_schedule, weekly_consultation_schedule, quarterly_analysis_schedule,
+            annual_evaluation_schedule]

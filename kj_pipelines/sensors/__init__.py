@@ -1,0 +1,99 @@
+"""Sensors: behind-schedule warnings (预判预警) and late submissions dropped in the inbox.
+
+Their decisions are plain functions (:mod:`kj_pipelines.alerting`, :func:`inbox_run_requests`);
+the sensors only read the instance, keep a cursor and hand over.
+"""
+
+import json
+
+import dagster as dg
+from dagster_duckdb import DuckDBResource
+
+from kj_pipelines.alerting import deliver_pending, raise_warnings, recent_enough
+from kj_pipelines.assets.common import now_local
+from kj_pipelines.domain.periods import FIRST_PERIOD, add_months, last_complete_month
+from kj_pipelines.domain.submissions import read_submission, sha256_of
+from kj_pipelines.ingest import pending_files
+from kj_pipelines.jobs import monthly_review
+from kj_pipelines.resources import KJDataResource, NotifierResource
+
+PROGRESS_KEY = dg.AssetKey("indicator_progress")
+MAX_FILES_PER_TICK = 50
+REMEMBERED_HASHES = 2_000
+
+
+@dg.sensor(
+    name="behind_schedule_sensor",
+    minimum_interval_seconds=60,
+    default_status=dg.DefaultSensorStatus.RUNNING,
+    description="预判预警：监视进度总览的每次物化，单位转黄、转红、恶化或连续红灯时发出预警（每个预警只发一次），"
+                "截止后缺报的向单位催报；送达失败的下一轮重试。",
+)
+def behind_schedule_sensor(context: dg.SensorEvaluationContext, kj_data: KJDataResource,
+                           warehouse: DuckDBResource,
+                           notifier: NotifierResource) -> dg.SkipReason:
+    cursor = int(context.cursor) if context.cursor else 0
+    records = context.instance.fetch_materializations(
+        dg.AssetRecordsFilter(asset_key=PROGRESS_KEY, after_storage_id=cursor),
+        limit=1000, ascending=True).records
+    periods = sorted({r.partition_key for r in records if r.partition_key})
+    catalog = kj_data.catalog()
+    now = now_local()
+    keep, skipped = recent_enough(periods, last_complete_month(now.date()),
+                                  catalog.warning_lookback_months)
+    with warehouse.get_connection() as conn:
+        new = raise_warnings(conn, catalog, keep, now,
+                             escalate_after=catalog.escalate_after_red_months)
+        delivered, failed = deliver_pending(conn, notifier.notifier())
+    if records:
+        context.update_cursor(str(max(r.storage_id for r in records)))
+    message = (f"新预警 {len(new)} 条，送达 {delivered} 条，待重试 {failed} 条；"
+               f"评估 {', '.join(keep) or '无'}"
+               + (f"；跳过历史月份 {len(skipped)} 个" if skipped else ""))
+    context.log.info(message)
+    return dg.SkipReason(message)
+
+
+def inbox_run_requests(files: list[tuple[str, list[str]]], latest: str) -> list[dg.RunRequest]:
+    """One ``monthly_review`` run per month a new file touches (and the month a year later,
+    whose growth rate it is the base of); a file with no usable month is ingested with the
+    latest month. ``files`` holds (sha256, periods) pairs."""
+    requests: dict[str, dg.RunRequest] = {}
+    for sha, periods in files:
+        months = {p for p in periods if FIRST_PERIOD <= p <= latest}
+        months |= {add_months(p, 12) for p in months if add_months(p, 12) <= latest}
+        for month in sorted(months or {latest}):
+            key = f"inbox:{sha[:16]}:{month}"
+            requests.setdefault(month, dg.RunRequest(
+                partition_key=month, run_key=key,
+                tags={"kj/trigger": "inbox", "kj/file_sha256": sha[:16]}))
+    return list(requests.values())
+
+
+@dg.sensor(
+    name="inbox_sensor",
+    job=monthly_review,
+    minimum_interval_seconds=30,
+    default_status=dg.DefaultSensorStatus.RUNNING,
+    description="填报到达：inbox/ 中出现新文件（按SHA-256识别）时，为其涉及的月份重跑月调度，迟报的历史月份也自动重算。",
+)
+def inbox_sensor(context: dg.SensorEvaluationContext, kj_data: KJDataResource):
+    seen: list[str] = json.loads(context.cursor) if context.cursor else []
+    known = set(seen)
+    catalog = kj_data.catalog()
+    today = now_local().date()
+    found: list[tuple[str, list[str]]] = []
+    for path in pending_files(kj_data.paths.inbox)[:MAX_FILES_PER_TICK]:
+        try:
+            sha = sha256_of(path)
+        except OSError:
+            continue  # moved to the archive by a run meanwhile
+        if sha in known:
+            continue
+        result = read_submission(path, catalog, today, display_name=path.name)
+        found.append((sha, sorted(set(result.accepted["period"]))))
+        seen.append(sha)
+    if not found:
+        return dg.SkipReason("inbox/ 中没有新文件")
+    context.update_cursor(json.dumps(seen[-REMEMBERED_HASHES:]))
+    return inbox_run_requests(found, last_complete_month(today))

@@ -13,6 +13,7 @@ from kj_pipelines.assets.reviews import annual_scores, quarterly_ranking, weekly
 from kj_pipelines.domain.catalog import Catalog, load_catalog
 from kj_pipelines.domain.sample import CATALOG_SOURCE
 from kj_pipelines.jobs import (
+    EXECUTOR,
     annual_evaluation,
     monthly_review,
     quarterly_analysis,
@@ -40,6 +41,7 @@ def build_defs(catalog: Catalog | None = None) -> dg.Definitions:
         schedules=build_schedules(catalog.submission_deadline_day),
         sensors=[behind_schedule_sensor, inbox_sensor],
         resources=default_resources(),
+        executor=EXECUTOR,  # also for UI/CLI materializations and backfills (__ASSET_JOB)
     )
 
 

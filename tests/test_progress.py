@@ -1,0 +1,79 @@
+"""Status at its boundaries, completion by direction, grey after the deadline, done once met."""
+
+import dataclasses
+import datetime as dt
+
+import pandas as pd
+import pytest
+
+from kj_pipelines.domain.backschedule import build_plan
+from kj_pipelines.domain.progress import completion, compute_progress, is_met, status_of
+
+
+@pytest.mark.parametrize(("gap", "status"), [
+    (3.0, "green"), (0.0, "green"), (-5.0, "green"), (-5.01, "yellow"), (-15.0, "yellow"),
+    (-15.01, "red"), (-80.0, "red"),
+])
+def test_status_boundaries(catalog, gap, status):
+    ind = catalog.indicators["TECH_CONTRACT"]  # yellow 5, red 15
+    assert (ind.yellow, ind.red) == (5, 15)
+    assert status_of(ind, gap) == status
+
+
+def test_completion_follows_direction(catalog):
+    higher = catalog.indicators["TECH_CONTRACT"]
+    assert completion(higher, 30, 120, 0) == pytest.approx(25)
+    lower = catalog.indicators["ZERO_RD_ORG"]
+    assert completion(lower, 20, 0, 40) == pytest.approx(50)  # half of the reduction done
+    assert completion(lower, 0, 0, 0) == 100 and completion(lower, 2, 0, 0) == 0
+
+
+def test_done_rules(catalog):
+    assert is_met(catalog.indicators["TECH_CONTRACT"], 121, 120, 9)
+    assert not is_met(catalog.indicators["HT_VA_SHARE"], 46, 45, 9)  # a ratio is judged in December
+    assert is_met(catalog.indicators["HT_VA_SHARE"], 46, 45, 12)
+    assert is_met(catalog.indicators["ZERO_RD_ORG"], 0, 0, 4)
+
+
+def _plan(catalog, code, unit, target):
+    listed = pd.DataFrame([{"year": 2026, "indicator": code, "unit": unit, "target": target,
+                            "deadline_month": 12}])
+    history = pd.DataFrame(columns=["period", "unit", "value", "monthly"])
+    return build_plan(catalog.indicators[code], catalog, 2026, listed, history)
+
+
+def test_progress_rows_hand_worked(catalog):
+    ind = dataclasses.replace(catalog.indicators["TECH_CONTRACT"], profile="linear")
+    listed = pd.DataFrame([{"year": 2026, "indicator": ind.code, "unit": u, "target": 120.0,
+                            "deadline_month": 12} for u in ("JC", "ZS", "LT")])
+    history = pd.DataFrame(columns=["period", "unit", "value", "monthly"])
+    plan = build_plan(ind, catalog, 2026, listed, history)
+    values = pd.DataFrame({"period": "2026-10", "unit": ["JC", "ZS"], "value": [100.0, 70.0]})
+    rows = compute_progress(ind, catalog, ["2026-10"], values, plan, dt.date(2026, 11, 23))
+    by = rows.set_index("unit")
+    # planned 100 by October (10/12 of 120): JC on plan, ZS 25 points behind, LT missing
+    assert by.loc["JC", "planned"] == pytest.approx(100)
+    assert by.loc["JC", "gap"] == pytest.approx(0) and by.loc["JC", "status"] == "green"
+    assert by.loc["ZS", "gap"] == pytest.approx(-25) and by.loc["ZS", "status"] == "red"
+    assert by.loc["LT", "status"] == "grey" and pd.isna(by.loc["LT", "actual"])
+    assert by.loc["ALL", "status"] == "grey"  # no district figure either
+
+
+def test_grey_only_after_the_deadline(catalog):
+    ind = catalog.indicators["TECH_CONTRACT"]
+    plan = _plan(catalog, ind.code, "JC", 120.0)
+    empty = pd.DataFrame(columns=["period", "unit", "value"])
+    before = compute_progress(ind, catalog, ["2026-10"], empty, plan, dt.date(2026, 11, 10))
+    after = compute_progress(ind, catalog, ["2026-10"], empty, plan, dt.date(2026, 11, 11))
+    assert before.empty
+    assert dict(zip(after["unit"], after["status"], strict=True)) == {"JC": "grey", "ALL": "grey"}
+
+
+def test_annual_indicator_is_due_after_its_release_lag(catalog):
+    ind = catalog.indicators["RD_GDP"]  # annual, released 9 months after the year
+    plan = _plan(catalog, ind.code, "ALL", 3.48)
+    empty = pd.DataFrame(columns=["period", "unit", "value"])
+    assert compute_progress(ind, catalog, ["2026-10"], empty, plan, dt.date(2027, 1, 5)).empty
+    assert compute_progress(ind, catalog, ["2026-12"], empty, plan, dt.date(2027, 10, 9)).empty
+    late = compute_progress(ind, catalog, ["2026-12"], empty, plan, dt.date(2027, 10, 11))
+    assert list(late["status"]) == ["grey"]

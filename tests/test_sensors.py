@@ -1,0 +1,141 @@
+"""Sensors on a real ephemeral instance, and each schedule's run request for a tick."""
+
+import datetime as dt
+import shutil
+from zoneinfo import ZoneInfo
+
+import dagster as dg
+import duckdb
+import pytest
+
+from conftest import write_rows
+from kj_pipelines.definitions import build_defs
+from kj_pipelines.resources import KJDataResource, NotifierResource, default_resources
+from kj_pipelines.schedules import build_schedules
+from kj_pipelines.sensors import behind_schedule_sensor, inbox_run_requests, inbox_sensor
+
+TZ = ZoneInfo("Asia/Shanghai")
+
+
+def _materialize(defs, instance, month):
+    result = defs.resolve_job_def("monthly_review").execute_in_process(
+        partition_key=month, instance=instance)
+    assert result.success
+
+
+def _warnings(paths):
+    con = duckdb.connect(str(paths.warehouse), read_only=True)
+    try:
+        return con.execute("SELECT warning_id, notified, attempts, last_error FROM mart.warnings "
+                           "ORDER BY warning_id").fetchall()
+    finally:
+        con.close()
+
+
+def _tick(instance, cursor=None, resources=None):
+    ctx = dg.build_sensor_context(instance=instance, cursor=cursor,
+                                  resources=resources or default_resources())
+    result = behind_schedule_sensor(ctx)
+    return result, ctx.cursor
+
+
+@pytest.fixture
+def instance():
+    with dg.instance_for_test() as inst:
+        yield inst
+
+
+def test_behind_schedule_sensor_warns_once_then_on_worsening(catalog, sample_dir, instance):
+    defs = build_defs(catalog)
+    _materialize(defs, instance, "2026-09")
+    result, cursor = _tick(instance)
+    first = _warnings(sample_dir)
+    assert first and all(notified for _, notified, _, _ in first)
+    assert "新预警" in result.skip_message
+    outbox = sorted(p.name for p in sample_dir.outbox.iterdir())
+    assert len(outbox) == len(first)
+    # a second evaluation with nothing new repeats nothing
+    _, cursor = _tick(instance, cursor)
+    assert _warnings(sample_dir) == first
+    # re-running the same month repeats nothing either (ids are stable)
+    _materialize(defs, instance, "2026-09")
+    _, cursor = _tick(instance, cursor)
+    assert _warnings(sample_dir) == first
+    # the next month warns only on changes: newly yellow/red, worsened, or missing
+    _materialize(defs, instance, "2026-10")
+    _tick(instance, cursor)
+    second = _warnings(sample_dir)
+    new_ids = {w[0] for w in second} - {w[0] for w in first}
+    assert new_ids and all(":2026-10:" in w for w in new_ids)
+    red_in_sep = {tuple(w[0].split(":")[2:4]) for w in first if w[0].endswith(":red")}
+    assert not any(w.endswith(":red") and tuple(w.split(":")[2:4]) in red_in_sep for w in new_ids)
+    assert any(w.startswith("missing:2026-10:") for w in new_ids)
+
+
+def test_failed_delivery_is_recorded_and_retried(catalog, sample_dir, instance):
+    defs = build_defs(catalog)
+    _materialize(defs, instance, "2026-10")
+    broken = default_resources() | {"notifier": NotifierResource(
+        urls="json://127.0.0.1:9/", outbox=str(sample_dir.outbox))}
+    result, cursor = _tick(instance, resources=broken)
+    failed = _warnings(sample_dir)
+    assert failed and all(not n and a == 1 and err for _, n, a, err in failed)
+    assert "待重试" in result.skip_message
+    assert not sample_dir.outbox.exists() or not any(sample_dir.outbox.iterdir())
+    _tick(instance, cursor)  # the channel is back (outbox): pending ones go out
+    retried = _warnings(sample_dir)
+    assert [w[0] for w in retried] == [w[0] for w in failed]
+    assert all(n and a == 2 and err is None for _, n, a, err in retried)
+    assert len(list(sample_dir.outbox.iterdir())) == len(retried)
+
+
+def test_inbox_sensor_requests_the_months_a_late_file_touches(catalog, data_dir, instance):
+    write_rows(data_dir.inbox / "late.xlsx", [["JC", "", "2026-08", "HT_VA", "", 1, 10, ""],
+                                               ["JC", "", "2025-09", "HT_VA", "", 1, 10, ""]])
+    resources = {"kj_data": KJDataResource(root=str(data_dir.root))}
+    ctx = dg.build_sensor_context(instance=instance, resources=resources)
+    requests = inbox_sensor(ctx)
+    months = sorted(r.partition_key for r in requests)
+    assert months == ["2025-09", "2026-08", "2026-09"]  # 2026-09: growth over 2025-09
+    assert all(r.run_key.startswith("inbox:") for r in requests)
+    again = inbox_sensor(dg.build_sensor_context(instance=instance, resources=resources,
+                                                 cursor=ctx.cursor))
+    assert isinstance(again, dg.SkipReason)
+
+
+def test_inbox_requests_for_a_file_with_no_usable_month():
+    requests = inbox_run_requests([("ab" * 32, [])], "2026-10")
+    assert [r.partition_key for r in requests] == ["2026-10"]
+
+
+@pytest.mark.parametrize(("name", "tick", "partition"), [
+    ("monthly_review_schedule", dt.datetime(2026, 11, 10, 8, 0, tzinfo=TZ), "2026-10"),
+    ("monthly_review_schedule", dt.datetime(2027, 1, 10, 8, 0, tzinfo=TZ), "2026-12"),
+    ("weekly_consultation_schedule", dt.datetime(2026, 11, 23, 8, 30, tzinfo=TZ), "2026-11-16"),
+    ("quarterly_analysis_schedule", dt.datetime(2026, 10, 15, 8, 0, tzinfo=TZ), "2026-07"),
+    ("quarterly_analysis_schedule", dt.datetime(2027, 1, 15, 8, 0, tzinfo=TZ), "2026-10"),
+    ("annual_evaluation_schedule", dt.datetime(2027, 1, 31, 8, 0, tzinfo=TZ), "2026"),
+])
+def test_schedule_run_request_for_a_tick(catalog, data_dir, name, tick, partition):
+    defs = build_defs(catalog)
+    schedule = defs.resolve_schedule_def(name)
+    assert schedule.execution_timezone == "Asia/Shanghai"
+    assert schedule.default_status == dg.DefaultScheduleStatus.RUNNING
+    context = dg.build_schedule_context(scheduled_execution_time=tick,
+                                        repository_def=defs.get_repository_def())
+    [run] = schedule.evaluate_tick(context).run_requests
+    assert run.partition_key == partition
+    job = defs.resolve_job_def(schedule.job_name)
+    assert partition in job.partitions_def.get_partition_keys(
+        current_time=tick + dt.timedelta(days=1))
+
+
+def test_monthly_schedule_follows_the_configured_deadline(catalog):
+    [monthly, *_] = build_schedules(15)
+    assert monthly.cron_schedule == "0 8 15 * *"
+
+
+def test_sample_catalog_copies_are_not_shared(sample_dir, small_sample):
+    assert sample_dir.root != small_sample
+    shutil.rmtree(sample_dir.inbox)
+    assert (small_sample / "inbox").exists()

@@ -77,3 +77,33 @@ def test_annual_indicator_is_due_after_its_release_lag(catalog):
     assert compute_progress(ind, catalog, ["2026-12"], empty, plan, dt.date(2027, 10, 9)).empty
     late = compute_progress(ind, catalog, ["2026-12"], empty, plan, dt.date(2027, 10, 11))
     assert list(late["status"]) == ["grey"]
+
+
+def _values(rows):
+    return pd.DataFrame(rows, columns=["period", "unit", "value", "monthly"])
+
+
+def test_implausible_values(catalog):
+    from kj_pipelines.domain.progress import implausible
+
+    flow = catalog.indicators["TECH_CONTRACT"]  # jump factor 5
+    values = _values([("2026-08", "JC", 10.0, 2.0), ("2026-09", "JC", 9.0, -1.0),
+                      ("2026-08", "ZS", 10.0, 1.0), ("2026-09", "ZS", 16.0, 6.0),
+                      ("2026-08", "LT", 10.0, 1.0), ("2026-09", "LT", 14.0, 4.0),
+                      ("2025-12", "GS", 50.0, 9.0), ("2026-01", "GS", 1.0, 1.0)])
+    found = implausible(flow, values, ["2026-09", "2026-01"]).set_index("unit")
+    assert "下降" in found.loc["JC", "reason"]       # year to date fell
+    assert "6.0倍" in found.loc["ZS", "reason"]      # 6 > 5 × 1
+    assert "LT" not in found.index                   # 4 × is within the factor
+    assert "GS" not in found.index                   # January starts a new year
+    ratio = catalog.indicators["HT_VA_SHARE"]
+    out = implausible(ratio, _values([("2026-09", "JC", 104.0, None)]), ["2026-09"])
+    assert "超出合理范围" in out["reason"].iloc[0]
+
+
+def test_batch_announcements_may_jump(catalog):
+    from kj_pipelines.domain.progress import implausible
+
+    batch = catalog.indicators["HT_NEW"]
+    values = _values([("2026-10", "JC", 1.0, 1.0), ("2026-11", "JC", 9.0, 8.0)])
+    assert implausible(batch, values, ["2026-11"]).empty

@@ -113,6 +113,8 @@ def implausible(indicator: Indicator, values: pd.DataFrame, periods: list[str]) 
     frame["prev_monthly"] = frame.groupby("unit")["monthly"].shift(1)
     problems = []
     factor = indicator.jump_factor
+    # results announced in batches (认定批次) jump by design: only smooth flows are checked
+    check_jumps = indicator.profile not in ("batch", "milestones")
     for r in frame[frame["period"].isin(periods)].itertuples(index=False):
         reason = None
         if indicator.minimum is not None and r.value < indicator.minimum - 1e-9 or \
@@ -122,10 +124,10 @@ def implausible(indicator: Indicator, values: pd.DataFrame, periods: list[str]) 
                 r.prev_period[:4] == r.period[:4]:
             if r.value < r.prev_value - 1e-6:
                 reason = f"累计值由{r.prev_value:.2f}下降到{r.value:.2f}"
-            elif r.prev_monthly and r.prev_monthly > 0 and not pd.isna(r.monthly) and \
-                    r.monthly > factor * r.prev_monthly:
+            elif check_jumps and r.prev_monthly and r.prev_monthly > 0 and \
+                    not pd.isna(r.monthly) and r.monthly > factor * r.prev_monthly:
                 reason = f"当月值{r.monthly:.2f}是上月{r.prev_monthly:.2f}的{r.monthly / r.prev_monthly:.1f}倍"
-        elif indicator.kind == "stock" and isinstance(r.prev_period, str) and \
+        elif check_jumps and indicator.kind == "stock" and isinstance(r.prev_period, str) and \
                 r.prev_value and r.prev_value >= 10 and \
                 (r.value > factor * r.prev_value or r.value * factor < r.prev_value):
             reason = f"期末值由{r.prev_value:.0f}跳变为{r.value:.0f}"

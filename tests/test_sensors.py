@@ -7,8 +7,8 @@ from zoneinfo import ZoneInfo
 import dagster as dg
 import duckdb
 import pytest
-
 from conftest import write_rows
+
 from kj_pipelines.definitions import build_defs
 from kj_pipelines.resources import KJDataResource, NotifierResource, default_resources
 from kj_pipelines.schedules import build_schedules

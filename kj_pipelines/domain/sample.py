@@ -290,15 +290,7 @@ def _mess_up(inbox: Path, catalog: Catalog, values, start: str, end: str) -> int
 
 # ── target lists ───────────────────────────────────────────────────────────────
 
-def _year_end(values, unit: str, code: str, year: int) -> float | None:
-    v = values.get((unit, code, month_key(year, 12)))
-    if v is None:
-        return None
-    return v[1] if v[1] is not None else v[0]
-
-
 def write_targets(plans: Path, catalog: Catalog) -> int:
-    values = monthly_values(catalog)
     registry_targets = {
         "HT_NEW": {2019: 65, 2020: 80, 2021: 95, 2022: 105, 2023: 120, 2024: 110, 2025: 120,
                    2026: 130, 2027: 135},

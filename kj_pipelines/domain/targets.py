@@ -76,43 +76,50 @@ def read_target_lists(plans_dir: Path, catalog: Catalog) -> TargetList:
                                                         "missing_column",
                                                         "找不到含“指标代码、单位代码、年度目标”的表头行")))
             continue
-        records = []
-        for excel_row, values in sheet.rows[header_pos + 1:]:
-            def cell(key: str, _v=values):
-                i = cols.get(key)
-                return _v[i] if i is not None and i < len(_v) else None
-
-            def reject(key: str, code: str, message: str, _r=excel_row) -> None:
-                i = cols.get(key)
-                label = key if i is not None else column_letter(0)
-                out.rejections.append((name, sha, Rejection(sheet.sheet, _r, label,
-                                                            _display(cell(key)), code, message)))
-
-            ind_code, unit_code = clean_code(cell("指标代码")), clean_code(cell("单位代码"))
-            if isinstance(ind_code, CellProblem) or ind_code not in catalog.indicators:
-                reject("指标代码", "unknown_indicator", f"指标代码“{cell('指标代码')}”不在指标目录中")
-                continue
-            if isinstance(unit_code, CellProblem) or unit_code not in catalog.units:
-                reject("单位代码", "unknown_unit", f"单位代码“{cell('单位代码')}”不在单位目录中")
-                continue
-            ind = catalog.indicators[ind_code]
-            target = clean_number(cell("年度目标"), percentage=ind.is_percentage, measure=ind.measure)
-            if isinstance(target, CellProblem) or target is None:
-                problem = target if isinstance(target, CellProblem) else CellProblem(
-                    "not_a_number", "年度目标为空")
-                reject("年度目标", problem.reason_code, problem.message)
-                continue
-            deadline = clean_number(cell("完成时限"))
-            if isinstance(deadline, CellProblem) or (deadline is not None and (
-                    deadline != int(deadline) or not 1 <= deadline <= 12)):
-                reject("完成时限", "out_of_range", "完成时限应为1-12的月份")
-                continue
-            records.append({"year": year, "indicator": ind_code, "unit": unit_code,
-                            "target": float(target), "deadline_month": int(deadline or 12),
-                            "department": ind.department, "source_file": name, "row": excel_row})
+        records, rejected = _parse_rows(sheet.sheet, sheet.rows[header_pos + 1:], cols,
+                                        catalog, year, name)
+        out.rejections.extend((name, sha, r) for r in rejected)
         frames.append(pd.DataFrame(records, columns=TARGET_COLUMNS))
     if frames:
         targets = pd.concat(frames, ignore_index=True)
         # a later row for the same year, indicator and unit corrects an earlier one
         out.targets = targets.drop_duplicates(["year", "indicator", "unit"], keep="last")
     return out
+
+
+def _parse_rows(sheet: str, rows: list, cols: dict[str, int], catalog: Catalog, year: int,
+                name: str) -> tuple[list[dict], list[Rejection]]:
+    records: list[dict] = []
+    rejected: list[Rejection] = []
+    for excel_row, values in rows:
+        def cell(key: str, _v=values):
+            i = cols.get(key)
+            return _v[i] if i is not None and i < len(_v) else None
+
+        def reject(key: str, code: str, message: str, _r=excel_row) -> None:
+            label = key if key in cols else column_letter(0)
+            rejected.append(Rejection(sheet, _r, label, _display(cell(key)), code, message))
+
+        ind_code, unit_code = clean_code(cell("指标代码")), clean_code(cell("单位代码"))
+        if isinstance(ind_code, CellProblem) or ind_code not in catalog.indicators:
+            reject("指标代码", "unknown_indicator", f"指标代码“{cell('指标代码')}”不在指标目录中")
+            continue
+        if isinstance(unit_code, CellProblem) or unit_code not in catalog.units:
+            reject("单位代码", "unknown_unit", f"单位代码“{cell('单位代码')}”不在单位目录中")
+            continue
+        ind = catalog.indicators[ind_code]
+        target = clean_number(cell("年度目标"), percentage=ind.is_percentage, measure=ind.measure)
+        if isinstance(target, CellProblem) or target is None:
+            problem = target if isinstance(target, CellProblem) else CellProblem(
+                "not_a_number", "年度目标为空")
+            reject("年度目标", problem.reason_code, problem.message)
+            continue
+        deadline = clean_number(cell("完成时限"))
+        if isinstance(deadline, CellProblem) or (deadline is not None and (
+                deadline != int(deadline) or not 1 <= deadline <= 12)):
+            reject("完成时限", "out_of_range", "完成时限应为1-12的月份")
+            continue
+        records.append({"year": year, "indicator": ind_code, "unit": unit_code,
+                        "target": float(target), "deadline_month": int(deadline or 12),
+                        "department": ind.department, "source_file": name, "row": excel_row})
+    return records, rejected

@@ -1,0 +1,82 @@
+"""The ``kj`` commands as outside tools use them (shared interface)."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from openpyxl import load_workbook
+
+from conftest import write_rows
+from kj_pipelines.cli import main
+
+
+def kj(*args, env_dir: Path | None = None) -> subprocess.CompletedProcess:
+    env = dict(os.environ)
+    if env_dir:
+        env["KJ_DATA_DIR"] = str(env_dir)
+    return subprocess.run([sys.executable, "-m", "kj_pipelines.cli", *args], capture_output=True,
+                          text=True, env=env, timeout=120)
+
+
+def test_validate_json_exit_codes_and_nothing_written(data_dir, tmp_path):
+    good = write_rows(tmp_path / "good.xlsx", [["JC", "", "2026-10", "HT_VA", "", 1, 2, ""]])
+    bad = write_rows(tmp_path / "bad.xlsx", [["JC", "", "2026-10", "HT_VA", "", 1, 2, ""],
+                                              ["JC", "", "2026-10", "FAI", "", "待定", "", ""]])
+    before = sorted(p.relative_to(data_dir.root) for p in data_dir.root.rglob("*"))
+    ok = kj("validate", "--json", str(good), env_dir=data_dir.root)
+    assert ok.returncode == 0
+    assert json.loads(ok.stdout)["files"][0]["status"] == "accepted"
+    partial = kj("validate", "--json", str(good), str(bad), env_dir=data_dir.root)
+    assert partial.returncode == 1
+    files = json.loads(partial.stdout)["files"]  # stdout carries only the JSON
+    assert [f["status"] for f in files] == ["accepted", "partial"]
+    rejection = files[1]["rejections"][0]
+    assert set(rejection) == {"sheet", "row", "column", "value", "reason_code", "message"}
+    assert (rejection["row"], rejection["column"], rejection["reason_code"]) == (4, "本期值",
+                                                                                  "placeholder")
+    assert set(files[0]) == {"file", "sha256", "status", "rows_read", "rows_accepted",
+                             "rejections"}
+    assert sorted(p.relative_to(data_dir.root) for p in data_dir.root.rglob("*")) == before
+    assert kj("validate", env_dir=data_dir.root).returncode == 2
+
+
+def test_catalog_json(data_dir):
+    out = kj("catalog", "--json", env_dir=data_dir.root)
+    data = json.loads(out.stdout)
+    assert {"code": "ALL", "name": "镇海区", "kind": "district"} in data["units"]
+    assert set(data["indicators"][0]) == {"code", "name", "kind", "measure", "direction"}
+
+
+def test_template_is_prefilled_protected_and_round_trips(data_dir, catalog, tmp_path):
+    path = tmp_path / "JC.xlsx"
+    assert main(["template", "--unit", "JC", "--period", "2026-10", "-o", str(path)]) == 0
+    wb = load_workbook(path)
+    ws = wb["填报"]
+    assert ws.protection.sheet
+    header = [c.value for c in ws[3]]
+    assert header[:4] == ["单位代码", "单位名称", "报告期", "指标代码"]
+    codes = [ws.cell(row=r, column=4).value for r in range(4, ws.max_row + 1)]
+    assert set(codes) == {i.code for i in catalog.indicators_for_unit("JC")}
+    assert ws.cell(row=4, column=1).protection.locked
+    assert not ws.cell(row=4, column=7).protection.locked
+    assert ws.data_validations.dataValidation
+    for r in range(4, ws.max_row + 1):
+        ws.cell(row=r, column=7).value = 1
+        ws.cell(row=r, column=8).value = 1
+    ws.cell(row=4, column=9).value = "=SUM(A1)"  # typed note; must stay text when read back
+    wb.save(path)
+    from conftest import TODAY
+    from kj_pipelines.domain.submissions import read_submission
+
+    result = read_submission(path, catalog, TODAY)
+    assert result.status == "accepted", result.rejections[:2]
+
+
+@pytest.mark.parametrize("args", [["template", "--unit", "NOPE", "--period", "2026-10", "-o", "x"],
+                                  ["template", "--unit", "JC", "--period", "十月", "-o", "x"],
+                                  ["frobnicate"]])
+def test_usage_errors_exit_2(data_dir, args):
+    assert main(args) == 2

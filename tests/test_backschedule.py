@@ -133,3 +133,15 @@ def test_stock_baseline_is_last_december(catalog):
     row = plan[plan["month"] == 3].iloc[0]
     assert row["baseline"] == 12 and row["planned"] == pytest.approx(9)
     assert row["planned_share"] == pytest.approx(25)
+
+
+def test_a_unit_may_override_the_profile(catalog):
+    ind = catalog.indicators["MAJOR_PROJ_INV"]  # workdays, YJKC overridden to linear
+    assert ind.unit_profiles == {"YJKC": "linear"}
+    listed = pd.DataFrame([{"year": 2024, "indicator": ind.code, "unit": u, "target": 12.0,
+                            "deadline_month": 12} for u in ("JC", "YJKC")])
+    history = pd.DataFrame(columns=["period", "unit", "value", "monthly"])
+    plan = build_plan(ind, catalog, 2024, listed, history).set_index(["unit", "month"])
+    assert plan.loc[("YJKC", 2), "planned"] == pytest.approx(2.0)
+    assert plan.loc[("JC", 2), "planned"] == pytest.approx(12 * 40 / 251)
+    assert plan.loc[("YJKC", 2), "profile"] == "linear"

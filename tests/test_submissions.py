@@ -142,7 +142,7 @@ def test_hostile_files_end_as_rejections(tmp_path, catalog, kind):
     expected = {"empty": "unreadable_file", "not_zip": "unreadable_file",
                 "ole": "unreadable_file", "macro": "unsafe_file", "entities": "unsafe_file",
                 "zip_bomb": "unsafe_file", "truncated": "unreadable_file",
-                "no_sheets": "unreadable_file"}[kind]
+                "no_sheets": "missing_sheet"}[kind]
     if kind == "empty":
         path = _hostile(tmp_path, "empty.xlsx", b"")
     elif kind == "not_zip":
@@ -162,6 +162,7 @@ def test_hostile_files_end_as_rejections(tmp_path, catalog, kind):
     else:
         with zipfile.ZipFile(tmp_path / "nosheet.xlsx", "w") as z:
             z.writestr("[Content_Types].xml", "<Types/>")
+            z.writestr("xl/workbook.xml", "<workbook/>")
         path = tmp_path / "nosheet.xlsx"
     result = read(path, catalog)
     assert result.status == "rejected"

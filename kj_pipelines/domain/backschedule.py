@@ -203,11 +203,12 @@ def build_plan(indicator: Indicator, catalog: Catalog, year: int, listed: pd.Dat
         baseline = float(base_rows["value"].iloc[0]) if not base_rows.empty else None
         if indicator.kind == "flow":
             baseline = 0.0
+        profile = indicator.unit_profiles.get(t.unit, indicator.profile)  # a unit may override
         shares, used = profile_shares(
             indicator, year, int(t.deadline_month),
             unit_history=monthly_history(history, indicator, t.unit, past_years)
-            if indicator.profile == "seasonal" else (),
-            district_history=district_history, holiday_file=catalog.holidays)
+            if profile == "seasonal" else (),
+            district_history=district_history, holiday_file=catalog.holidays, profile=profile)
         for month, (planned, share) in enumerate(
                 planned_values(indicator, float(t.target), baseline, shares), start=1):
             rows.append((year, indicator.code, t.unit, month, f"{year:04d}-{month:02d}",

@@ -69,6 +69,7 @@ class Indicator:
     jump_factor: float = 5.0
     reporters: tuple[str, ...] = ()
     registry_rule: str | None = None
+    unit_profiles: dict[str, str] = field(default_factory=dict, hash=False, compare=False)
 
     @property
     def is_percentage(self) -> bool:
@@ -272,7 +273,15 @@ def load_catalog(folder: Path) -> Catalog:
             jump_factor=r.get("jump_factor", float, default=5.0),
             reporters=reporters,
             registry_rule=r.get("registry_rule", str, default=None),
+            unit_profiles=r.get("unit_profiles", dict, default={}),
         )
+        for unit_code, profile in ind.unit_profiles.items():
+            if unit_code not in units:
+                r.fail("unit_profiles", f"{unit_code!r} is not in units.yaml")
+            if profile not in PROFILES or profile in ("milestones", "batch") \
+                    and profile != ind.profile:
+                r.fail("unit_profiles", f"{unit_code}: {profile!r} must be one of "
+                       "linear, workdays, seasonal (or the indicator's own profile)")
         if (ind.source == "registry") != (ind.registry_rule is not None):
             r.fail("registry_rule", "registry indicators, and only they, name a registry_rule")
         if ind.registry_rule is not None and ind.registry_rule not in REGISTRY_RULES:

@@ -60,9 +60,10 @@ def inspect_archive(path: Path) -> bool:
             if len(infos) > MAX_ENTRIES:
                 raise WorkbookError("unsafe_file", f"压缩包内有{len(infos)}个文件，超过上限")
             names = {i.filename for i in infos}
-            if "[Content_Types].xml" not in names or not any(
-                    n.startswith("xl/worksheets/") for n in names):
-                raise WorkbookError("unreadable_file", "不是Excel工作簿（缺少工作表）")
+            if "[Content_Types].xml" not in names or "xl/workbook.xml" not in names:
+                raise WorkbookError("unreadable_file", "不是Excel工作簿（缺少workbook.xml）")
+            if not any(n.startswith("xl/worksheets/") for n in names):
+                raise WorkbookError("missing_sheet", f"工作簿中没有工作表“{PREFERRED_SHEET}”，也没有其他工作表")
             if any(n.lower().endswith("vbaproject.bin") for n in names):
                 raise WorkbookError("unsafe_file", "工作簿包含宏（VBA），请另存为不含宏的.xlsx")
             total, has_formula = 0, False

@@ -7,13 +7,12 @@ import datetime as dt
 from dataclasses import dataclass
 
 import duckdb
-import pandas as pd
 
 from kj_pipelines.domain.catalog import Catalog
 from kj_pipelines.domain.periods import add_months
 from kj_pipelines.domain.warnings import Warning, decide
 from kj_pipelines.notify import DeliveryError, Notifier
-from kj_pipelines.warehouse import ensure_schema, in_list, query
+from kj_pipelines.warehouse import ensure_schema, query
 
 MAX_ATTEMPTS = 50
 
@@ -75,8 +74,3 @@ def recent_enough(periods: list[str], latest: str, lookback_months: int) -> tupl
     floor = add_months(latest, -lookback_months)
     keep = [p for p in periods if p >= floor]
     return keep, [p for p in periods if p < floor]
-
-
-def warnings_for(conn: duckdb.DuckDBPyConnection, periods: list[str]) -> pd.DataFrame:
-    where, params = in_list("period", periods)
-    return query(conn, f"SELECT * FROM mart.warnings WHERE {where} ORDER BY warning_id", params)

@@ -3,24 +3,20 @@
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import json
 import logging
 import sys
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
-from kj_pipelines.settings import TIMEZONE, DataPaths
+from kj_pipelines.settings import DataPaths, now_local
 
 log = logging.getLogger("kj")
 
 
 def _catalog(paths: DataPaths):
     from kj_pipelines.domain.catalog import load_catalog
-    from kj_pipelines.domain.sample import CATALOG_SOURCE
 
-    folder = paths.catalog if (paths.catalog / "indicators.yaml").exists() else CATALOG_SOURCE
-    return load_catalog(folder)
+    return load_catalog(paths.catalog_folder())
 
 
 def cmd_catalog(args: argparse.Namespace) -> int:
@@ -43,7 +39,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
     from kj_pipelines.domain.submissions import read_submission
 
     catalog = _catalog(DataPaths.from_env())
-    today = dt.datetime.now(ZoneInfo(TIMEZONE)).date()
+    today = now_local().date()
     results = []
     for name in args.files:
         results.append(read_submission(Path(name), catalog, today, display_name=name))

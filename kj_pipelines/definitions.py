@@ -11,7 +11,6 @@ from kj_pipelines.assets.plan import indicator_plan
 from kj_pipelines.assets.progress import build_progress_asset
 from kj_pipelines.assets.reviews import annual_scores, quarterly_ranking, weekly_watchlist
 from kj_pipelines.domain.catalog import Catalog, load_catalog
-from kj_pipelines.domain.sample import CATALOG_SOURCE
 from kj_pipelines.jobs import (
     EXECUTOR,
     annual_evaluation,
@@ -26,9 +25,7 @@ from kj_pipelines.settings import DataPaths
 
 
 def current_catalog() -> Catalog:
-    paths = DataPaths.from_env()
-    folder = paths.catalog if (paths.catalog / "indicators.yaml").exists() else CATALOG_SOURCE
-    return load_catalog(folder)
+    return load_catalog(DataPaths.from_env().catalog_folder())
 
 
 def build_defs(catalog: Catalog | None = None) -> dg.Definitions:

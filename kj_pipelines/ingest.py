@@ -56,7 +56,11 @@ def ingest_pending(paths: DataPaths, catalog: Catalog, conn: duckdb.DuckDBPyConn
     ensure_schema(conn)
     report = IngestReport()
     for path in pending_files(paths.inbox):
-        sha = sha256_of(path)
+        try:
+            sha = sha256_of(path)
+        except OSError:
+            continue  # unreadable right now (still being copied, permissions): next run
+
         seen = conn.execute("SELECT 1 FROM raw.submission_files WHERE sha256 = ?", [sha]).fetchone()
         if seen:
             report.already_seen.append(path.name)

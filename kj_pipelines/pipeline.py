@@ -17,6 +17,7 @@ from kj_pipelines.domain.catalog import Catalog, Indicator, derived_inputs
 from kj_pipelines.domain.indicators import compute_values, required_periods
 from kj_pipelines.domain.periods import parse_month
 from kj_pipelines.domain.progress import compute_progress, implausible, missing_units
+from kj_pipelines.settings import now_local
 from kj_pipelines.warehouse import ensure_schema, in_list, query, replace_rows
 
 
@@ -93,7 +94,7 @@ def run_indicator(conn: duckdb.DuckDBPyConnection, catalog: Catalog, code: str,
     missing = {p: units for p in periods
                if (units := missing_units(indicator, catalog, p, values, today))}
     if write:
-        now = dt.datetime.now().replace(microsecond=0)
+        now = now_local()
         where, params = in_list("period", periods)
         replace_rows(conn, "mart.indicator_values", values.assign(updated_at=now),
                      f"indicator = ? AND {where}", [code, *params])

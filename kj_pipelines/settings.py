@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 TIMEZONE = "Asia/Shanghai"
 FIRST_PERIOD = "2019-01"
+PACKAGED_CATALOG = Path(__file__).resolve().parent / "sample" / "catalog"
+
+
+def now_local() -> dt.datetime:
+    """Wall-clock time in Asia/Shanghai, naive (the warehouse stores local times)."""
+    return dt.datetime.now(ZoneInfo(TIMEZONE)).replace(tzinfo=None, microsecond=0)
 
 
 @dataclass(frozen=True)
@@ -52,6 +60,10 @@ class DataPaths:
     @property
     def warehouse(self) -> Path:
         return self.root / "warehouse.duckdb"
+
+    def catalog_folder(self) -> Path:
+        """The data directory's catalog, or the packaged district catalog before ``kj sample``."""
+        return self.catalog if (self.catalog / "indicators.yaml").exists() else PACKAGED_CATALOG
 
     def source_db_url(self) -> str:
         return os.environ.get("KJ_SOURCE_DB_URL") or f"sqlite:///{self.source / 'registry.sqlite'}"

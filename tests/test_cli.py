@@ -7,9 +7,9 @@ import sys
 from pathlib import Path
 
 import pytest
+from conftest import write_rows
 from openpyxl import load_workbook
 
-from conftest import write_rows
 from kj_pipelines.cli import main
 
 
@@ -69,6 +69,7 @@ def test_template_is_prefilled_protected_and_round_trips(data_dir, catalog, tmp_
     ws.cell(row=4, column=9).value = "=SUM(A1)"  # typed note; must stay text when read back
     wb.save(path)
     from conftest import TODAY
+
     from kj_pipelines.domain.submissions import read_submission
 
     result = read_submission(path, catalog, TODAY)

@@ -1,20 +1,10 @@
 """Small helpers shared by the asset modules: time, Markdown tables, partition ranges."""
 
 
-import datetime as dt
-from zoneinfo import ZoneInfo
-
 import dagster as dg
 import pandas as pd
 
-from kj_pipelines.settings import TIMEZONE
-
 WAREHOUSE_POOL = "warehouse"  # one writer at a time (limit set in dagster.yaml)
-
-
-def now_local() -> dt.datetime:
-    """Wall-clock time in Asia/Shanghai, naive (the warehouse stores local times)."""
-    return dt.datetime.now(ZoneInfo(TIMEZONE)).replace(tzinfo=None, microsecond=0)
 
 
 def markdown_table(frame: pd.DataFrame, max_rows: int = 40) -> dg.MetadataValue:
@@ -33,8 +23,3 @@ def markdown_table(frame: pd.DataFrame, max_rows: int = 40) -> dg.MetadataValue:
     if len(frame) > max_rows:
         lines.append(f"\n…共{len(frame)}行，仅显示前{max_rows}行")
     return dg.MetadataValue.md("\n".join(lines))
-
-
-def partition_keys(context: dg.AssetExecutionContext) -> list[str]:
-    """All keys of the run's partition range (a single-run backfill covers many)."""
-    return list(context.partition_keys)

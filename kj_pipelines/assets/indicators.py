@@ -9,12 +9,13 @@ import dagster as dg
 import pandas as pd
 from dagster_duckdb import DuckDBResource
 
-from kj_pipelines.assets.common import WAREHOUSE_POOL, markdown_table, now_local
+from kj_pipelines.assets.common import WAREHOUSE_POOL, markdown_table
 from kj_pipelines.domain.catalog import DISTRICT, Catalog, Indicator, derived_inputs
 from kj_pipelines.domain.progress import STATUS_MARK, worst_first
 from kj_pipelines.partitions import monthly_partitions
 from kj_pipelines.pipeline import IndicatorRun, run_indicator
 from kj_pipelines.resources import KJDataResource
+from kj_pipelines.settings import now_local
 
 KIND_LABEL = {"flow": "流量（年内累计）", "stock": "存量（期末数）", "ratio": "比重/水平", "growth": "同比增速"}
 SOURCE_LABEL = {"submission": "单位月度填报", "registry": "登记库自动计算", "derived": "由其他指标派生"}

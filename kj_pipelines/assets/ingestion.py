@@ -6,12 +6,13 @@ import dagster as dg
 import pandas as pd
 from dagster_duckdb import DuckDBResource
 
-from kj_pipelines.assets.common import WAREHOUSE_POOL, markdown_table, now_local
+from kj_pipelines.assets.common import WAREHOUSE_POOL, markdown_table
 from kj_pipelines.domain.periods import FIRST_PERIOD, last_complete_month, months_between
 from kj_pipelines.domain.registry import read_registry, registry_values
 from kj_pipelines.domain.targets import read_target_lists
 from kj_pipelines.ingest import REJECTION_COLUMNS, ingest_pending
 from kj_pipelines.resources import KJDataResource
+from kj_pipelines.settings import now_local
 from kj_pipelines.warehouse import ensure_schema, in_list, replace_rows
 
 

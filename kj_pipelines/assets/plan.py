@@ -5,13 +5,14 @@ distance still to go to each multi-year goal (到2027年目标)."""
 import dagster as dg
 from dagster_duckdb import DuckDBResource
 
-from kj_pipelines.assets.common import WAREHOUSE_POOL, markdown_table, now_local
+from kj_pipelines.assets.common import WAREHOUSE_POOL, markdown_table
 from kj_pipelines.domain.catalog import DISTRICT
 from kj_pipelines.domain.goals import goal_distance
 from kj_pipelines.domain.periods import last_complete_month
 from kj_pipelines.partitions import yearly_partitions
 from kj_pipelines.pipeline import run_plan
 from kj_pipelines.resources import KJDataResource
+from kj_pipelines.settings import now_local
 from kj_pipelines.warehouse import query, replace_rows
 
 

@@ -21,8 +21,9 @@ from kj_pipelines.domain.catalog import DISTRICT, Catalog, load_catalog
 from kj_pipelines.domain.periods import FIRST_PERIOD, month_end, month_key, months_between
 from kj_pipelines.domain.targets import write_target_list
 from kj_pipelines.domain.template import SubmissionRow, due_rows, write_submission, write_text
+from kj_pipelines.settings import PACKAGED_CATALOG
 
-CATALOG_SOURCE = Path(__file__).resolve().parent.parent / "sample" / "catalog"
+CATALOG_SOURCE = PACKAGED_CATALOG
 SEED = 315
 YEARS = range(2019, 2027)
 LAST_SAMPLE_PERIOD = "2026-10"

@@ -10,12 +10,12 @@ import dagster as dg
 from dagster_duckdb import DuckDBResource
 
 from kj_pipelines.alerting import deliver_pending, raise_warnings, recent_enough
-from kj_pipelines.assets.common import now_local
 from kj_pipelines.domain.periods import FIRST_PERIOD, add_months, last_complete_month
 from kj_pipelines.domain.submissions import read_submission, sha256_of
 from kj_pipelines.ingest import pending_files
 from kj_pipelines.jobs import monthly_review
 from kj_pipelines.resources import KJDataResource, NotifierResource
+from kj_pipelines.settings import now_local
 
 PROGRESS_KEY = dg.AssetKey("indicator_progress")
 MAX_FILES_PER_TICK = 50

@@ -71,3 +71,22 @@ def test_later_file_wins_even_when_ingested_in_one_batch(data_dir, catalog, conn
     _stamp(b, 9)
     ingest_pending(data_dir, catalog, conn, NOW)
     assert conn.execute("SELECT value FROM core.submitted_values").fetchall() == [(1.0,)]
+
+
+def test_sample_is_byte_for_byte_deterministic(tmp_path, catalog, conn):
+    from kj_pipelines.domain.sample import generate_sample
+    from kj_pipelines.domain.submissions import sha256_of
+    from kj_pipelines.settings import DataPaths
+
+    first, second = tmp_path / "a", tmp_path / "b"
+    for root in (first, second):
+        generate_sample(root, start="2026-09", end="2026-10")
+    names = sorted(p.name for p in (first / "inbox").iterdir())
+    assert names == sorted(p.name for p in (second / "inbox").iterdir())
+    assert all(sha256_of(first / "inbox" / n) == sha256_of(second / "inbox" / n) for n in names)
+    # so writing the sample again drops files the warehouse already knows
+    ingest_pending(DataPaths(first), catalog, conn, NOW)
+    for path in (second / "inbox").iterdir():
+        path.rename(first / "inbox" / path.name)
+    report = ingest_pending(DataPaths(first), catalog, conn, NOW)
+    assert report.results == [] and len(report.already_seen) == len(names)

@@ -188,3 +188,26 @@ def test_sample_messy_cells_are_accepted(small_sample, catalog):
     for path in sorted((small_sample / "inbox").glob("*.xlsx")):
         result = read(path, catalog)
         assert result.status == "accepted", (path.name, result.rejections[:3])
+
+
+def test_percent_formatted_cells(tmp_path, catalog):
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "填报"
+    ws.append(["单位代码", "报告期", "指标代码", "本期值", "累计值"])
+    ws.append(["TJJ", "2025-12", "RD_GDP", 0.0341, None])   # typed as 3.41% in Excel
+    ws.append(["JC", "2026-10", "HT_VA", 0.5, 3])            # % format on a 亿元 figure
+    ws["D2"].number_format = "0.00%"
+    ws["D3"].number_format = "0%"
+    path = tmp_path / "pct.xlsx"
+    wb.save(path)
+    result = read(path, catalog)
+    assert result.accepted["value"].tolist() == [pytest.approx(3.41)]
+    assert codes(result) == [(3, "本期值", "not_a_number")]
+
+
+def test_header_without_data_rows_says_so(tmp_path, catalog):
+    result = read(write_rows(tmp_path / "empty_rows.xlsx", []), catalog)
+    assert result.status == "rejected" and result.rows_read == 0
+    assert [(r.row, r.reason_code) for r in result.rejections] == [(None, "unreadable_file")]
+    assert "没有数据行" in result.rejections[0].message

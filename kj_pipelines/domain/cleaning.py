@@ -30,6 +30,10 @@ _PERIOD_PATTERNS = (
 FORMULA_WITHOUT_VALUE = object()  # sentinel the workbook reader puts in a formula cell with no cache
 
 
+class ExcelPercent(float):
+    """A number from a cell formatted as a percentage: Excel stores 3.41% as 0.0341."""
+
+
 @dataclass(frozen=True)
 class CellProblem:
     reason_code: str
@@ -77,6 +81,10 @@ def clean_number(value: object, *, percentage: bool = False, measure: str = "") 
         return None
     if isinstance(value, bool):
         return CellProblem("not_a_number", f"“{value}”是逻辑值，不是数字")
+    if isinstance(value, ExcelPercent):
+        if not percentage:
+            return CellProblem("not_a_number", f"“{value:.2%}”是百分比格式，但该指标单位不是%")
+        value = float(value) * 100
     if isinstance(value, (int, float)):
         number = float(value)
         if math.isnan(number) or math.isinf(number):

@@ -20,7 +20,13 @@ from openpyxl import load_workbook
 from kj_pipelines.domain.catalog import DISTRICT, Catalog, load_catalog
 from kj_pipelines.domain.periods import FIRST_PERIOD, month_end, month_key, months_between
 from kj_pipelines.domain.targets import write_target_list
-from kj_pipelines.domain.template import SubmissionRow, due_rows, write_submission, write_text
+from kj_pipelines.domain.template import (
+    SubmissionRow,
+    due_rows,
+    save_workbook,
+    write_submission,
+    write_text,
+)
 from kj_pipelines.settings import PACKAGED_CATALOG
 
 CATALOG_SOURCE = PACKAGED_CATALOG
@@ -222,7 +228,7 @@ def _edit(path: Path, edits) -> None:
     wb = load_workbook(path)
     ws = wb["填报"]
     edits(ws)
-    wb.save(path)
+    save_workbook(wb, path)
 
 
 def _find_row(ws, indicator: str) -> int:

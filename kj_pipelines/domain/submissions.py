@@ -209,6 +209,9 @@ def _validate_rows(sheet: str, rows: list[tuple[int, tuple[Any, ...]]], catalog:
                         "cumulative": numbers["累计值"], "note": clean_note(cell("备注"))})
 
     result.rows_read = len(records)
+    if not records:
+        result.rejections.append(Rejection(sheet, None, None, None, "unreadable_file",
+                                           f"工作表“{sheet}”第{header_row}行表头下没有数据行"))
     clean = pd.DataFrame([r for r in records if r["ok"]],
                          columns=["row", "ok", "unit", "indicator", "period", "value",
                                   "cumulative", "note"])

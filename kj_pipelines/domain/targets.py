@@ -16,7 +16,7 @@ from openpyxl.styles import Font
 from kj_pipelines.domain.catalog import Catalog
 from kj_pipelines.domain.cleaning import CellProblem, clean_code, clean_number, header_key
 from kj_pipelines.domain.submissions import Rejection, _display, column_letter, sha256_of
-from kj_pipelines.domain.template import write_text
+from kj_pipelines.domain.template import save_workbook, write_text
 from kj_pipelines.domain.workbook import WorkbookError, read_rows
 
 HEADER = ["序号", "指标代码", "指标名称", "计量单位", "单位代码", "单位名称", "年度目标", "完成时限（月）",
@@ -46,8 +46,7 @@ def write_target_list(path: Path, catalog: Catalog, year: int, rows: list[dict])
     for col, width in zip("ABCDEFGHIJ", (6, 16, 40, 9, 10, 22, 12, 14, 22, 20), strict=True):
         ws.column_dimensions[col].width = width
     ws.freeze_panes = "A3"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    wb.save(path)
+    save_workbook(wb, path)
 
 
 def read_target_lists(plans_dir: Path, catalog: Catalog) -> TargetList:

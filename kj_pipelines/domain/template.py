@@ -6,6 +6,11 @@ so the sample is exactly what a town would send back.
 
 from __future__ import annotations
 
+import datetime as dt
+import io
+import os
+import re
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -30,6 +35,30 @@ class SubmissionRow:
     value: object = None
     cumulative: object = None
     note: str = ""
+
+
+FIXED_TIME = dt.datetime(2026, 1, 1)
+
+
+def save_workbook(wb: Workbook, path: Path) -> None:
+    """Save with fixed timestamps, so the same content gives the same bytes (and SHA-256), and
+    atomically, so the inbox never holds half a file."""
+    wb.properties.created = wb.properties.modified = FIXED_TIME
+    buffer = io.BytesIO()
+    wb.save(buffer)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp")
+    with zipfile.ZipFile(io.BytesIO(buffer.getvalue())) as src, \
+            zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as dst:
+        for info in src.infolist():
+            fixed = zipfile.ZipInfo(info.filename, date_time=FIXED_TIME.timetuple()[:6])
+            fixed.compress_type = zipfile.ZIP_DEFLATED
+            data = src.read(info.filename)
+            if info.filename == "docProps/core.xml":  # openpyxl stamps "modified" on save
+                data = re.sub(rb"(<dcterms:modified[^>]*>)[^<]*", rb"\g<1>2026-01-01T00:00:00Z",
+                              data)
+            dst.writestr(fixed, data)
+    os.replace(tmp, path)
 
 
 def write_text(cell, text: object) -> None:
@@ -107,5 +136,4 @@ def write_submission(path: Path, catalog: Catalog, unit_code: str, period: str,
             guide.append(cell_value)
     for col, width in zip("ABCDE", (16, 40, 9, 14, 70), strict=True):
         guide.column_dimensions[col].width = width
-    path.parent.mkdir(parents=True, exist_ok=True)
-    wb.save(path)
+    save_workbook(wb, path)

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from kj_pipelines.domain.cleaning import FORMULA_WITHOUT_VALUE, normalize_text
+from kj_pipelines.domain.cleaning import FORMULA_WITHOUT_VALUE, ExcelPercent, normalize_text
 
 MAX_FILE_BYTES = 20 * 1024 * 1024
 MAX_ENTRIES = 2_000
@@ -153,11 +153,20 @@ def _pick_sheet(wb: Any) -> str:
     return worksheets[0]
 
 
+def _cell_value(cell: Any) -> Any:
+    value = getattr(cell, "value", None)
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and \
+            "%" in (getattr(cell, "number_format", "") or ""):
+        return ExcelPercent(value)
+    return value
+
+
 def _read_sheet(wb: Any, wb_formulas: Any) -> SheetRows:
     name = _pick_sheet(wb)
     ws = wb[name]
     ws.reset_dimensions()
-    values_iter = ws.iter_rows(min_row=1, max_col=MAX_COLS, values_only=True)
+    values_iter = (tuple(_cell_value(c) for c in row)
+                   for row in ws.iter_rows(min_row=1, max_col=MAX_COLS))
     formula_iter = None
     if wb_formulas is not None:
         wsf = wb_formulas[name]

@@ -19,6 +19,9 @@ from kj_pipelines.settings import now_local
 
 KIND_LABEL = {"flow": "流量（年内累计）", "stock": "存量（期末数）", "ratio": "比重/水平", "growth": "同比增速"}
 SOURCE_LABEL = {"submission": "单位月度填报", "registry": "登记库自动计算", "derived": "由其他指标派生"}
+FREQUENCY_LABEL = {"monthly": "月度", "quarterly": "季度", "annual": "年度"}
+PROFILE_LABEL = {"linear": "按月均衡", "workdays": "按法定工作日", "seasonal": "按近三年季节规律",
+                 "milestones": "按时间节点（如时间过半任务过半）", "batch": "按批次公布月份"}
 
 
 def indicator_key(code: str) -> dg.AssetKey:
@@ -28,10 +31,10 @@ def indicator_key(code: str) -> dg.AssetKey:
 def describe(ind: Indicator, catalog: Catalog) -> str:
     lines = [f"**{ind.name}**（{ind.measure}）", "", ind.definition or "",
              "", f"- 类型：{KIND_LABEL[ind.kind]}；方向：{'越高越好' if ind.direction == 'higher' else '越低越好'}",
-             f"- 来源：{SOURCE_LABEL[ind.source]}；频度：{ {'monthly': '月度', 'quarterly': '季度', 'annual': '年度'}[ind.frequency] }"
+             f"- 来源：{SOURCE_LABEL[ind.source]}；频度：{FREQUENCY_LABEL[ind.frequency]}"
              + (f"，滞后{ind.release_lag}个月" if ind.release_lag else ""),
              f"- 责任部门：{catalog.units[ind.department].name}；所属行动：{catalog.actions[ind.action].name}",
-             f"- 倒排方式：{ind.profile}；预警阈值：落后计划{ind.yellow:g}个百分点黄、{ind.red:g}个百分点红"]
+             f"- 倒排方式：{PROFILE_LABEL[ind.profile]}；预警阈值：落后计划{ind.yellow:g}个百分点黄、{ind.red:g}个百分点红"]
     if ind.aggregate == "ratio":
         lines.append(f"- 计算：{catalog.indicators[ind.numerator].name} ÷ "
                      f"{catalog.indicators[ind.denominator].name}")

@@ -224,11 +224,12 @@ def _stamp(path: Path, period: str, days: int) -> None:
     os.utime(path, (when.timestamp(), when.timestamp()))
 
 
-def _edit(path: Path, edits) -> None:
+def _edit(path: Path, period: str, edits) -> None:
+    """Apply ``edits`` to the 填报 sheet, keeping the file's received time."""
     wb = load_workbook(path)
-    ws = wb["填报"]
-    edits(ws)
+    edits(wb["填报"])
     save_workbook(wb, path)
+    _stamp(path, period, days=5)
 
 
 def _find_row(ws, indicator: str) -> int:
@@ -252,14 +253,12 @@ def _mess_up(inbox: Path, catalog: Catalog, values, start: str, end: str) -> int
             r = _find_row(ws, "HT_VA")
             ws.cell(row=r, column=8).value = f" {ws.cell(row=r, column=8).value:,.2f} 亿元"
             ws.cell(row=3, column=7).value = "本期值（当月）"
-        _edit(path, full_width)
-        _stamp(path, "2025-03", 5)
+        _edit(path, "2025-03", full_width)
     if path := present("2024-09", "TJJ"):
         def percent(ws):
             r = _find_row(ws, "RD_GDP")
             ws.cell(row=r, column=7).value = f"{ws.cell(row=r, column=7).value}%"
-        _edit(path, percent)
-        _stamp(path, "2024-09", 5)
+        _edit(path, "2024-09", percent)
     if path := present("2022-05", "JC"):
         def spaced(ws):
             for r in range(4, ws.max_row + 1):
@@ -267,15 +266,13 @@ def _mess_up(inbox: Path, catalog: Catalog, values, start: str, end: str) -> int
                 ws.cell(row=r, column=3).value = dt.datetime(2022, 5, 1)
             ws.cell(row=3, column=10).value = "填报人"
             ws.cell(row=4, column=10).value = "王晓"
-        _edit(path, spaced)
-        _stamp(path, "2022-05", 5)
+        _edit(path, "2022-05", spaced)
     if path := present("2021-07", "HGQ"):
         def chinese_period(ws):
             for r in range(4, ws.max_row + 1):
                 ws.cell(row=r, column=3).value = "2021年7月"
             write_text(ws.cell(row=4, column=9), "=按统计快报口径，待年报修正")
-        _edit(path, chinese_period)
-        _stamp(path, "2021-07", 5)
+        _edit(path, "2021-07", chinese_period)
     extra = 0
     if path := present("2026-09", "ZBS"):
         # the first file has a typo (a value ten times too large); the correction replaces it
@@ -284,8 +281,7 @@ def _mess_up(inbox: Path, catalog: Catalog, values, start: str, end: str) -> int
             r = _find_row(ws, "HT_VA")
             ws.cell(row=r, column=7).value = correct[0] * 10
             ws.cell(row=r, column=8).value = round(correct[1] + correct[0] * 9, 2)
-        _edit(path, typo)
-        _stamp(path, "2026-09", 5)
+        _edit(path, "2026-09", typo)
         fixed = inbox / "2026-09_ZBS_更正.xlsx"
         rows = [SubmissionRow(catalog.indicators["HT_VA"], "2026-09", correct[0], correct[1],
                               "更正：9月本期值误录，以本表为准")]

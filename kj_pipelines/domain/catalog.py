@@ -345,8 +345,8 @@ def load_catalog(folder: Path) -> Catalog:
         if not 1 <= escalate <= 12:
             r.fail("escalate_after_red_months", "must be between 1 and 12")
         lookback = r.get("warning_lookback_months", int, default=2)
-        if not 0 <= lookback <= 24:
-            r.fail("warning_lookback_months", "must be between 0 and 24")
+        if not 0 <= lookback <= 120:
+            r.fail("warning_lookback_months", "must be between 0 and 120")
     return Catalog(units, actions, indicators, tuple(goals), scoring, holidays, deadline,
                    escalate, lookback)
 

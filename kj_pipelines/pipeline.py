@@ -25,7 +25,6 @@ from kj_pipelines.warehouse import ensure_schema, in_list, query, replace_rows
 class IndicatorRun:
     values: pd.DataFrame
     progress: pd.DataFrame
-    plan: pd.DataFrame
     implausible: pd.DataFrame
     missing: dict[str, list[str]] = field(default_factory=dict)  # period → units
 
@@ -100,7 +99,7 @@ def run_indicator(conn: duckdb.DuckDBPyConnection, catalog: Catalog, code: str,
                      f"indicator = ? AND {where}", [code, *params])
         replace_rows(conn, "mart.indicator_progress", progress.assign(updated_at=now),
                      f"indicator = ? AND {where}", [code, *params])
-    return IndicatorRun(values, progress, plan, problems, missing)
+    return IndicatorRun(values, progress, problems, missing)
 
 
 def run_plan(conn: duckdb.DuckDBPyConnection, catalog: Catalog, years: list[int], *,

@@ -81,7 +81,8 @@ def column_letter(index: int) -> str:
     return letters
 
 
-def _display(value: Any) -> str | None:
+def display_value(value: Any) -> str | None:
+    """A cell as shown in a rejection."""
     if value is None:
         return None
     if value is FORMULA_WITHOUT_VALUE:
@@ -172,7 +173,7 @@ def _validate_rows(sheet: str, rows: list[tuple[int, tuple[Any, ...]]], catalog:
 
         def note(key: str, problem: CellProblem, raw: Any, _p: list[Rejection] = row_problems,
                  _r: int = excel_row) -> None:
-            _p.append(Rejection(sheet, _r, col_label(key), _display(raw), problem.reason_code,
+            _p.append(Rejection(sheet, _r, col_label(key), display_value(raw), problem.reason_code,
                                 problem.message))
 
         unit = clean_code(cell("单位代码"))
@@ -316,7 +317,7 @@ def _schema_problems(clean: pd.DataFrame, catalog: Catalog, today: dt.date, col_
         key = {"单位代码": "unit", "指标代码": "indicator", "报告期": "period",
                "本期值": "value", "累计值": "cumulative"}[column]
         raw = clean.at[excel_row, key]
-        yield excel_row, Rejection(sheet, excel_row, col_label(column), _display(raw),
+        yield excel_row, Rejection(sheet, excel_row, col_label(column), display_value(raw),
                                    _REASON.get(name, name), _MESSAGES[name].format(v=raw))
 
 
@@ -331,6 +332,6 @@ def _duplicate_conflicts(clean: pd.DataFrame, problems: dict[int, list[Rejection
             continue
         rows = "、".join(str(r) for r in group["row"])
         for r in group["row"]:
-            yield int(r), Rejection(sheet, int(r), value_label, _display(group.at[r, "value"]),
+            yield int(r), Rejection(sheet, int(r), value_label, display_value(group.at[r, "value"]),
                                     "duplicate_conflict",
                                     f"同一单位、指标、报告期在第{rows}行填报了不同数值")

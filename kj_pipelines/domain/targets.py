@@ -15,7 +15,7 @@ from openpyxl.styles import Font
 
 from kj_pipelines.domain.catalog import Catalog
 from kj_pipelines.domain.cleaning import CellProblem, clean_code, clean_number, header_key
-from kj_pipelines.domain.submissions import Rejection, _display, column_letter, sha256_of
+from kj_pipelines.domain.submissions import Rejection, display_value, sha256_of
 from kj_pipelines.domain.template import save_workbook, write_text
 from kj_pipelines.domain.workbook import WorkbookError, read_rows
 
@@ -96,8 +96,7 @@ def _parse_rows(sheet: str, rows: list, cols: dict[str, int], catalog: Catalog, 
             return _v[i] if i is not None and i < len(_v) else None
 
         def reject(key: str, code: str, message: str, _r=excel_row) -> None:
-            label = key if key in cols else column_letter(0)
-            rejected.append(Rejection(sheet, _r, label, _display(cell(key)), code, message))
+            rejected.append(Rejection(sheet, _r, key, display_value(cell(key)), code, message))
 
         ind_code, unit_code = clean_code(cell("指标代码")), clean_code(cell("单位代码"))
         if isinstance(ind_code, CellProblem) or ind_code not in catalog.indicators:

@@ -97,7 +97,10 @@ def registry_snapshot(kj_data: KJDataResource, warehouse: DuckDBResource) -> dg.
         ensure_schema(conn)
         where, params = in_list("indicator", list(rules))
         replace_rows(conn, "core.registry_values", values, where, params)
-    latest = values[values["period"] == periods[-1]].groupby("indicator")["value"].sum()
+    last = values[values["period"] == periods[-1]]
+    # flows carry the month's amount in value and the year to date in cumulative
+    level = last["cumulative"].where(last["cumulative"].notna(), last["value"])
+    latest = level.groupby(last["indicator"]).sum()
     return dg.MaterializeResult(metadata={
         "rows": len(values),
         "through": periods[-1],

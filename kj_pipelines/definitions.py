@@ -7,6 +7,7 @@ import dagster as dg
 
 from kj_pipelines.assets.indicators import build_indicator_assets
 from kj_pipelines.assets.ingestion import annual_targets, registry_snapshot, submission_inbox
+from kj_pipelines.assets.lists import build_list_assets, work_plans
 from kj_pipelines.assets.plan import indicator_plan
 from kj_pipelines.assets.progress import build_progress_asset
 from kj_pipelines.assets.reviews import annual_scores, quarterly_ranking, weekly_watchlist
@@ -33,7 +34,7 @@ def build_defs(catalog: Catalog | None = None) -> dg.Definitions:
     return dg.Definitions(
         assets=[submission_inbox, annual_targets, registry_snapshot, indicator_plan,
                 build_progress_asset(catalog), weekly_watchlist, quarterly_ranking, annual_scores,
-                *build_indicator_assets(catalog)],
+                work_plans, *build_indicator_assets(catalog), *build_list_assets()],
         jobs=[monthly_review, weekly_consultation, quarterly_analysis, annual_evaluation],
         schedules=build_schedules(catalog.submission_deadline_day),
         sensors=[behind_schedule_sensor, inbox_sensor],

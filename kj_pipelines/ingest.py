@@ -17,6 +17,7 @@ import pandas as pd
 
 from kj_pipelines.domain.catalog import Catalog
 from kj_pipelines.domain.submissions import FileResult, read_submission, sha256_of
+from kj_pipelines.lists import list_context, store_list_rows
 from kj_pipelines.settings import DataPaths
 from kj_pipelines.warehouse import ensure_schema
 
@@ -34,6 +35,8 @@ class IngestReport:
         found: set[str] = set()
         for r in self.results:
             found.update(r.accepted["period"].unique())
+            for frame in (r.lists.tasks, r.lists.projects, r.lists.problems):
+                found.update(frame["period"].unique())
         return sorted(found)
 
 
@@ -55,7 +58,11 @@ def ingest_pending(paths: DataPaths, catalog: Catalog, conn: duckdb.DuckDBPyConn
                    now: dt.datetime) -> IngestReport:
     ensure_schema(conn)
     report = IngestReport()
-    for path in pending_files(paths.inbox):
+    files = pending_files(paths.inbox)
+    # list sheets are checked against the plans and the problem ledger, which each accepted
+    # event moves on: a town's 提出 earlier in the run is known to a department's 受理 after it
+    lists = list_context(conn, paths.plans, catalog) if files else None
+    for path in files:
         try:
             sha = sha256_of(path)
         except OSError:
@@ -66,7 +73,7 @@ def ingest_pending(paths: DataPaths, catalog: Catalog, conn: duckdb.DuckDBPyConn
             report.already_seen.append(path.name)
             _archive(paths, path, sha, now)
             continue
-        result = read_submission(path, catalog, now.date(), display_name=path.name)
+        result = read_submission(path, catalog, now.date(), display_name=path.name, lists=lists)
         submitted_at = dt.datetime.fromtimestamp(path.stat().st_mtime)
         archived_as = _archive_name(paths, path, sha, now)
         _store(conn, result, submitted_at, now, archived_as)
@@ -102,6 +109,7 @@ def _store(conn: duckdb.DuckDBPyConnection, result: FileResult, submitted_at: dt
             conn.register("_rejections", rejections)
             conn.execute("INSERT INTO quarantine.rejections SELECT * FROM _rejections")
             conn.unregister("_rejections")
+        store_list_rows(conn, result, submitted_at, received_at)
         conn.execute("INSERT INTO raw.submission_files VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                      [result.sha256, result.file, archived_as, submitted_at, received_at,
                       result.status, result.rows_read, result.rows_accepted])

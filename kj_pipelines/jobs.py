@@ -8,14 +8,17 @@ import dagster as dg
 # the warehouse pool (limit 1) still keeps concurrent runs from writing DuckDB at once.
 EXECUTOR = dg.in_process_executor
 
-INGESTION = dg.AssetSelection.assets("submission_inbox", "annual_targets", "registry_snapshot")
+INGESTION = dg.AssetSelection.assets("submission_inbox", "annual_targets", "registry_snapshot",
+                                     "work_plans")
 INDICATORS = dg.AssetSelection.key_prefixes(["indicator"])
+LISTS = dg.AssetSelection.key_prefixes(["list"])
 
 monthly_review = dg.define_asset_job(
     "monthly_review",
-    selection=INGESTION | INDICATORS | dg.AssetSelection.assets("indicator_progress"),
+    selection=INGESTION | INDICATORS | dg.AssetSelection.assets("indicator_progress") | LISTS,
     executor_def=EXECUTOR,
-    description="月调度：读取待处理的填报、目标清单和登记库，计算当月各指标数值、进度和预警状态。",
+    description="月调度：读取待处理的填报、目标清单、任务和项目清单及登记库，计算当月各指标数值、进度和预警状态，"
+                "更新目标、责任、重点任务、重大项目、问题销号和督办六张清单。",
 )
 annual_evaluation = dg.define_asset_job(
     "annual_evaluation",

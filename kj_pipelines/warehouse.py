@@ -55,6 +55,66 @@ CREATE TABLE IF NOT EXISTS mart.unit_scores (
     red INTEGER, yellow INTEGER, grey INTEGER);
 CREATE TABLE IF NOT EXISTS mart.weekly_watchlist (
     week VARCHAR, period VARCHAR, indicator VARCHAR, unit VARCHAR, status VARCHAR, gap DOUBLE);
+CREATE TABLE IF NOT EXISTS core.task_plan (
+    year INTEGER, task_code VARCHAR, action VARCHAR, content VARCHAR, lead_unit VARCHAR,
+    cooperating VARCHAR, official VARCHAR, source_file VARCHAR, "row" INTEGER);
+CREATE TABLE IF NOT EXISTS core.task_milestones (
+    year INTEGER, task_code VARCHAR, seq INTEGER, milestone VARCHAR, due DATE);
+CREATE TABLE IF NOT EXISTS core.project_plan (
+    year INTEGER, project_code VARCHAR, name VARCHAR, lead_unit VARCHAR, cooperating VARCHAR,
+    official VARCHAR, total_investment DOUBLE, q1 DOUBLE, q2 DOUBLE, q3 DOUBLE, q4 DOUBLE,
+    source_file VARCHAR, "row" INTEGER);
+CREATE TABLE IF NOT EXISTS core.project_milestones (
+    year INTEGER, project_code VARCHAR, seq INTEGER, milestone VARCHAR, due DATE);
+CREATE TABLE IF NOT EXISTS core.supervision_feedback (
+    year INTEGER, item_id VARCHAR, accepted_on DATE, note VARCHAR, source_file VARCHAR,
+    "row" INTEGER);
+CREATE TABLE IF NOT EXISTS raw.task_progress (
+    sha256 VARCHAR, source_file VARCHAR, sheet VARCHAR, "row" INTEGER, unit VARCHAR,
+    period VARCHAR, task_code VARCHAR, milestone VARCHAR, done_on DATE, progress DOUBLE,
+    note VARCHAR, submitted_at TIMESTAMP, received_at TIMESTAMP);
+CREATE TABLE IF NOT EXISTS raw.project_progress (
+    sha256 VARCHAR, source_file VARCHAR, sheet VARCHAR, "row" INTEGER, unit VARCHAR,
+    period VARCHAR, project_code VARCHAR, invested DOUBLE, milestone VARCHAR, done_on DATE,
+    note VARCHAR, submitted_at TIMESTAMP, received_at TIMESTAMP);
+CREATE TABLE IF NOT EXISTS raw.problem_events (
+    sha256 VARCHAR, source_file VARCHAR, sheet VARCHAR, "row" INTEGER, problem_id VARCHAR,
+    period VARCHAR, unit VARCHAR, action VARCHAR, event_date DATE, content VARCHAR,
+    category VARCHAR, handler VARCHAR, wish_date DATE, reply VARCHAR, submitted_at TIMESTAMP,
+    received_at TIMESTAMP);
+CREATE TABLE IF NOT EXISTS mart.targets (
+    period VARCHAR, year INTEGER, indicator VARCHAR, unit VARCHAR, target DOUBLE,
+    deadline_month INTEGER, department VARCHAR, as_of VARCHAR, actual DOUBLE, completion DOUBLE,
+    status VARCHAR);
+CREATE TABLE IF NOT EXISTS mart.responsibilities (
+    period VARCHAR, item_kind VARCHAR, item_code VARCHAR, item_name VARCHAR, lead_unit VARCHAR,
+    cooperating VARCHAR, official VARCHAR, issue VARCHAR);
+CREATE TABLE IF NOT EXISTS mart.tasks (
+    period VARCHAR, task_code VARCHAR, action VARCHAR, content VARCHAR, lead_unit VARCHAR,
+    cooperating VARCHAR, official VARCHAR, due DATE, next_milestone VARCHAR, milestones INTEGER,
+    milestones_done INTEGER, progress DOUBLE, status VARCHAR, days_overdue INTEGER,
+    note VARCHAR);
+CREATE TABLE IF NOT EXISTS mart.milestones (
+    period VARCHAR, task_code VARCHAR, seq INTEGER, milestone VARCHAR, due DATE, done_on DATE,
+    status VARCHAR, late BOOLEAN, lead_unit VARCHAR);
+CREATE TABLE IF NOT EXISTS mart.projects (
+    period VARCHAR, project_code VARCHAR, name VARCHAR, lead_unit VARCHAR, cooperating VARCHAR,
+    official VARCHAR, annual_investment DOUBLE, planned_investment DOUBLE,
+    completed_investment DOUBLE, completion DOUBLE, planned_share DOUBLE, gap DOUBLE,
+    next_milestone VARCHAR, due DATE, milestones INTEGER, milestones_done INTEGER,
+    status VARCHAR, note VARCHAR);
+CREATE TABLE IF NOT EXISTS mart.project_milestones (
+    period VARCHAR, project_code VARCHAR, seq INTEGER, milestone VARCHAR, due DATE,
+    done_on DATE, status VARCHAR, late BOOLEAN);
+CREATE TABLE IF NOT EXISTS mart.problems (
+    period VARCHAR, problem_id VARCHAR, raised_by VARCHAR, handler VARCHAR, state VARCHAR,
+    content VARCHAR, category VARCHAR, raised_on DATE, due DATE, resolved_on DATE,
+    closed_on DATE, reply VARCHAR, refusals INTEGER, last_event DATE, age_days INTEGER,
+    overdue BOOLEAN, on_time BOOLEAN);
+CREATE TABLE IF NOT EXISTS mart.supervision (
+    period VARCHAR, item_id VARCHAR, source VARCHAR, ref VARCHAR, unit VARCHAR, title VARCHAR,
+    opened_on DATE, due DATE, status VARCHAR, closed_on DATE, close_reason VARCHAR,
+    reopened INTEGER, overdue BOOLEAN);
 CREATE OR REPLACE VIEW core.submitted_values AS
     SELECT unit, indicator, period, value, cumulative, sha256, source_file, sheet, "row",
            submitted_at, received_at

@@ -10,7 +10,7 @@ from kj_pipelines.assets.common import WAREHOUSE_POOL, markdown_table
 from kj_pipelines.domain.periods import FIRST_PERIOD, last_complete_month, months_between
 from kj_pipelines.domain.registry import read_registry, registry_values
 from kj_pipelines.domain.targets import read_target_lists
-from kj_pipelines.ingest import REJECTION_COLUMNS, ingest_pending
+from kj_pipelines.ingest import ingest_pending
 from kj_pipelines.resources import KJDataResource
 from kj_pipelines.settings import now_local
 from kj_pipelines.warehouse import ensure_schema, in_list, replace_rows
@@ -19,8 +19,9 @@ from kj_pipelines.warehouse import ensure_schema, in_list, replace_rows
 @dg.asset(
     group_name="ingestion",
     pool=WAREHOUSE_POOL,
+    deps=["work_plans"],
     description="月度填报入库：读取 inbox/ 中新提交的填报表（按SHA-256只读一次），合格行入库并保留来源，"
-                "不合格单元格进入隔离表 quarantine.rejections，文件移至 archive/。",
+                "不合格单元格进入隔离表 quarantine.rejections，文件移至 archive/。任务进展、项目进展和问题清单三张表按当年清单和问题台账校验后入库。",
     kinds={"duckdb", "excel"},
 )
 def submission_inbox(context: dg.AssetExecutionContext, kj_data: KJDataResource,
@@ -60,20 +61,20 @@ def submission_inbox(context: dg.AssetExecutionContext, kj_data: KJDataResource,
 def annual_targets(kj_data: KJDataResource, warehouse: DuckDBResource) -> dg.MaterializeResult:
     paths, catalog = kj_data.paths, kj_data.catalog()
     lists = read_target_lists(paths.plans, catalog)
-    received = now_local()
     rejected = pd.DataFrame(
-        [(f"plans/{file}", sha, r.sheet, r.row, r.column, r.value, r.reason_code, r.message,
-          received) for file, sha, r in lists.rejections], columns=REJECTION_COLUMNS)
+        [(f"plans/{file}", r.row, r.column, r.reason_code, r.message)
+         for file, _, r in lists.rejections],
+        columns=["source_file", "row", "column", "reason_code", "message"])
     with warehouse.get_connection() as conn:
         ensure_schema(conn)
         replace_rows(conn, "core.annual_targets", lists.targets, "TRUE")
-        replace_rows(conn, "quarantine.rejections", rejected, "source_file LIKE 'plans/%'",
-                     allow_empty=True)
+    # their rows go to quarantine.rejections through work_plans, the one writer of plans/ rejections
     per_year = lists.targets.groupby("year").size()
     return dg.MaterializeResult(metadata={
         "targets": len(lists.targets),
         "years": ", ".join(str(y) for y in per_year.index),
         "rows_rejected": len(rejected),
+        "rejections": markdown_table(rejected),
         "per_year": markdown_table(per_year.rename("目标数").reset_index().rename(
             columns={"year": "年度"})),
     })

@@ -35,6 +35,7 @@ class Unit:
     code: str
     name: str
     kind: str
+    official: str = ""  # 责任人: the unit's responsible official, named in the 责任清单
 
 
 @dataclass(frozen=True)
@@ -70,6 +71,8 @@ class Indicator:
     reporters: tuple[str, ...] = ()
     registry_rule: str | None = None
     unit_profiles: dict[str, str] = field(default_factory=dict, hash=False, compare=False)
+    cooperating: tuple[str, ...] = ()
+    official: str = ""
 
     @property
     def is_percentage(self) -> bool:
@@ -100,6 +103,18 @@ class Goal:
 
 
 @dataclass(frozen=True)
+class ListSettings:
+    """Working-day rules of the lists (settings.yaml, all optional)."""
+
+    at_risk_workdays: int = 5  # a milestone due within N working days and not done is at risk
+    reminder_workdays: int = 3  # overdue_sensor reminds N working days before a due date
+    problem_due_workdays: int = 20  # a problem with no wished-for date is due N working days on
+    supervision_feedback_workdays: int = 10  # feedback on a supervision item is due N days on
+    project_yellow: float = 5.0  # investment behind plan, percentage points of the annual plan
+    project_red: float = 10.0
+
+
+@dataclass(frozen=True)
 class Catalog:
     units: dict[str, Unit]
     actions: dict[str, Action]
@@ -110,6 +125,7 @@ class Catalog:
     submission_deadline_day: int = 10
     escalate_after_red_months: int = 3
     warning_lookback_months: int = 2
+    lists: ListSettings = field(default_factory=ListSettings)
 
     def reporting_units(self, indicator: Indicator) -> list[Unit]:
         """Units that submit (or, for the registry, are computed for) an indicator."""
@@ -216,7 +232,8 @@ def load_catalog(folder: Path) -> Catalog:
         r.entry = f"#{i} ({code})"
         if code in units:
             r.fail("code", "duplicate unit code")
-        units[code] = Unit(code, r.get("name", str), r.get("kind", str, choices=UNIT_KINDS))
+        units[code] = Unit(code, r.get("name", str), r.get("kind", str, choices=UNIT_KINDS),
+                           r.get("official", str, default=""))
     if DISTRICT not in units or units[DISTRICT].kind != "district":
         raise CatalogError(f"units.yaml: the district unit '{DISTRICT}' (kind district) is missing")
 
@@ -274,7 +291,12 @@ def load_catalog(folder: Path) -> Catalog:
             reporters=reporters,
             registry_rule=r.get("registry_rule", str, default=None),
             unit_profiles=r.get("unit_profiles", dict, default={}),
+            cooperating=tuple(r.get("cooperating", list, default=[])),
+            official=r.get("official", str, default=""),
         )
+        for unit_code in ind.cooperating:
+            if unit_code not in units:
+                r.fail("cooperating", f"{unit_code!r} is not in units.yaml")
         for unit_code, profile in ind.unit_profiles.items():
             if unit_code not in units:
                 r.fail("unit_profiles", f"{unit_code!r} is not in units.yaml")
@@ -347,8 +369,28 @@ def load_catalog(folder: Path) -> Catalog:
         lookback = r.get("warning_lookback_months", int, default=2)
         if not 0 <= lookback <= 120:
             r.fail("warning_lookback_months", "must be between 0 and 120")
+        lists = _list_settings(r, indicators)
+    else:
+        lists = ListSettings()
     return Catalog(units, actions, indicators, tuple(goals), scoring, holidays, deadline,
-                   escalate, lookback)
+                   escalate, lookback, lists)
+
+
+def _list_settings(r: _Reader, indicators: dict[str, Indicator]) -> ListSettings:
+    values: dict[str, Any] = {}
+    for name in ("at_risk_workdays", "reminder_workdays", "problem_due_workdays",
+                 "supervision_feedback_workdays"):
+        values[name] = r.get(name, int, default=getattr(ListSettings, name))
+        if not 0 <= values[name] <= 250:
+            r.fail(name, "must be between 0 and 250 working days")
+    # investment of major projects is judged by an indicator's thresholds (黄/红) when named
+    source = r.get("project_thresholds_from", str, default=None)
+    if source is not None:
+        if source not in indicators:
+            r.fail("project_thresholds_from", f"{source!r} is not in indicators.yaml")
+        values["project_yellow"], values["project_red"] = (indicators[source].yellow,
+                                                           indicators[source].red)
+    return ListSettings(**values)
 
 
 def _load_holidays(path: Path) -> dict[int, dict[str, list[str]]]:

@@ -145,3 +145,56 @@ def clean_note(value: object) -> str:
     if value is None or value is FORMULA_WITHOUT_VALUE:
         return ""
     return normalize_text(value)[:500]
+
+
+_DATE_PATTERNS = (
+    re.compile(r"^(\d{4})\s*[-/.]\s*(\d{1,2})\s*[-/.]\s*(\d{1,2})(?:\s+\d{1,2}:\d{2}(?::\d{2})?)?$"),
+    re.compile(r"^(\d{4})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*[日号]?$"),
+    re.compile(r"^(\d{4})(\d{2})(\d{2})$"),
+)
+_MONTH_ONLY = (re.compile(r"^(\d{4})\s*[-/.]\s*(\d{1,2})$"),
+               re.compile(r"^(\d{4})\s*年\s*(\d{1,2})\s*月(?:底|末)?$"))
+
+
+def clean_date(value: object) -> dt.date | None | CellProblem:
+    """A date from a date cell, ``2026-03-31``, ``2026/3/31``, ``2026年3月31日``; a month alone
+    (``2026-03``, ``2026年3月底``) means its last day. ``None`` for an empty cell."""
+    if value is FORMULA_WITHOUT_VALUE:
+        return CellProblem("formula_without_value", "公式单元格没有计算结果，请在Excel中重新计算后保存")
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    if is_blank(value):
+        return None
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        value = str(int(value)) if float(value).is_integer() else str(value)
+    text = normalize_text(value)
+    if text.lower() in PLACEHOLDERS:
+        return CellProblem("placeholder", f"“{text}”是占位符，请填写日期")
+    try:
+        for pattern in _DATE_PATTERNS:
+            if m := pattern.match(text):
+                day = dt.date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
+                break
+        else:
+            for pattern in _MONTH_ONLY:
+                if m := pattern.match(text):
+                    year, month = int(m.group(1)), int(m.group(2))
+                    nxt = dt.date(year + (month == 12), month % 12 + 1, 1)
+                    day = nxt - dt.timedelta(days=1)
+                    break
+            else:
+                return CellProblem("bad_date", f"“{text}”不是日期（应为2026-03-31或2026年3月31日）")
+    except ValueError:
+        return CellProblem("bad_date", f"“{text}”不是存在的日期")
+    if not 2000 <= day.year <= 2100:
+        return CellProblem("bad_date", f"日期“{text}”的年份不合理")
+    return day
+
+
+def clean_text(value: object, limit: int = 500) -> str | CellProblem:
+    """Free text of a list sheet; a formula with no cached value is a problem, not text."""
+    if value is FORMULA_WITHOUT_VALUE:
+        return CellProblem("formula_without_value", "公式单元格没有计算结果，请在Excel中重新计算后保存")
+    return clean_note(value)[:limit]

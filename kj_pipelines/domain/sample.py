@@ -19,6 +19,7 @@ from openpyxl import load_workbook
 
 from kj_pipelines.domain.catalog import DISTRICT, Catalog, load_catalog
 from kj_pipelines.domain.periods import FIRST_PERIOD, month_end, month_key, months_between
+from kj_pipelines.domain.sample_lists import SampleLists, write_sample_lists
 from kj_pipelines.domain.targets import write_target_list
 from kj_pipelines.domain.template import (
     SubmissionRow,
@@ -111,7 +112,8 @@ def generate_sample(root: Path, *, start: str = FIRST_PERIOD, end: str = LAST_SA
         Path(db_url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
     registry_counts = write_registry(db_url)
     target_files = write_targets(root / "plans", catalog)
-    workbooks = write_submissions(root / "inbox", catalog, start, end)
+    lists = write_sample_lists(root / "plans", catalog)
+    workbooks = write_submissions(root / "inbox", catalog, start, end, lists)
     return {"workbooks": workbooks, "target_lists": target_files, **registry_counts}
 
 
@@ -192,11 +194,13 @@ def monthly_values(catalog: Catalog) -> dict[tuple[str, str, str], tuple[float, 
     return out
 
 
-def write_submissions(inbox: Path, catalog: Catalog, start: str, end: str) -> int:
+def write_submissions(inbox: Path, catalog: Catalog, start: str, end: str,
+                      lists: SampleLists | None = None) -> int:
     values = monthly_values(catalog)
+    lists = lists or SampleLists()
     count = 0
     for period in months_between(start, end):
-        for unit in catalog.submitting_units():
+        for unit in catalog.units.values():
             rows = []
             for row in due_rows(catalog, unit.code, period):
                 if row.period < FIRST_PERIOD:
@@ -208,10 +212,11 @@ def write_submissions(inbox: Path, catalog: Catalog, start: str, end: str) -> in
                     continue
                 row.value, row.cumulative = value
                 rows.append(row)
-            if not rows:
+            sheets = lists.sheets.get((unit.code, period))
+            if not rows and sheets is None:
                 continue
             path = inbox / f"{period}_{unit.code}.xlsx"
-            write_submission(path, catalog, unit.code, period, rows)
+            write_submission(path, catalog, unit.code, period, rows, lists=sheets)
             _stamp(path, period, days=5)
             count += 1
     count += _mess_up(inbox, catalog, values, start, end)

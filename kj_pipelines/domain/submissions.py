@@ -9,7 +9,6 @@ validated against the catalog with a pandera schema. A bad cell rejects its row,
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -27,8 +26,11 @@ from kj_pipelines.domain.cleaning import (
     clean_period,
     header_key,
 )
+from kj_pipelines.domain.findings import Rejection, display_value, sha256_of
+from kj_pipelines.domain.listsheets import LIST_SHEETS, ListContext, ListRows, validate_list_sheet
 from kj_pipelines.domain.periods import FIRST_PERIOD
-from kj_pipelines.domain.workbook import WorkbookError, read_rows
+from kj_pipelines.domain.planlists import PlanLists
+from kj_pipelines.domain.workbook import WorkbookError, read_sheets
 
 COLUMNS = {"单位代码": "unit", "报告期": "period", "指标代码": "indicator", "本期值": "value",
            "累计值": "cumulative", "备注": "note"}
@@ -36,16 +38,6 @@ REQUIRED = ("单位代码", "报告期", "指标代码")
 VALUE_COLUMNS = ("本期值", "累计值")
 HEADER_SEARCH_ROWS = 30
 ACCEPTED_COLUMNS = ["unit", "indicator", "period", "value", "cumulative", "note", "sheet", "row"]
-
-
-@dataclass(frozen=True)
-class Rejection:
-    sheet: str | None
-    row: int | None
-    column: str | None
-    value: str | None
-    reason_code: str
-    message: str
 
 
 @dataclass
@@ -57,19 +49,12 @@ class FileResult:
     rows_accepted: int = 0
     rejections: list[Rejection] = field(default_factory=list)
     accepted: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=ACCEPTED_COLUMNS))
+    lists: ListRows = field(default_factory=ListRows)
 
     def to_json(self) -> dict[str, Any]:
         return {"file": self.file, "sha256": self.sha256, "status": self.status,
                 "rows_read": self.rows_read, "rows_accepted": self.rows_accepted,
                 "rejections": [asdict(r) for r in self.rejections]}
-
-
-def sha256_of(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def column_letter(index: int) -> str:
@@ -81,19 +66,13 @@ def column_letter(index: int) -> str:
     return letters
 
 
-def display_value(value: Any) -> str | None:
-    """A cell as shown in a rejection."""
-    if value is None:
-        return None
-    if value is FORMULA_WITHOUT_VALUE:
-        return "（公式，无计算结果）"
-    return str(value)[:200]
-
-
 def read_submission(path: Path, catalog: Catalog, today: dt.date, *,
-                    display_name: str | None = None) -> FileResult:
-    """Read and validate one workbook; never raises for anything wrong inside the file."""
+                    display_name: str | None = None, lists: ListContext | None = None) -> FileResult:
+    """Read and validate one workbook (the ``填报`` sheet and the list sheets 任务进展, 项目进展,
+    问题清单 it may carry); never raises for anything wrong inside the file. Problem-ledger events
+    that are accepted are applied to ``lists.ledger``."""
     name = display_name or str(path)
+    lists = lists if lists is not None else ListContext(PlanLists())
     try:
         digest = sha256_of(path)
     except OSError as exc:
@@ -101,7 +80,9 @@ def read_submission(path: Path, catalog: Catalog, today: dt.date, *,
             Rejection(None, None, None, None, "unreadable_file", f"无法读取文件：{exc}")])
     result = FileResult(name, digest)
     try:
-        sheet = read_rows(path)
+        main, extras = read_sheets(path, LIST_SHEETS)
+        if main is None and not extras:
+            raise WorkbookError("missing_sheet", "工作簿中没有可读取的工作表")
     except WorkbookError as exc:
         result.rejections.append(Rejection(exc.sheet, None, None, None, exc.reason_code, exc.message))
         return result
@@ -109,11 +90,21 @@ def read_submission(path: Path, catalog: Catalog, today: dt.date, *,
         result.rejections.append(Rejection(None, None, None, None, "unreadable_file",
                                            f"无法读取：{type(exc).__name__}: {exc}"))
         return result
-    _validate_rows(sheet.sheet, sheet.rows, catalog, today, result)
-    if sheet.truncated:
+    truncated = [s for s in ([main] if main else []) + list(extras.values()) if s.truncated]
+    if main is not None and (main.rows or not extras):
+        _validate_rows(main.sheet, main.rows, catalog, today, result,
+                       header_only_ok=bool(extras))
+    current = f"{today.year:04d}-{today.month:02d}"
+    for key, sheet in extras.items():
+        rejections, read = validate_list_sheet(key, sheet.sheet, sheet.rows, catalog, lists,
+                                               current, Rejection, result.lists)
+        result.rejections.extend(rejections)
+        result.rows_read += read
+    result.rows_accepted += len(result.lists)
+    for sheet in truncated:
         result.rejections.append(Rejection(sheet.sheet, None, None, None, "unsafe_file",
                                            "行数超过上限，超出部分未读取"))
-    if result.rows_read and result.rows_accepted == result.rows_read and not sheet.truncated:
+    if result.rows_read and result.rows_accepted == result.rows_read and not truncated:
         result.status = "accepted"
     elif result.rows_accepted:
         result.status = "partial"
@@ -138,7 +129,7 @@ def _find_header(rows: list[tuple[int, tuple[Any, ...]]]) -> tuple[int, dict[str
 
 
 def _validate_rows(sheet: str, rows: list[tuple[int, tuple[Any, ...]]], catalog: Catalog,
-                   today: dt.date, result: FileResult) -> None:
+                   today: dt.date, result: FileResult, *, header_only_ok: bool = False) -> None:
     position, found, header_texts = _find_header(rows)
     missing = [c for c in REQUIRED if c not in found]
     if not any(c in found for c in VALUE_COLUMNS):
@@ -210,7 +201,7 @@ def _validate_rows(sheet: str, rows: list[tuple[int, tuple[Any, ...]]], catalog:
                         "cumulative": numbers["累计值"], "note": clean_note(cell("备注"))})
 
     result.rows_read = len(records)
-    if not records:
+    if not records and not header_only_ok:
         result.rejections.append(Rejection(sheet, None, None, None, "unreadable_file",
                                            f"工作表“{sheet}”第{header_row}行表头下没有数据行"))
     clean = pd.DataFrame([r for r in records if r["ok"]],

@@ -15,7 +15,8 @@ from openpyxl.styles import Font
 
 from kj_pipelines.domain.catalog import Catalog
 from kj_pipelines.domain.cleaning import CellProblem, clean_code, clean_number, header_key
-from kj_pipelines.domain.submissions import Rejection, display_value, sha256_of
+from kj_pipelines.domain.findings import Rejection, display_value, sha256_of
+from kj_pipelines.domain.planlists import plan_kind
 from kj_pipelines.domain.template import save_workbook, write_text
 from kj_pipelines.domain.workbook import WorkbookError, read_rows
 
@@ -70,6 +71,8 @@ def read_target_lists(plans_dir: Path, catalog: Catalog) -> TargetList:
             if "指标代码" in keys and "单位代码" in keys and "年度目标" in keys:
                 header_pos, cols = pos, keys
                 break
+        if header_pos is None and plan_kind(sheet.rows, sheet.sheet) not in (None, "targets"):
+            continue  # a task, project or feedback list of the same folder (planlists)
         if header_pos is None:
             out.rejections.append((name, sha, Rejection(sheet.sheet, None, "年度目标", None,
                                                         "missing_column",

@@ -11,7 +11,7 @@ import io
 import os
 import re
 import zipfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from openpyxl import Workbook
@@ -79,12 +79,131 @@ def due_rows(catalog: Catalog, unit_code: str, period: str) -> list[SubmissionRo
     return rows
 
 
+@dataclass
+class ListSheets:
+    """What the list sheets of a unit's workbook carry: rows pre-filled for the unit (its tasks'
+    milestones, its projects, its open problems) or, in the sample, filled in."""
+
+    tasks: list[dict] = field(default_factory=list)
+    projects: list[dict] = field(default_factory=list)
+    problems: list[dict] = field(default_factory=list)
+    with_tasks: bool = False
+    with_projects: bool = False
+    with_problems: bool = False
+    blank_problem_rows: int = 0
+    departments: list[str] = field(default_factory=list)
+
+
+TASK_HEADER = ["单位代码", "报告期", "任务代码", "任务内容", "节点", "节点时限", "完成日期", "进度（%）", "说明"]
+PROJECT_HEADER = ["单位代码", "报告期", "项目代码", "项目名称", "累计完成投资（万元）", "节点", "完成日期",
+                  "说明"]
+PROBLEM_HEADER = ["单位代码", "报告期", "问题编号", "问题内容", "类别", "承办部门", "期望解决日期",
+                  "当前状态", "状态", "日期", "答复/说明"]
+PROBLEM_ACTIONS = "提出,受理,办理中,已办结,确认销号,退回"
+
+
+def _list_sheet(wb: Workbook, title: str, note: str, header: list[str], rows: list[list],
+                widths: tuple[int, ...], inputs: set[int], dates: set[int],
+                protect: bool) -> object:
+    ws = wb.create_sheet(title)
+    ws["A1"] = title
+    ws["A1"].font = Font(bold=True, size=14)
+    ws["A2"] = note
+    for col, text in enumerate(header, start=1):
+        c = ws.cell(row=3, column=col, value=text)
+        c.font, c.fill, c.border = Font(bold=True), _HEAD_FILL, _BORDER
+        c.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
+    for r, values in enumerate(rows, start=4):
+        for col, v in enumerate(values, start=1):
+            c = ws.cell(row=r, column=col)
+            write_text(c, v)
+            c.border = _BORDER
+            if col in dates:
+                c.number_format = "yyyy-mm-dd"
+            if col in inputs:
+                c.fill, c.protection = _INPUT_FILL, Protection(locked=False)
+    for i, width in enumerate(widths):
+        ws.column_dimensions[chr(65 + i)].width = width
+    ws.freeze_panes = "A4"
+    ws.print_title_rows = "3:3"
+    ws.page_setup.orientation = "landscape"
+    ws.page_setup.fitToWidth = 1
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    if protect:
+        ws.protection.sheet = True
+        ws.protection.formatColumns = False
+    return ws
+
+
+def _choice(ws, options: str, cells: str, title: str) -> None:
+    dv = DataValidation(type="list", formula1=f'"{options}"', allow_blank=True,
+                        showErrorMessage=True, errorTitle=title, error=f"请从下拉列表中选择：{options}")
+    dv.add(cells)
+    ws.add_data_validation(dv)
+
+
+def _date_rule(ws, cells: str) -> None:
+    dv = DataValidation(type="date", operator="greaterThan", formula1="36526", allow_blank=True,
+                        showErrorMessage=True, errorTitle="请输入日期", error="请填写日期，如2026-03-31")
+    dv.add(cells)
+    ws.add_data_validation(dv)
+
+
+def write_list_sheets(wb: Workbook, catalog: Catalog, unit_code: str, period: str,
+                      lists: ListSheets, *, protect: bool = True) -> None:
+    """任务进展, 项目进展 and 问题清单, each with its instructions, inputs and dropdowns."""
+    unit = catalog.units[unit_code]
+    if lists.with_tasks:
+        rows = [[unit.code, period, t["task_code"], t.get("content", ""), t["milestone"],
+                 t.get("due"), t.get("done_on"), t.get("progress"), t.get("note", "")]
+                for t in lists.tasks]
+        ws = _list_sheet(wb, "任务进展", "填报说明：本单位牵头的重点任务。某节点本月完成的，填写完成日期；"
+                         "进度填任务总体完成百分比；未完成的说明原因和下步措施。", TASK_HEADER, rows,
+                         (10, 10, 12, 40, 30, 12, 12, 10, 40), {7, 8, 9}, {6, 7}, protect)
+        last = max(4, 3 + len(rows))
+        _date_rule(ws, f"G4:G{last}")
+    if lists.with_projects:
+        rows = [[unit.code, period, p["project_code"], p.get("name", ""), p.get("invested"),
+                 p.get("milestone", ""), p.get("done_on"), p.get("note", "")]
+                for p in lists.projects]
+        ws = _list_sheet(wb, "项目进展", "填报说明：本单位牵头的重大项目。累计完成投资填年初至本月末累计（万元）；"
+                         "本月完成开工、主体完工、竣工、投产节点的，选择节点并填写完成日期。", PROJECT_HEADER,
+                         rows, (10, 10, 12, 36, 14, 12, 12, 40), {5, 6, 7, 8}, {7}, protect)
+        last = max(4, 3 + len(rows))
+        _choice(ws, "开工,主体完工,竣工,投产", f"F4:F{last}", "节点")
+        _date_rule(ws, f"G4:G{last}")
+    if lists.with_problems:
+        rows = [[unit.code, period, q.get("problem_id"), q.get("content", ""), q.get("category", ""),
+                 q.get("handler", ""), q.get("wish_date"), q.get("current", ""), q.get("action", ""),
+                 q.get("event_date"), q.get("reply", "")] for q in lists.problems]
+        rows += [[unit.code, period] + [None] * 9 for _ in range(lists.blank_problem_rows)]
+        ws = _list_sheet(
+            wb, "问题清单",
+            "填报说明：镇街/园区在空白行提出新问题（编号留空，状态选“提出”，写明承办部门）；承办部门依次改为"
+            "受理、办理中、已办结（须填答复）；提出单位对已办结的问题选“确认销号”或“退回”（须写理由）。",
+            PROBLEM_HEADER, rows, (10, 10, 18, 40, 12, 18, 12, 10, 10, 12, 40),
+            {4, 5, 6, 7, 9, 10, 11} if unit.kind != "department" else {9, 10, 11}, {7, 10},
+            protect)
+        last = max(4, 3 + len(rows))
+        _choice(ws, PROBLEM_ACTIONS, f"I4:I{last}", "状态")
+        if lists.departments and len(",".join(lists.departments)) < 250:
+            _choice(ws, ",".join(lists.departments), f"F4:F{last}", "承办部门")
+        _date_rule(ws, f"G4:G{last}")
+        _date_rule(ws, f"J4:J{last}")
+
+
 def write_submission(path: Path, catalog: Catalog, unit_code: str, period: str,
-                     rows: list[SubmissionRow], *, protect: bool = True) -> None:
+                     rows: list[SubmissionRow], *, protect: bool = True,
+                     lists: ListSheets | None = None) -> None:
     unit = catalog.units[unit_code]
     wb = Workbook()
     ws = wb.active
     ws.title = "填报"
+    if not rows and lists is not None:
+        wb.remove(ws)
+        write_list_sheets(wb, catalog, unit_code, period, lists, protect=protect)
+        save_workbook(wb, path)
+        return
     year, month = parse_month(period)
     ws["A1"] = f"{unit.name} {year}年{month}月 科技创新主要指标填报表"
     ws["A1"].font = Font(bold=True, size=14)
@@ -136,4 +255,6 @@ def write_submission(path: Path, catalog: Catalog, unit_code: str, period: str,
             guide.append(cell_value)
     for col, width in zip("ABCDE", (16, 40, 9, 14, 70), strict=True):
         guide.column_dimensions[col].width = width
+    if lists is not None:
+        write_list_sheets(wb, catalog, unit_code, period, lists, protect=protect)
     save_workbook(wb, path)

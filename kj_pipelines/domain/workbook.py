@@ -115,6 +115,16 @@ def _scan_entry(zf: zipfile.ZipFile, info: zipfile.ZipInfo, total: int) -> tuple
 
 def read_rows(path: Path) -> SheetRows:
     """The rows of sheet ``填报`` (or the first worksheet), values as Excel cached them."""
+    main, _ = read_sheets(path)
+    if main is None:
+        raise WorkbookError("missing_sheet", f"没有工作表“{PREFERRED_SHEET}”，也没有其他工作表")
+    return main
+
+
+def read_sheets(path: Path, extra: tuple[str, ...] = ()) -> tuple[SheetRows | None,
+                                                                   dict[str, SheetRows]]:
+    """The main sheet (``填报``, else the first worksheet not among ``extra``) and each sheet
+    named in ``extra`` that the workbook has (matched after normalizing the name)."""
     has_formula = inspect_archive(path)
     import openpyxl  # deferred: importing it costs time the CLI's --help should not pay
 
@@ -129,7 +139,15 @@ def read_rows(path: Path) -> SheetRows:
             raise WorkbookError("unsafe_file", f"XML含有被禁止的结构：{type(exc).__name__}") from exc
         raise WorkbookError("unreadable_file", f"无法打开工作簿：{type(exc).__name__}: {exc}") from exc
     try:
-        return _read_sheet(wb, wb_formulas)
+        worksheets = [n for n in wb.sheetnames if wb[n].__class__.__name__ != "Chartsheet"]
+        if not worksheets:
+            raise WorkbookError("missing_sheet", f"没有工作表“{PREFERRED_SHEET}”，也没有其他工作表")
+        by_key = {normalize_text(n): n for n in worksheets}
+        extras = {key: _read_sheet(wb, wb_formulas, by_key[key]) for key in extra if key in by_key}
+        main_name = by_key.get(PREFERRED_SHEET) or next(
+            (n for n in worksheets if normalize_text(n) not in extra), None)
+        main = _read_sheet(wb, wb_formulas, main_name) if main_name else None
+        return main, extras
     except WorkbookError:
         raise
     except Exception as exc:
@@ -142,17 +160,6 @@ def read_rows(path: Path) -> SheetRows:
             wb_formulas.close()
 
 
-def _pick_sheet(wb: Any) -> str:
-    names = list(wb.sheetnames)
-    worksheets = [n for n in names if wb[n].__class__.__name__ != "Chartsheet"]
-    for name in worksheets:
-        if normalize_text(name) == PREFERRED_SHEET:
-            return name
-    if not worksheets:
-        raise WorkbookError("missing_sheet", f"没有工作表“{PREFERRED_SHEET}”，也没有其他工作表")
-    return worksheets[0]
-
-
 def _cell_value(cell: Any) -> Any:
     value = getattr(cell, "value", None)
     if isinstance(value, (int, float)) and not isinstance(value, bool) and \
@@ -161,8 +168,7 @@ def _cell_value(cell: Any) -> Any:
     return value
 
 
-def _read_sheet(wb: Any, wb_formulas: Any) -> SheetRows:
-    name = _pick_sheet(wb)
+def _read_sheet(wb: Any, wb_formulas: Any, name: str) -> SheetRows:
     ws = wb[name]
     ws.reset_dimensions()
     values_iter = (tuple(_cell_value(c) for c in row)

@@ -52,3 +52,43 @@ def monthly_workdays(year: int, holiday_file: dict[int, dict[str, list[str]]] | 
         if day.weekday() < 5:
             counts[day.month - 1] += 1
     return counts, "weekdays"
+
+
+def is_workday(day: dt.date, holiday_file: dict[int, dict[str, list[str]]] | None = None) -> bool:
+    """A working day by the same calendar as the back-scheduled plans."""
+    spec = (holiday_file or {}).get(day.year)
+    if spec:
+        if day.isoformat() in spec.get("workdays", []):
+            return True
+        return day.weekday() < 5 and day.isoformat() not in spec.get("holidays", [])
+    try:
+        return bool(chinese_calendar.is_workday(day))
+    except NotImplementedError:
+        return day.weekday() < 5
+
+
+def effective_due(day: dt.date, holiday_file: dict[int, dict[str, list[str]]] | None = None
+                  ) -> dt.date:
+    """A deadline falling on a weekend or holiday moves to the next working day (遇节假日顺延)."""
+    while not is_workday(day, holiday_file):
+        day += dt.timedelta(days=1)
+    return day
+
+
+def workdays_until(today: dt.date, due: dt.date,
+                   holiday_file: dict[int, dict[str, list[str]]] | None = None) -> int:
+    """Working days in (today, due]: 0 when due today or past, 1 when due the next working day."""
+    count, day = 0, today
+    while day < due:
+        day += dt.timedelta(days=1)
+        count += is_workday(day, holiday_file)
+    return count
+
+
+def add_workdays(day: dt.date, n: int,
+                 holiday_file: dict[int, dict[str, list[str]]] | None = None) -> dt.date:
+    """The ``n``-th working day after ``day``."""
+    while n > 0:
+        day += dt.timedelta(days=1)
+        n -= is_workday(day, holiday_file)
+    return day

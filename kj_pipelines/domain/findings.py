@@ -1,0 +1,38 @@
+"""What a reader reports about a cell it could not accept, and the file's fingerprint: shared by
+every reader of workbooks (submissions, target lists, plan lists, list sheets)."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from kj_pipelines.domain.cleaning import FORMULA_WITHOUT_VALUE
+
+
+@dataclass(frozen=True)
+class Rejection:
+    sheet: str | None
+    row: int | None
+    column: str | None
+    value: str | None
+    reason_code: str
+    message: str
+
+
+def sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def display_value(value: Any) -> str | None:
+    """A cell as shown in a rejection."""
+    if value is None:
+        return None
+    if value is FORMULA_WITHOUT_VALUE:
+        return "（公式，无计算结果）"
+    return str(value)[:200]

@@ -1,0 +1,101 @@
+"""Each list as the bureau prints it: a titled table with a frozen header, filters, status
+colours (conditional formatting, so a re-sorted sheet keeps them), A4 landscape fitted to the
+page width, the data date and the source in the footer.
+
+Text that came from a submission is written as text, never as a formula.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+from openpyxl import Workbook
+from openpyxl.formatting.rule import CellIsRule
+from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
+from openpyxl.utils import get_column_letter
+
+from kj_pipelines.domain.template import save_workbook, write_text
+
+_THIN = Side(style="thin", color="999999")
+_BORDER = Border(left=_THIN, right=_THIN, top=_THIN, bottom=_THIN)
+_HEAD = PatternFill("solid", fgColor="DDEBF7")
+STATUS_FILLS = {  # label → fill: red for late or far behind, amber at risk, green fine, grey pending
+    "逾期": "F8CBAD", "严重滞后": "F8CBAD", "超期": "F8CBAD", "红": "F8CBAD", "未反馈超期": "F8CBAD",
+    "临期/滞后": "FFE699", "黄": "FFE699", "办理中": "FFE699", "重新督办": "FFE699", "督办中": "FFE699",
+    "正常": "C6EFCE", "完成": "C6EFCE", "确认销号": "C6EFCE", "已销号": "C6EFCE", "绿": "C6EFCE",
+    "未到期": "EDEDED", "缺报": "EDEDED",
+}
+
+
+@dataclass(frozen=True)
+class Column:
+    header: str
+    key: str
+    width: int = 14
+    number_format: str | None = None
+
+
+def write_list_report(path: Path, title: str, columns: list[Column], frame: pd.DataFrame, *,
+                      data_date: str, source: str, status_key: str | None = None,
+                      summary: list[tuple[str, object]] | None = None) -> Path:
+    wb = Workbook()
+    ws = wb.active
+    ws.title = title[:31]
+    ws["A1"] = title
+    ws["A1"].font = Font(bold=True, size=16)
+    ws.merge_cells(start_row=1, start_column=1, end_row=1, end_column=len(columns))
+    ws["A1"].alignment = Alignment(horizontal="center")
+    ws["A2"] = f"数据截至：{data_date}　　来源：{source}"
+    ws["A2"].font = Font(size=10, color="555555")
+    header_row = 3
+    if summary:
+        ws.cell(row=3, column=1, value="　".join(f"{k}：{v}" for k, v in summary))
+        header_row = 4
+    for col, c in enumerate(columns, start=1):
+        cell = ws.cell(row=header_row, column=col, value=c.header)
+        cell.font, cell.fill, cell.border = Font(bold=True), _HEAD, _BORDER
+        cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
+        ws.column_dimensions[get_column_letter(col)].width = c.width
+    for r, record in enumerate(frame.to_dict("records"), start=header_row + 1):
+        for col, c in enumerate(columns, start=1):
+            value = record.get(c.key)
+            if value is None or (not isinstance(value, (str, dt.date)) and pd.isna(value)):
+                value = None
+            elif isinstance(value, pd.Timestamp):
+                value = value.date()
+            elif hasattr(value, "item"):  # numpy scalars
+                value = value.item()
+            cell = ws.cell(row=r, column=col)
+            write_text(cell, value)
+            cell.border = _BORDER
+            cell.alignment = Alignment(vertical="top", wrap_text=isinstance(value, str)
+                                       and len(value) > c.width)
+            if isinstance(value, dt.date):
+                cell.number_format = "yyyy-mm-dd"
+            elif c.number_format and isinstance(value, (int, float)):
+                cell.number_format = c.number_format
+    last = header_row + max(len(frame), 1)
+    end_col = get_column_letter(len(columns))
+    ws.freeze_panes = ws.cell(row=header_row + 1, column=1)
+    ws.auto_filter.ref = f"A{header_row}:{end_col}{last}"
+    if status_key is not None:
+        col = get_column_letter([c.key for c in columns].index(status_key) + 1)
+        cells = f"{col}{header_row + 1}:{col}{last}"
+        for label, colour in STATUS_FILLS.items():
+            ws.conditional_formatting.add(cells, CellIsRule(
+                operator="equal", formula=[f'"{label}"'], fill=PatternFill("solid", bgColor=colour)))
+    ws.print_title_rows = f"{header_row}:{header_row}"
+    ws.page_setup.orientation = "landscape"
+    ws.page_setup.paperSize = ws.PAPERSIZE_A4
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 0
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    ws.print_options.horizontalCentered = True
+    ws.oddFooter.left.text = f"{title}　数据截至{data_date}"
+    ws.oddFooter.right.text = "第 &P 页，共 &N 页"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    save_workbook(wb, path)
+    return path

@@ -1,0 +1,322 @@
+"""The list sheets of a unit's monthly workbook: 任务进展 (key-task milestones), 项目进展 (major
+projects' investment and milestones) and 问题清单 (the problem ledger's events).
+
+Each row stands alone like a row of ``填报``: a bad cell rejects its row with a reason code of the
+interface, at its Excel row and column, and the rest of the sheet is kept. A ledger event is
+checked last, against the ledger as it stands (the warehouse's, plus the rows accepted before it
+in the same run), and is applied only when legal.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import pandas as pd
+
+from kj_pipelines.domain import ledger as lg
+from kj_pipelines.domain.catalog import Catalog
+from kj_pipelines.domain.cleaning import (
+    CellProblem,
+    clean_code,
+    clean_date,
+    clean_number,
+    clean_period,
+    clean_text,
+    is_blank,
+    normalize_text,
+)
+from kj_pipelines.domain.periods import FIRST_PERIOD, month_end
+from kj_pipelines.domain.planlists import PROJECT_MILESTONES, PlanLists, resolve_unit
+from kj_pipelines.domain.sheets import Table, find_table
+
+TASK_SHEET, PROJECT_SHEET, PROBLEM_SHEET = "任务进展", "项目进展", "问题清单"
+LIST_SHEETS = (TASK_SHEET, PROJECT_SHEET, PROBLEM_SHEET)
+COMMON = {"单位代码": "unit", "报告期": "period"}
+TASK_PROGRESS_ALIASES = {**COMMON, "任务代码": "task", "节点": "milestone", "完成日期": "done_on",
+                         "进度": "progress", "进度%": "progress", "完成进度": "progress",
+                         "说明": "note", "进展说明": "note"}
+PROJECT_PROGRESS_ALIASES = {**COMMON, "项目代码": "project", "累计完成投资": "invested",
+                            "节点": "milestone", "完成日期": "done_on", "说明": "note",
+                            "进展说明": "note"}
+PROBLEM_ALIASES = {**COMMON, "问题编号": "problem", "问题内容": "content", "类别": "category",
+                   "问题类别": "category", "承办部门": "handler", "期望解决日期": "wish_date",
+                   "状态": "action", "日期": "event_date", "办理日期": "event_date",
+                   "答复/说明": "reply", "答复": "reply", "说明": "reply"}
+TASK_PROGRESS_COLUMNS = ["unit", "period", "task_code", "milestone", "done_on", "progress", "note",
+                         "sheet", "row"]
+PROJECT_PROGRESS_COLUMNS = ["unit", "period", "project_code", "invested", "milestone", "done_on",
+                            "note", "sheet", "row"]
+PROBLEM_EVENT_COLUMNS = [*lg.EVENT_COLUMNS, "sheet", "row"]
+
+
+@dataclass
+class ListContext:
+    """What the list sheets are checked against: the year's plan lists and the problem ledger."""
+
+    plans: PlanLists
+    ledger: dict[str, lg.Problem] = field(default_factory=dict)
+
+
+@dataclass
+class ListRows:
+    tasks: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=TASK_PROGRESS_COLUMNS))
+    projects: pd.DataFrame = field(
+        default_factory=lambda: pd.DataFrame(columns=PROJECT_PROGRESS_COLUMNS))
+    problems: pd.DataFrame = field(
+        default_factory=lambda: pd.DataFrame(columns=PROBLEM_EVENT_COLUMNS))
+
+    def __len__(self) -> int:
+        return len(self.tasks) + len(self.projects) + len(self.problems)
+
+
+class _Row:
+    """One row being checked; problems are collected, the first per column kept."""
+
+    def __init__(self, table: Table, excel_row: int, record: dict[str, Any], make_rejection):
+        self.table, self.excel_row, self.record = table, excel_row, record
+        self.problems: list = []
+        self._make = make_rejection
+
+    def fail(self, fld: str, default_label: str, problem: CellProblem, raw: Any = ...) -> None:
+        value = self.record.get(fld) if raw is ... else raw
+        self.problems.append(self._make(self.table.sheet, self.excel_row,
+                                        self.table.label(fld, default_label), value,
+                                        problem.reason_code, problem.message))
+
+    def take(self, fld: str, label: str, cleaner: Callable[[Any], Any]) -> Any:
+        value = cleaner(self.record.get(fld))
+        if isinstance(value, CellProblem):
+            self.fail(fld, label, value)
+            return None
+        return value
+
+
+def _unit_and_period(row: _Row, catalog: Catalog, current: str) -> tuple[str | None, str | None]:
+    unit = row.take("unit", "单位代码", clean_code)
+    if unit is not None and unit not in catalog.units:
+        row.fail("unit", "单位代码", CellProblem("unknown_unit", f"单位代码“{unit}”不在单位目录中"))
+        unit = None
+    period = row.take("period", "报告期", clean_period)
+    if period is not None and period > current:
+        row.fail("period", "报告期", CellProblem("future_period", f"报告期“{period}”晚于当前月份"))
+        period = None
+    elif period is not None and period < FIRST_PERIOD:
+        row.fail("period", "报告期", CellProblem("bad_period", f"报告期“{period}”早于监测起始期{FIRST_PERIOD}"))
+        period = None
+    return unit, period
+
+
+def _done_date(row: _Row, period: str | None) -> dt.date | None:
+    done = row.take("done_on", "完成日期", clean_date)
+    if done is not None and period is not None and done > month_end(period):
+        row.fail("done_on", "完成日期",
+                 CellProblem("bad_date", f"完成日期{done}晚于报告期{period}的月末"))
+        return None
+    return done
+
+
+def _progress(raw: Any) -> float | None | CellProblem:
+    number = clean_number(raw, percentage=True)
+    if isinstance(number, float) and not 0 <= number <= 100:
+        return CellProblem("out_of_range", f"进度{number:g}%应在0-100之间")
+    return number
+
+
+def _text(raw: Any) -> str | CellProblem:
+    return clean_text(raw)
+
+
+def validate_task_sheet(table: Table, catalog: Catalog, ctx: ListContext, current: str,
+                        make_rejection) -> tuple[list[dict], list, int]:
+    accepted, rejections, read = [], [], 0
+    for excel_row, record in table.records():
+        if _unfilled(record, ("done_on", "progress", "note")):
+            continue  # a pre-filled milestone the unit had nothing to report on
+        read += 1
+        row = _Row(table, excel_row, record, make_rejection)
+        unit, period = _unit_and_period(row, catalog, current)
+        code = row.take("task", "任务代码", clean_code)
+        milestone = row.take("milestone", "节点", _text) or ""
+        done = _done_date(row, period)
+        progress = row.take("progress", "进度", _progress)
+        note = row.take("note", "说明", _text) or ""
+        if code is not None and period is not None:
+            year = int(period[:4])
+            tasks = ctx.plans.tasks_of(year)
+            match = tasks[tasks["task_code"] == code]
+            if match.empty:
+                row.fail("task", "任务代码", CellProblem("unknown_task", f"任务代码“{code}”不在{year}年重点任务攻坚表中"))
+            elif unit is not None and match["lead_unit"].iloc[0] != unit:
+                lead = match["lead_unit"].iloc[0]
+                row.fail("task", "任务代码", CellProblem(
+                    "unknown_task", f"任务{code}由{_name(lead, catalog)}牵头，应由牵头单位填报进展"))
+            elif milestone:
+                names = ctx.plans.milestones
+                names = names[(names["year"] == year) & (names["task_code"] == code)]
+                if normalize_text(milestone) not in set(names["milestone"].map(normalize_text)):
+                    row.fail("milestone", "节点", CellProblem(
+                        "unknown_task", f"任务{code}没有节点“{milestone}”"))
+        if done is not None and not milestone:
+            row.fail("milestone", "节点", CellProblem("unknown_task", "填写了完成日期，但未写明完成的是哪个节点"))
+        if row.problems:
+            rejections.extend(row.problems)
+            continue
+        accepted.append({"unit": unit, "period": period, "task_code": code,
+                         "milestone": normalize_text(milestone) if milestone else "",
+                         "done_on": done, "progress": progress, "note": note,
+                         "sheet": table.sheet, "row": excel_row})
+    return accepted, rejections, read
+
+
+def validate_project_sheet(table: Table, catalog: Catalog, ctx: ListContext, current: str,
+                           make_rejection) -> tuple[list[dict], list, int]:
+    accepted, rejections, read = [], [], 0
+    for excel_row, record in table.records():
+        if _unfilled(record, ("invested", "done_on", "note")):
+            continue  # a pre-filled project the unit had nothing to report on
+        read += 1
+        row = _Row(table, excel_row, record, make_rejection)
+        unit, period = _unit_and_period(row, catalog, current)
+        code = row.take("project", "项目代码", clean_code)
+        invested = row.take("invested", "累计完成投资", clean_number)
+        if invested is not None and invested < 0:
+            row.fail("invested", "累计完成投资", CellProblem("out_of_range", "累计完成投资不能为负"))
+        milestone = normalize_text(row.take("milestone", "节点", _text) or "")
+        done = _done_date(row, period)
+        note = row.take("note", "说明", _text) or ""
+        if code is not None and period is not None:
+            year = int(period[:4])
+            projects = ctx.plans.projects_of(year)
+            match = projects[projects["project_code"] == code]
+            if match.empty:
+                row.fail("project", "项目代码", CellProblem(
+                    "unknown_project", f"项目代码“{code}”不在{year}年重大项目实施表中"))
+            elif unit is not None and match["lead_unit"].iloc[0] != unit:
+                row.fail("project", "项目代码", CellProblem(
+                    "unknown_project",
+                    f"项目{code}由{_name(match['lead_unit'].iloc[0], catalog)}牵头，应由牵头单位填报进展"))
+            elif milestone and milestone not in PROJECT_MILESTONES:
+                row.fail("milestone", "节点", CellProblem(
+                    "unknown_project", f"节点应为{'、'.join(PROJECT_MILESTONES)}之一"))
+        if done is not None and not milestone:
+            row.fail("milestone", "节点", CellProblem("unknown_project", "填写了完成日期，但未写明完成的是哪个节点"))
+        if invested is None and not milestone and not row.problems:
+            row.fail("invested", "累计完成投资", CellProblem("not_a_number", "累计完成投资与节点均为空"))
+        if row.problems:
+            rejections.extend(row.problems)
+            continue
+        accepted.append({"unit": unit, "period": period, "project_code": code,
+                         "invested": invested, "milestone": milestone, "done_on": done,
+                         "note": note, "sheet": table.sheet, "row": excel_row})
+    return accepted, rejections, read
+
+
+def new_problem_id(unit: str, period: str, ordinal: int) -> str:
+    """The id given to a problem raised without one: unit, month and its place in the sheet."""
+    return f"{unit}-{period.replace('-', '')}-{ordinal:02d}"
+
+
+def validate_problem_sheet(table: Table, catalog: Catalog, ctx: ListContext, current: str,
+                           make_rejection) -> tuple[list[dict], list, int]:
+    accepted, rejections, read = [], [], 0
+    new_count: dict[tuple[str, str], int] = {}
+    for excel_row, record in table.records():
+        if is_blank(record.get("action")) and (
+                not is_blank(record.get("problem"))
+                or _unfilled(record, ("content", "handler", "reply", "category", "wish_date"))):
+            continue  # a pre-filled open problem with no new step, or an empty row
+        read += 1
+        row = _Row(table, excel_row, record, make_rejection)
+        unit, period = _unit_and_period(row, catalog, current)
+        problem_id = row.take("problem", "问题编号", lambda v: None if is_blank(v) else clean_code(v))
+        action = row.take("action", "状态", _text)
+        if action is not None and action not in lg.ACTIONS:
+            row.fail("action", "状态", CellProblem(
+                "illegal_transition", f"状态“{action}”不是{'、'.join(lg.ACTIONS)}之一"))
+            action = None
+        when = row.take("event_date", "日期", clean_date)
+        if when is not None and period is not None and when > month_end(period):
+            row.fail("event_date", "日期", CellProblem("bad_date", f"日期{when}晚于报告期{period}的月末"))
+        wish = row.take("wish_date", "期望解决日期", clean_date)
+        content = row.take("content", "问题内容", _text) or ""
+        category = row.take("category", "类别", _text) or ""
+        reply = row.take("reply", "答复/说明", _text) or ""
+        handler = resolve_unit(record.get("handler"), catalog) if not is_blank(
+            record.get("handler")) else ""
+        if action == lg.RAISED and (problem_id is None or problem_id not in ctx.ledger):
+            if handler and (handler not in catalog.units
+                            or catalog.units[handler].kind != "department"):
+                row.fail("handler", "承办部门", CellProblem(
+                    "unknown_unit", f"承办部门“{record.get('handler')}”不是单位目录中的部门"))
+            if unit is not None and catalog.units[unit].kind == "department":
+                row.fail("unit", "单位代码", CellProblem(
+                    "illegal_transition", "问题由镇街、园区提出，部门不能提出问题"))
+        if row.problems or unit is None or period is None or action is None:
+            if not row.problems:
+                row.fail("action", "状态", CellProblem("illegal_transition", "状态为空"))
+            rejections.extend(row.problems)
+            continue
+        if problem_id is None:
+            if action != lg.RAISED:
+                row.fail("problem", "问题编号", CellProblem(
+                    "unknown_problem", "问题编号为空：只有新提出的问题可以不填编号"))
+                rejections.extend(row.problems)
+                continue
+            key = (unit, period)
+            new_count[key] = new_count.get(key, 0) + 1
+            problem_id = new_problem_id(unit, period, new_count[key])
+        event = lg.Event(problem_id, unit, action, when or month_end(period), content, category,
+                         handler, wish, reply)
+        try:
+            lg.apply_event(ctx.ledger, event)
+        except lg.LedgerError as exc:
+            fld = "problem" if exc.reason_code == "unknown_problem" else (
+                "event_date" if exc.reason_code == "bad_date" else "action")
+            row.fail(fld, {"problem": "问题编号", "event_date": "日期"}.get(fld, "状态"),
+                     CellProblem(exc.reason_code, exc.message))
+            rejections.extend(row.problems)
+            continue
+        accepted.append({"problem_id": problem_id, "period": period, "unit": unit,
+                         "action": action, "event_date": event.event_date, "content": content,
+                         "category": category, "handler": handler, "wish_date": wish,
+                         "reply": reply, "sheet": table.sheet, "row": excel_row})
+    return accepted, rejections, read
+
+
+def _unfilled(record: dict[str, Any], fields: tuple[str, ...]) -> bool:
+    return all(is_blank(record.get(f)) for f in fields)
+
+
+def _name(code: str, catalog: Catalog) -> str:
+    return catalog.units[code].name if code in catalog.units else code
+
+
+SHEETS = {
+    TASK_SHEET: (TASK_PROGRESS_ALIASES, ("unit", "period", "task"), validate_task_sheet,
+                 "tasks", TASK_PROGRESS_COLUMNS),
+    PROJECT_SHEET: (PROJECT_PROGRESS_ALIASES, ("unit", "period", "project"),
+                    validate_project_sheet, "projects", PROJECT_PROGRESS_COLUMNS),
+    PROBLEM_SHEET: (PROBLEM_ALIASES, ("unit", "period", "action"), validate_problem_sheet,
+                    "problems", PROBLEM_EVENT_COLUMNS),
+}
+
+
+def validate_list_sheet(name: str, sheet: str, rows: list, catalog: Catalog, ctx: ListContext,
+                        current: str, make_rejection, out: ListRows) -> tuple[list, int]:
+    """Validate one list sheet into ``out``; returns (rejections, rows read)."""
+    aliases, required, validator, attr, columns = SHEETS[name]
+    table = find_table(sheet, rows, aliases, required)
+    if table is None:
+        labels = {v: k for k, v in reversed(list(aliases.items()))}
+        need = "、".join(labels[f] for f in required)
+        return [make_rejection(sheet, None, None, None, "missing_column",
+                               f"工作表“{sheet}”找不到表头行（应含 {need} 等列）")], 0
+    accepted, rejections, read = validator(table, catalog, ctx, current, make_rejection)
+    if accepted:
+        frame = pd.DataFrame(accepted, columns=columns)
+        setattr(out, attr, pd.concat([getattr(out, attr), frame], ignore_index=True)
+                if len(getattr(out, attr)) else frame)
+    return rejections, read

@@ -1,0 +1,188 @@
+"""The lists' work between the warehouse and the domain: what the list sheets are checked against
+(plans and the problem ledger), where their accepted rows are stored, and each list's state at a
+month's end, computed from the facts of that month and before (so a past month reruns the same).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+
+from kj_pipelines.domain import ledger as lg
+from kj_pipelines.domain.catalog import Catalog
+from kj_pipelines.domain.listsheets import ListContext
+from kj_pipelines.domain.periods import add_months, month_end, months_between, parse_month
+from kj_pipelines.domain.planlists import PlanLists, read_plan_lists
+from kj_pipelines.domain.submissions import FileResult
+from kj_pipelines.domain.warnings import red_streak
+from kj_pipelines.domain.worklists import (
+    Calendar,
+    project_snapshot,
+    responsibilities,
+    supervision_causes,
+    supervision_ledger,
+    task_snapshot,
+)
+from kj_pipelines.warehouse import query
+
+PLAN_TABLES = {"tasks": "core.task_plan", "milestones": "core.task_milestones",
+               "projects": "core.project_plan", "project_milestones": "core.project_milestones",
+               "feedback": "core.supervision_feedback"}
+_EVENT_ORDER = 'ORDER BY received_at, source_file, sheet, "row"'
+
+
+def calendar(catalog: Catalog) -> Calendar:
+    return Calendar(catalog.holidays, catalog.lists.at_risk_workdays)
+
+
+def write_plans(conn: duckdb.DuckDBPyConnection, plans: PlanLists) -> None:
+    """Replace the stored plan lists with what ``plans/`` holds now, in one transaction."""
+    conn.execute("BEGIN TRANSACTION")
+    try:
+        for attr, table in PLAN_TABLES.items():
+            frame = getattr(plans, attr)
+            conn.execute(f"DELETE FROM {table}")
+            if not frame.empty:
+                cols = ", ".join(f'"{c}"' for c in frame.columns)
+                conn.register("_plan", frame)
+                conn.execute(f"INSERT INTO {table} ({cols}) SELECT {cols} FROM _plan")
+                conn.unregister("_plan")
+        conn.execute("COMMIT")
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+
+
+def ledger_events(conn: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    """Every accepted problem event in the order it was accepted (a legal sequence)."""
+    return query(conn, f"SELECT * FROM raw.problem_events {_EVENT_ORDER}")
+
+
+def list_context(conn: duckdb.DuckDBPyConnection | None, plans_dir: Path,
+                 catalog: Catalog) -> ListContext:
+    """Plans as ``plans/`` holds them and the ledger as the warehouse holds it (empty without)."""
+    ledger: dict[str, lg.Problem] = {}
+    if conn is not None:
+        ledger, _ = lg.replay(lg.events_from_frame(ledger_events(conn)))
+    return ListContext(read_plan_lists(plans_dir, catalog), ledger)
+
+
+def store_list_rows(conn: duckdb.DuckDBPyConnection, result: FileResult,
+                    submitted_at: dt.datetime, received_at: dt.datetime) -> None:
+    """Insert a file's accepted list rows; called inside the caller's transaction."""
+    provenance = {"sha256": result.sha256, "source_file": result.file,
+                  "submitted_at": submitted_at, "received_at": received_at}
+    for frame, table in ((result.lists.tasks, "raw.task_progress"),
+                         (result.lists.projects, "raw.project_progress"),
+                         (result.lists.problems, "raw.problem_events")):
+        if frame.empty:
+            continue
+        frame = frame.assign(**provenance)
+        cols = ", ".join(f'"{c}"' for c in frame.columns)
+        conn.register("_list_rows", frame)
+        conn.execute(f"INSERT INTO {table} ({cols}) SELECT {cols} FROM _list_rows")
+        conn.unregister("_list_rows")
+
+
+@dataclass
+class ListData:
+    """Everything the lists are computed from, loaded once for a run."""
+
+    plans: dict[str, pd.DataFrame]
+    task_progress: pd.DataFrame
+    project_progress: pd.DataFrame
+    events: pd.DataFrame
+
+    @classmethod
+    def load(cls, conn: duckdb.DuckDBPyConnection) -> ListData:
+        plans = {attr: query(conn, f"SELECT * FROM {table}") for attr, table in PLAN_TABLES.items()}
+        order = 'ORDER BY period, submitted_at, received_at, "row"'
+        return cls(plans, query(conn, f"SELECT * FROM raw.task_progress {order}"),
+                   query(conn, f"SELECT * FROM raw.project_progress {order}"),
+                   ledger_events(conn))
+
+    def of_year(self, attr: str, year: int) -> pd.DataFrame:
+        frame = self.plans[attr]
+        return frame[frame["year"] == year]
+
+
+def _reported(frame: pd.DataFrame, period: str) -> pd.DataFrame:
+    """Rows reported for the period's year, for months up to the period."""
+    return frame[(frame["period"] <= period) & (frame["period"] >= f"{period[:4]}-01")]
+
+
+def tasks_at(data: ListData, period: str, cal: Calendar) -> tuple[pd.DataFrame, pd.DataFrame]:
+    year = parse_month(period)[0]
+    return task_snapshot(data.of_year("tasks", year), data.of_year("milestones", year),
+                         _reported(data.task_progress, period), month_end(period), cal)
+
+
+def projects_at(data: ListData, period: str, cal: Calendar,
+                catalog: Catalog) -> tuple[pd.DataFrame, pd.DataFrame]:
+    year = parse_month(period)[0]
+    return project_snapshot(data.of_year("projects", year),
+                            data.of_year("project_milestones", year),
+                            _reported(data.project_progress, period), period, month_end(period),
+                            cal, catalog.lists.project_yellow, catalog.lists.project_red)
+
+
+def problems_at(data: ListData, period: str, cal: Calendar, catalog: Catalog) -> pd.DataFrame:
+    """The ledger as reported through the month: events of periods up to it, dated by its end."""
+    as_of = month_end(period)
+    events = data.events[(data.events["period"] <= period)]
+    events = events[pd.to_datetime(events["event_date"]).dt.date <= as_of]
+    ledger, _ = lg.replay(lg.events_from_frame(events))
+    days = catalog.lists.problem_due_workdays
+    return lg.snapshot(ledger, as_of,
+                       lambda p: lg.problem_due(p, days, cal.add_workdays), cal.effective)
+
+
+def responsibilities_at(data: ListData, period: str, catalog: Catalog) -> pd.DataFrame:
+    year = parse_month(period)[0]
+    return responsibilities(catalog, data.of_year("tasks", year), data.of_year("projects", year))
+
+
+def supervision_at(conn: duckdb.DuckDBPyConnection, data: ListData, period: str,
+                   catalog: Catalog) -> pd.DataFrame:
+    """Replay the causes month by month from January of the year before, so items carry their
+    opening date and reopen when a cause comes back."""
+    cal = calendar(catalog)
+    year = parse_month(period)[0]
+    start = f"{year - 1}-01"
+    escalate = catalog.escalate_after_red_months
+    progress = query(conn, """SELECT period, indicator, unit, status FROM mart.indicator_progress
+                              WHERE period BETWEEN ? AND ?""",
+                     [add_months(start, -escalate), period])
+    months = []
+    for month in months_between(start, period):
+        red = progress[(progress["period"] == month) & (progress["status"] == "red")]
+        streaks = {(r.indicator, r.unit): red_streak(progress, r.indicator, r.unit, month)
+                   for r in red.itertuples(index=False)}
+        _, milestones = tasks_at(data, month, cal)
+        projects, _ = projects_at(data, month, cal, catalog)
+        problems = problems_at(data, month, cal, catalog)
+        causes = supervision_causes(catalog, red, milestones, projects, problems, escalate,
+                                    streaks)
+        months.append((month_end(month), causes))
+    return supervision_ledger(months, data.plans["feedback"],
+                              catalog.lists.supervision_feedback_workdays, cal)
+
+
+def targets_at(conn: duckdb.DuckDBPyConnection, period: str) -> pd.DataFrame:
+    """年度目标清单 of the period's year with each target's latest due figure and status."""
+    year = parse_month(period)[0]
+    return query(conn, """
+        WITH latest AS (
+            SELECT indicator, unit, period AS as_of, actual, completion, status,
+                   row_number() OVER (PARTITION BY indicator, unit ORDER BY period DESC) AS rn
+            FROM mart.indicator_progress WHERE period BETWEEN ? AND ?)
+        SELECT ? AS period, t.year, t.indicator, t.unit, t.target, t.deadline_month,
+               t.department, l.as_of, l.actual, l.completion, coalesce(l.status, 'pending') AS status
+        FROM core.annual_targets t
+        LEFT JOIN latest l ON l.indicator = t.indicator AND l.unit = t.unit AND l.rn = 1
+        WHERE t.year = ?
+        ORDER BY t.indicator, t.unit""", [f"{year}-01", period, period, year])

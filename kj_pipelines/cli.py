@@ -36,13 +36,23 @@ def cmd_catalog(args: argparse.Namespace) -> int:
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
+    from kj_pipelines.domain.listsheets import ListContext
+    from kj_pipelines.domain.planlists import read_plan_lists
     from kj_pipelines.domain.submissions import read_submission
+    from kj_pipelines.lists import read_only_ledger
 
-    catalog = _catalog(DataPaths.from_env())
+    paths = DataPaths.from_env()
+    catalog = _catalog(paths)
     today = now_local().date()
+    # the list sheets are checked against the year's plans and the problem ledger as stored
+    ledger, note = read_only_ledger(paths.warehouse)
+    if note:
+        log.warning("%s", note)
+    lists = ListContext(read_plan_lists(paths.plans, catalog), ledger)
     results = []
     for name in args.files:
-        results.append(read_submission(Path(name), catalog, today, display_name=name))
+        results.append(read_submission(Path(name), catalog, today, display_name=name,
+                                       lists=lists))
     if args.json:
         json.dump({"files": [r.to_json() for r in results]}, sys.stdout, ensure_ascii=False,
                   indent=2)
@@ -70,12 +80,19 @@ def cmd_template(args: argparse.Namespace) -> int:
     if args.unit not in catalog.units:
         print(f"kj template: --unit {args.unit!r} is not in the catalog", file=sys.stderr)
         return 2
+    from kj_pipelines.lists import template_lists
+
+    paths = DataPaths.from_env()
     rows = due_rows(catalog, args.unit, period)
-    if not rows:
-        print(f"kj template: unit {args.unit} reports no indicator", file=sys.stderr)
+    lists, note = template_lists(catalog, paths.plans, paths.warehouse, args.unit, period)
+    if note:
+        log.warning("%s", note)
+    if not rows and not (lists.with_tasks or lists.with_projects or lists.with_problems):
+        print(f"kj template: unit {args.unit} reports no indicator and no list", file=sys.stderr)
         return 2
-    write_submission(Path(args.output), catalog, args.unit, period, rows)
-    log.info("wrote %s (%d rows)", args.output, len(rows))
+    write_submission(Path(args.output), catalog, args.unit, period, rows, lists=lists)
+    log.info("wrote %s (%d indicator rows, %d task rows, %d project rows, %d open problems)",
+             args.output, len(rows), len(lists.tasks), len(lists.projects), len(lists.problems))
     return 0
 
 

@@ -21,7 +21,7 @@ from kj_pipelines.jobs import (
 )
 from kj_pipelines.resources import default_resources
 from kj_pipelines.schedules import build_schedules
-from kj_pipelines.sensors import behind_schedule_sensor, inbox_sensor
+from kj_pipelines.sensors import behind_schedule_sensor, inbox_sensor, overdue_sensor
 from kj_pipelines.settings import DataPaths
 
 
@@ -37,7 +37,7 @@ def build_defs(catalog: Catalog | None = None) -> dg.Definitions:
                 work_plans, *build_indicator_assets(catalog), *build_list_assets()],
         jobs=[monthly_review, weekly_consultation, quarterly_analysis, annual_evaluation],
         schedules=build_schedules(catalog.submission_deadline_day),
-        sensors=[behind_schedule_sensor, inbox_sensor],
+        sensors=[behind_schedule_sensor, inbox_sensor, overdue_sensor],
         resources=default_resources(),
         executor=EXECUTOR,  # also for UI/CLI materializations and backfills (__ASSET_JOB)
     )

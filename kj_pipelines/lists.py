@@ -18,6 +18,7 @@ from kj_pipelines.domain.listsheets import ListContext
 from kj_pipelines.domain.periods import add_months, month_end, months_between, parse_month
 from kj_pipelines.domain.planlists import PlanLists, read_plan_lists
 from kj_pipelines.domain.submissions import FileResult
+from kj_pipelines.domain.template import ListSheets
 from kj_pipelines.domain.warnings import red_streak
 from kj_pipelines.domain.worklists import (
     Calendar,
@@ -186,3 +187,59 @@ def targets_at(conn: duckdb.DuckDBPyConnection, period: str) -> pd.DataFrame:
         LEFT JOIN latest l ON l.indicator = t.indicator AND l.unit = t.unit AND l.rn = 1
         WHERE t.year = ?
         ORDER BY t.indicator, t.unit""", [f"{year}-01", period, period, year])
+
+
+def read_only_ledger(warehouse: Path) -> tuple[dict[str, lg.Problem], str | None]:
+    """The problem ledger of a warehouse opened read-only (``kj validate``, ``kj template`` never
+    write); with no warehouse, or one a run holds, an empty ledger and the reason."""
+    if not warehouse.exists():
+        return {}, None
+    try:
+        conn = duckdb.connect(str(warehouse), read_only=True)
+    except duckdb.Error as exc:
+        return {}, f"warehouse not readable now ({type(exc).__name__}); problem states unknown"
+    try:
+        tables = {r[0] for r in conn.execute(
+            "SELECT schema_name || '.' || table_name FROM duckdb_tables()").fetchall()}
+        if "raw.problem_events" not in tables:
+            return {}, None
+        ledger, _ = lg.replay(lg.events_from_frame(ledger_events(conn)))
+        return ledger, None
+    finally:
+        conn.close()
+
+
+def template_lists(catalog: Catalog, plans_dir: Path, warehouse: Path, unit: str,
+                   period: str) -> tuple[ListSheets, str | None]:
+    """The list sheets of a unit's blank workbook: its tasks' milestones, its projects and the
+    problems waiting for its step, with blank rows for a town to raise new ones."""
+    year = parse_month(period)[0]
+    plans = read_plan_lists(plans_dir, catalog)
+    kind = catalog.units[unit].kind
+    sheets = ListSheets(departments=[u.name for u in catalog.units.values()
+                                     if u.kind == "department"])
+    tasks = plans.tasks_of(year)
+    for t in tasks[tasks["lead_unit"] == unit].itertuples(index=False):
+        ms = plans.milestones[(plans.milestones["year"] == year)
+                              & (plans.milestones["task_code"] == t.task_code)]
+        for m in ms.itertuples(index=False):
+            sheets.tasks.append({"task_code": t.task_code, "content": t.content,
+                                 "milestone": m.milestone, "due": m.due})
+    projects = plans.projects_of(year)
+    for p in projects[projects["lead_unit"] == unit].itertuples(index=False):
+        sheets.projects.append({"project_code": p.project_code, "name": p.name})
+    ledger, note = read_only_ledger(warehouse)
+    for problem in sorted(ledger.values(), key=lambda q: q.problem_id):
+        mine = (problem.handler == unit and problem.state in lg.HANDLING) or (
+            problem.raised_by == unit and problem.state == lg.RESOLVED)
+        if mine:
+            sheets.problems.append({
+                "problem_id": problem.problem_id, "content": problem.content,
+                "category": problem.category, "handler": catalog.units[problem.handler].name
+                if problem.handler in catalog.units else problem.handler,
+                "wish_date": problem.wish_date, "current": problem.state})
+    sheets.with_tasks = bool(sheets.tasks)
+    sheets.with_projects = bool(sheets.projects)
+    sheets.with_problems = kind != "district"
+    sheets.blank_problem_rows = 5 if kind not in ("department", "district") else 0
+    return sheets, note

@@ -194,7 +194,13 @@ def clean_date(value: object) -> dt.date | None | CellProblem:
 
 
 def clean_text(value: object, limit: int = 500) -> str | CellProblem:
-    """Free text of a list sheet; a formula with no cached value is a problem, not text."""
+    """Free text of a list sheet, kept as written (full-width Chinese punctuation included, only
+    zero-width characters and outer spaces removed); a formula with no cached value is a
+    problem, not text."""
     if value is FORMULA_WITHOUT_VALUE:
         return CellProblem("formula_without_value", "公式单元格没有计算结果，请在Excel中重新计算后保存")
-    return clean_note(value)[:limit]
+    if value is None:
+        return ""
+    if isinstance(value, dt.datetime):
+        value = value.date()
+    return str(value).translate(_ZERO_WIDTH).replace("\u3000", " ").strip()[:limit]

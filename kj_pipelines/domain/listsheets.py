@@ -10,6 +10,7 @@ in the same run), and is applied only when legal.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -156,16 +157,19 @@ def validate_task_sheet(table: Table, catalog: Catalog, ctx: ListContext, curren
             elif milestone:
                 names = ctx.plans.milestones
                 names = names[(names["year"] == year) & (names["task_code"] == code)]
-                if normalize_text(milestone) not in set(names["milestone"].map(normalize_text)):
+                canonical = {normalize_text(n): n for n in names["milestone"]}
+                if normalize_text(milestone) not in canonical:
                     row.fail("milestone", "节点", CellProblem(
                         "unknown_task", f"任务{code}没有节点“{milestone}”"))
+                else:
+                    milestone = canonical[normalize_text(milestone)]  # as the plan writes it
         if done is not None and not milestone:
             row.fail("milestone", "节点", CellProblem("unknown_task", "填写了完成日期，但未写明完成的是哪个节点"))
         if row.problems:
             rejections.extend(row.problems)
             continue
         accepted.append({"unit": unit, "period": period, "task_code": code,
-                         "milestone": normalize_text(milestone) if milestone else "",
+                         "milestone": milestone,
                          "done_on": done, "progress": progress, "note": note,
                          "sheet": table.sheet, "row": excel_row})
     return accepted, rejections, read
@@ -231,7 +235,7 @@ def validate_problem_sheet(table: Table, catalog: Catalog, ctx: ListContext, cur
         read += 1
         row = _Row(table, excel_row, record, make_rejection)
         unit, period = _unit_and_period(row, catalog, current)
-        problem_id = row.take("problem", "问题编号", lambda v: None if is_blank(v) else clean_code(v))
+        problem_id = row.take("problem", "问题编号", _problem_id)
         action = row.take("action", "状态", _text)
         if action is not None and action not in lg.ACTIONS:
             row.fail("action", "状态", CellProblem(
@@ -284,6 +288,18 @@ def validate_problem_sheet(table: Table, catalog: Catalog, ctx: ListContext, cur
                          "category": category, "handler": handler, "wish_date": wish,
                          "reply": reply, "sheet": table.sheet, "row": excel_row})
     return accepted, rejections, read
+
+
+_PROBLEM_ID = re.compile(r"^[A-Z0-9][A-Z0-9_-]{0,39}$")
+
+
+def _problem_id(raw: Any) -> str | None | CellProblem:
+    if is_blank(raw):
+        return None
+    code = clean_code(raw)
+    if isinstance(code, str) and not _PROBLEM_ID.match(code):
+        return CellProblem("unknown_problem", f"问题编号“{code}”格式不对（应为如 JLH-202603-01 的编号）")
+    return code
 
 
 def _unfilled(record: dict[str, Any], fields: tuple[str, ...]) -> bool:

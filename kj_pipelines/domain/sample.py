@@ -212,7 +212,7 @@ def write_submissions(inbox: Path, catalog: Catalog, start: str, end: str,
                     continue
                 row.value, row.cumulative = value
                 rows.append(row)
-            sheets = lists.sheets.get((unit.code, period))
+            sheets = lists.for_workbook(unit.code, period, start)
             if not rows and sheets is None:
                 continue
             path = inbox / f"{period}_{unit.code}.xlsx"

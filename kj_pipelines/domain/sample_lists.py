@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import random
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from kj_pipelines.domain.catalog import DISTRICT, Catalog
@@ -96,6 +96,17 @@ class SampleLists:
     """Per (unit, period): what its workbook's list sheets carry."""
 
     sheets: dict[tuple[str, str], ListSheets] = field(default_factory=dict)
+
+    def for_workbook(self, unit: str, period: str, start: str) -> ListSheets | None:
+        """The unit's list rows for a month of a sample starting at ``start``: problems raised
+        before it are left out (their earlier steps are not in the sample)."""
+        sheets = self.sheets.get((unit, period))
+        if sheets is None:
+            return None
+        problems = [q for q in sheets.problems if q["_raised"] >= start]
+        if not (problems or sheets.tasks or sheets.projects):
+            return None
+        return replace(sheets, problems=problems, with_problems=bool(problems))
 
     def of(self, unit: str, period: str) -> ListSheets:
         return self.sheets.setdefault((unit, period), ListSheets())
@@ -240,15 +251,17 @@ def _problems(rng: random.Random, out: SampleLists) -> None:
         raised = _day(rng, year, month, 5, 20)
         wish = raised + dt.timedelta(days=rng.choice((30, 45, 60, 90)))
         pid = f"{raiser}-{start.replace('-', '')}-01"
+        # "_raised" lets a sample that starts later leave out the steps of earlier problems
         out.problem(raiser, raised, {"content": f"{content}（{raiser}第{i + 1}号）",
                                      "category": category, "handler": handler,
-                                     "wish_date": wish, "action": "提出"})
+                                     "wish_date": wish, "action": "提出", "_raised": start})
         steps = _problem_steps(i, raised, wish, rng)
         for actor, action, day, reply in steps:
             if day > END:
                 break
             unit = raiser if actor == "raiser" else handler
-            out.problem(unit, day, {"problem_id": pid, "action": action, "reply": reply})
+            out.problem(unit, day, {"problem_id": pid, "action": action, "reply": reply,
+                                    "_raised": start})
 
 
 def _next_month(day: dt.date, rng: random.Random, lo: int = 2, hi: int = 15) -> dt.date:

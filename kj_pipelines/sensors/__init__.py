@@ -9,11 +9,20 @@ import json
 import dagster as dg
 from dagster_duckdb import DuckDBResource
 
-from kj_pipelines.alerting import deliver_pending, raise_warnings, recent_enough
+from kj_pipelines.alerting import (
+    LIST_KINDS,
+    deliver_pending,
+    due_items,
+    raise_warnings,
+    recent_enough,
+    store_warnings,
+)
 from kj_pipelines.domain.periods import FIRST_PERIOD, add_months, last_complete_month
+from kj_pipelines.domain.reminders import due_warnings
 from kj_pipelines.domain.submissions import read_submission, sha256_of
 from kj_pipelines.ingest import pending_files
 from kj_pipelines.jobs import monthly_review
+from kj_pipelines.lists import calendar
 from kj_pipelines.resources import KJDataResource, NotifierResource
 from kj_pipelines.settings import now_local
 
@@ -97,3 +106,29 @@ def inbox_sensor(context: dg.SensorEvaluationContext, kj_data: KJDataResource):
         return dg.SkipReason("inbox/ 中没有新文件")
     context.update_cursor(json.dumps(seen[-REMEMBERED_HASHES:]))
     return inbox_run_requests(found, last_complete_month(today))
+
+
+@dg.sensor(
+    name="overdue_sensor",
+    minimum_interval_seconds=3600,
+    default_status=dg.DefaultSensorStatus.RUNNING,
+    description="到期提醒与逾期预警：按最近一期清单，对重点任务节点、重大项目节点、问题办理和督办反馈，"
+                "到期前N个工作日提醒、逾期后预警，每项每级只发一次；每天评估一次。",
+)
+def overdue_sensor(context: dg.SensorEvaluationContext, kj_data: KJDataResource,
+                   warehouse: DuckDBResource, notifier: NotifierResource) -> dg.SkipReason:
+    catalog = kj_data.catalog()
+    now = now_local()
+    today = now.date().isoformat()
+    floor = add_months(last_complete_month(now.date()), -catalog.warning_lookback_months)
+    with warehouse.get_connection() as conn:
+        new: list = []
+        if context.cursor != today:  # the lists change once a month; one evaluation a day
+            warnings = due_warnings(due_items(conn, catalog, floor), now.date(),
+                                    catalog.lists.reminder_workdays, calendar(catalog))
+            new = store_warnings(conn, warnings, now)
+        delivered, failed = deliver_pending(conn, notifier.notifier(), LIST_KINDS)
+    context.update_cursor(today)
+    message = f"清单新提醒/预警 {len(new)} 条，送达 {delivered} 条，待重试 {failed} 条"
+    context.log.info(message)
+    return dg.SkipReason(message)

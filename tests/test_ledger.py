@@ -11,7 +11,10 @@ D = dt.date
 TOWN, DEPT, OTHER_TOWN, OTHER_DEPT = "JLH", "FGJ", "XP", "KJJ"
 
 
-def raise_(ledger, day=D(2026, 3, 10), pid="P1", **kw):
+RAISED_ON = D(2026, 3, 10)
+
+
+def raise_(ledger, day=RAISED_ON, pid="P1", **kw):
     return lg.apply_event(ledger, lg.Event(pid, kw.pop("unit", TOWN), lg.RAISED, day,
                                            kw.pop("content", "用地指标不足"), "用地保障",
                                            kw.pop("handler", DEPT), kw.pop("wish", D(2026, 4, 30)),

@@ -339,7 +339,7 @@ def compute_problems(conn, data, catalog: Catalog, period: str, paths: DataPaths
     by_dept = lg.department_summary(problems)
     open_ = problems[problems["state"] != lg.CONFIRMED]
     closed = problems[problems["state"] == lg.CONFIRMED]
-    on_time = closed["on_time"].fillna(False).astype(bool)
+    on_time = closed["on_time"].eq(True)
     # the stored events must replay as a legal sequence; anything skipped means a tampered table
     _, skipped = lg.replay(lg.events_from_frame(data.events))
     return ListPeriod(

@@ -192,7 +192,7 @@ def department_summary(problems: pd.DataFrame) -> pd.DataFrame:
                                      "on_time_rate", "mean_age_open"])
     g = problems.assign(is_open=problems["state"] != CONFIRMED,
                         is_closed=problems["state"] == CONFIRMED,
-                        on_time_closed=problems["on_time"].fillna(False).astype(bool),
+                        on_time_closed=problems["on_time"].eq(True),
                         open_age=problems["age_days"].where(problems["state"] != CONFIRMED))
     out = g.groupby("handler").agg(problems=("problem_id", "size"), open=("is_open", "sum"),
                                    overdue=("overdue", "sum"), closed=("is_closed", "sum"),

@@ -39,7 +39,8 @@ def due_warnings(items: list[DueItem], today: dt.date, reminder_workdays: int,
             level = "overdue"
             when = f"已于{deadline:%Y年%m月%d日}到期，逾期{(today - deadline).days}天"
             ask = "请责任单位立即说明原因、提出补救措施并限期完成，逾期事项纳入督办清单。"
-        elif workdays_until(today, deadline, cal.holidays) <= reminder_workdays:
+        elif workdays_until(today, deadline, cal.holidays, cap=reminder_workdays) \
+                <= reminder_workdays:
             level = "due_soon"
             left = workdays_until(today, deadline, cal.holidays)
             when = f"将于{deadline:%Y年%m月%d日}到期（还有{left}个工作日）"

@@ -54,6 +54,15 @@ def monthly_workdays(year: int, holiday_file: dict[int, dict[str, list[str]]] | 
     return counts, "weekdays"
 
 
+@lru_cache(maxsize=64)
+def _library_workday_set(year: int) -> frozenset[dt.date] | None:
+    # chinese-calendar checks its range on every call (slow in loops): ask once per year
+    try:
+        return frozenset(d for d in _range(year) if chinese_calendar.is_workday(d))
+    except NotImplementedError:
+        return None
+
+
 def is_workday(day: dt.date, holiday_file: dict[int, dict[str, list[str]]] | None = None) -> bool:
     """A working day by the same calendar as the back-scheduled plans."""
     spec = (holiday_file or {}).get(day.year)
@@ -61,10 +70,8 @@ def is_workday(day: dt.date, holiday_file: dict[int, dict[str, list[str]]] | Non
         if day.isoformat() in spec.get("workdays", []):
             return True
         return day.weekday() < 5 and day.isoformat() not in spec.get("holidays", [])
-    try:
-        return bool(chinese_calendar.is_workday(day))
-    except NotImplementedError:
-        return day.weekday() < 5
+    known = _library_workday_set(day.year)
+    return day in known if known is not None else day.weekday() < 5
 
 
 def effective_due(day: dt.date, holiday_file: dict[int, dict[str, list[str]]] | None = None
@@ -76,10 +83,12 @@ def effective_due(day: dt.date, holiday_file: dict[int, dict[str, list[str]]] | 
 
 
 def workdays_until(today: dt.date, due: dt.date,
-                   holiday_file: dict[int, dict[str, list[str]]] | None = None) -> int:
-    """Working days in (today, due]: 0 when due today or past, 1 when due the next working day."""
+                   holiday_file: dict[int, dict[str, list[str]]] | None = None,
+                   cap: int | None = None) -> int:
+    """Working days in (today, due]: 0 when due today or past, 1 when due the next working day;
+    counting stops past ``cap`` when given (callers that only compare with a threshold)."""
     count, day = 0, today
-    while day < due:
+    while day < due and (cap is None or count <= cap):
         day += dt.timedelta(days=1)
         count += is_workday(day, holiday_file)
     return count

@@ -50,7 +50,8 @@ class Calendar:
         deadline = self.effective(due)
         if as_of > deadline:
             return "overdue"
-        if workdays_until(as_of, deadline, self.holidays) <= self.at_risk_workdays:
+        if workdays_until(as_of, deadline, self.holidays,
+                          cap=self.at_risk_workdays) <= self.at_risk_workdays:
             return "at_risk"
         return "pending"
 
@@ -90,8 +91,8 @@ def _done_dates(progress: pd.DataFrame, key: str, as_of: dt.date) -> dict[tuple[
     return out
 
 
-def _roll_up(states: pd.DataFrame, key: str, code: str, as_of: dt.date) -> dict[str, object]:
-    mine = states[states[key] == code]
+def _roll_up(mine: pd.DataFrame, as_of: dt.date) -> dict[str, object]:
+    """A task's or project's state from its milestones' (in plan order)."""
     open_ = mine[mine["status"] != "done"]
     nxt = open_.iloc[0] if not open_.empty else (mine.iloc[-1] if not mine.empty else None)
     overdue = open_[open_["status"] == "overdue"]
@@ -117,8 +118,9 @@ def task_snapshot(tasks: pd.DataFrame, milestones: pd.DataFrame, progress: pd.Da
     latest = progress.groupby("task_code").last() \
         if not progress.empty else pd.DataFrame(columns=["progress", "note"])
     rows = []
+    by_task = dict(tuple(states.groupby("task_code", sort=False)))
     for t in tasks.itertuples(index=False):
-        rolled = _roll_up(states, "task_code", t.task_code, as_of)
+        rolled = _roll_up(by_task.get(t.task_code, states.iloc[:0]), as_of)
         reported = latest["progress"].get(t.task_code) if t.task_code in latest.index else None
         share = rolled["milestones_done"] / rolled["milestones"] * 100 if rolled["milestones"] else 0
         progress_pct = float(reported) if reported is not None and not pd.isna(reported) else share
@@ -160,6 +162,7 @@ def project_snapshot(projects: pd.DataFrame, milestones: pd.DataFrame, progress:
     invested = progress[progress["invested"].notna()].groupby("project_code").last() if not progress.empty else pd.DataFrame(
             columns=["invested", "note"])
     rows = []
+    by_project = dict(tuple(states.groupby("project_code", sort=False)))
     for p in projects.itertuples(index=False):
         quarters = [p.q1, p.q2, p.q3, p.q4]
         annual = float(sum(quarters))
@@ -169,7 +172,7 @@ def project_snapshot(projects: pd.DataFrame, milestones: pd.DataFrame, progress:
         completion = completed / annual * 100 if annual else 100.0
         planned_share = planned / annual * 100 if annual else 100.0
         gap = completion - planned_share
-        rolled = _roll_up(states, "project_code", p.project_code, as_of)
+        rolled = _roll_up(by_project.get(p.project_code, states.iloc[:0]), as_of)
         money = investment_status(gap, yellow, red)
         if rolled["status"] == "done" and completed >= annual:
             status = "done"

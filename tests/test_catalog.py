@@ -40,7 +40,7 @@ def _broken(tmp_path, file, old, new):
      "indicators.yaml: entry #1 (RD_GDP): field 'thresholds': need 0 <= yellow <= red"),
     ("indicators.yaml", "    base: IND_RD_EXP\n", "",
      "indicators.yaml: entry #3 (IND_RD_GROWTH): field 'base': a growth rate needs"),
-    ("units.yaml", "{code: JC, name: 蛟川街道, kind: town}", "{code: JC, kind: town}",
+    ("units.yaml", "{code: JC, name: 蛟川街道, kind: town,", "{code: JC, kind: town,",
      "units.yaml: entry #3 (JC): field 'name': is required"),
     ("goals.yaml", "indicator: HL_PLATFORM", "indicator: HL_PLATFORMS",
      "goals.yaml: entry #1 (HL_PLATFORMS): field 'indicator': 'HL_PLATFORMS' is not in"),

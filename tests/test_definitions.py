@@ -58,3 +58,28 @@ def test_sample_month_materializes_end_to_end(catalog, sample_dir):
     assert rejected == 0
     mats = result.asset_materializations_for_node("indicator__HT_VA")
     assert "district_value" in mats[0].metadata
+
+
+LIST_CHECKS = {
+    "targets": {"every_indicator_targeted"},
+    "responsibilities": {"leads_known"},
+    "tasks": {"no_overdue_milestones", "plan_loaded"},
+    "projects": {"investment_on_plan"},
+    "problems": {"no_overdue_problems", "ledger_replays_cleanly"},
+    "supervision": {"feedback_on_time"},
+}
+
+
+def test_each_list_is_a_monthly_asset_of_the_monthly_review(catalog, data_dir):
+    defs = build_defs(catalog)
+    job_keys = defs.resolve_job_def("monthly_review").asset_layer.selected_asset_keys
+    assert dg.AssetKey("work_plans") in job_keys
+    for name, checks in LIST_CHECKS.items():
+        key = dg.AssetKey(["list", name])
+        spec = defs.resolve_assets_def(key)
+        assert key in job_keys
+        assert spec.partitions_def.get_partition_keys()[:2] == ["2019-01", "2019-02"]
+        assert spec.group_names_by_key[key] == "lists"
+        assert {c.name for c in spec.check_specs} == checks
+    sensors = {s.name for s in defs.sensors}
+    assert sensors == {"behind_schedule_sensor", "inbox_sensor", "overdue_sensor"}

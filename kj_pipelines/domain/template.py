@@ -142,6 +142,12 @@ def _choice(ws, options: str, cells: str, title: str) -> None:
     ws.add_data_validation(dv)
 
 
+def _code_choice(ws, codes: list[str], cells: str, title: str) -> None:
+    options = ",".join(dict.fromkeys(codes))
+    if options and len(options) < 250:  # Excel's limit for an inline list
+        _choice(ws, options, cells, title)
+
+
 def _date_rule(ws, cells: str) -> None:
     dv = DataValidation(type="date", operator="greaterThan", formula1="36526", allow_blank=True,
                         showErrorMessage=True, errorTitle="请输入日期", error="请填写日期，如2026-03-31")
@@ -162,6 +168,7 @@ def write_list_sheets(wb: Workbook, catalog: Catalog, unit_code: str, period: st
                          (10, 10, 12, 40, 30, 12, 12, 10, 40), {7, 8, 9}, {6, 7}, protect)
         last = max(4, 3 + len(rows))
         _date_rule(ws, f"G4:G{last}")
+        _code_choice(ws, [t["task_code"] for t in lists.tasks], f"C4:C{last}", "任务代码")
     if lists.with_projects:
         rows = [[unit.code, period, p["project_code"], p.get("name", ""), p.get("invested"),
                  p.get("milestone", ""), p.get("done_on"), p.get("note", "")]
@@ -172,6 +179,7 @@ def write_list_sheets(wb: Workbook, catalog: Catalog, unit_code: str, period: st
         last = max(4, 3 + len(rows))
         _choice(ws, "开工,主体完工,竣工,投产", f"F4:F{last}", "节点")
         _date_rule(ws, f"G4:G{last}")
+        _code_choice(ws, [p["project_code"] for p in lists.projects], f"C4:C{last}", "项目代码")
     if lists.with_problems:
         rows = [[unit.code, period, q.get("problem_id"), q.get("content", ""), q.get("category", ""),
                  q.get("handler", ""), q.get("wish_date"), q.get("current", ""), q.get("action", ""),

@@ -6,7 +6,7 @@ month's end, computed from the facts of that month and before (so a past month r
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
@@ -33,6 +33,7 @@ from kj_pipelines.warehouse import query
 PLAN_TABLES = {"tasks": "core.task_plan", "milestones": "core.task_milestones",
                "projects": "core.project_plan", "project_milestones": "core.project_milestones",
                "feedback": "core.supervision_feedback"}
+STREAK_CAP = 24  # months of red streak a supervision item's title counts
 _EVENT_ORDER = 'ORDER BY received_at, source_file, sheet, "row"'
 
 
@@ -97,6 +98,8 @@ class ListData:
     task_progress: pd.DataFrame
     project_progress: pd.DataFrame
     events: pd.DataFrame
+    # a month's supervision causes, computed once per run (a range replays overlapping months)
+    causes: dict[str, list] = field(default_factory=dict)
 
     @classmethod
     def load(cls, conn: duckdb.DuckDBPyConnection) -> ListData:
@@ -157,18 +160,21 @@ def supervision_at(conn: duckdb.DuckDBPyConnection, data: ListData, period: str,
     escalate = catalog.escalate_after_red_months
     progress = query(conn, """SELECT period, indicator, unit, status FROM mart.indicator_progress
                               WHERE period BETWEEN ? AND ?""",
-                     [add_months(start, -escalate), period])
+                     [add_months(start, -STREAK_CAP), period])
     months = []
     for month in months_between(start, period):
-        red = progress[(progress["period"] == month) & (progress["status"] == "red")]
-        streaks = {(r.indicator, r.unit): red_streak(progress, r.indicator, r.unit, month)
-                   for r in red.itertuples(index=False)}
-        _, milestones = tasks_at(data, month, cal)
-        projects, _ = projects_at(data, month, cal, catalog)
-        problems = problems_at(data, month, cal, catalog)
-        causes = supervision_causes(catalog, red, milestones, projects, problems, escalate,
-                                    streaks)
-        months.append((month_end(month), causes))
+        if month not in data.causes:
+            red = progress[(progress["period"] == month) & (progress["status"] == "red")]
+            # capped, so a month's causes read the same from any run's window
+            streaks = {(r.indicator, r.unit): min(red_streak(progress, r.indicator, r.unit,
+                                                             month), STREAK_CAP)
+                       for r in red.itertuples(index=False)}
+            _, milestones = tasks_at(data, month, cal)
+            projects, _ = projects_at(data, month, cal, catalog)
+            problems = problems_at(data, month, cal, catalog)
+            data.causes[month] = supervision_causes(catalog, red, milestones, projects, problems,
+                                                    escalate, streaks)
+        months.append((month_end(month), data.causes[month]))
     return supervision_ledger(months, data.plans["feedback"],
                               catalog.lists.supervision_feedback_workdays, cal)
 

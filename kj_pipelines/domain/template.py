@@ -102,6 +102,19 @@ PROBLEM_HEADER = ["单位代码", "报告期", "问题编号", "问题内容", "
 PROBLEM_ACTIONS = "提出,受理,办理中,已办结,确认销号,退回"
 
 
+def _page_setup(ws, protect: bool) -> None:
+    """Header row 3 frozen and printed on every page, landscape fitted to the width; only the
+    input cells editable when protected."""
+    ws.freeze_panes = "A4"
+    ws.print_title_rows = "3:3"
+    ws.page_setup.orientation = "landscape"
+    ws.page_setup.fitToWidth = 1
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    if protect:
+        ws.protection.sheet = True
+        ws.protection.formatColumns = False
+
+
 def _list_sheet(wb: Workbook, title: str, note: str, header: list[str], rows: list[list],
                 widths: tuple[int, ...], inputs: set[int], dates: set[int],
                 protect: bool) -> object:
@@ -124,14 +137,7 @@ def _list_sheet(wb: Workbook, title: str, note: str, header: list[str], rows: li
                 c.fill, c.protection = _INPUT_FILL, Protection(locked=False)
     for i, width in enumerate(widths):
         ws.column_dimensions[chr(65 + i)].width = width
-    ws.freeze_panes = "A4"
-    ws.print_title_rows = "3:3"
-    ws.page_setup.orientation = "landscape"
-    ws.page_setup.fitToWidth = 1
-    ws.sheet_properties.pageSetUpPr.fitToPage = True
-    if protect:
-        ws.protection.sheet = True
-        ws.protection.formatColumns = False
+    _page_setup(ws, protect)
     return ws
 
 
@@ -246,14 +252,7 @@ def write_submission(path: Path, catalog: Catalog, unit_code: str, period: str,
     ws.add_data_validation(dv)
     for col, width in zip("ABCDEFGHI", (10, 22, 10, 16, 40, 9, 12, 12, 30), strict=True):
         ws.column_dimensions[col].width = width
-    ws.freeze_panes = "A4"
-    ws.print_title_rows = "3:3"
-    ws.page_setup.orientation = "landscape"
-    ws.page_setup.fitToWidth = 1
-    ws.sheet_properties.pageSetUpPr.fitToPage = True
-    if protect:
-        ws.protection.sheet = True
-        ws.protection.formatColumns = False
+    _page_setup(ws, protect)
     guide = wb.create_sheet("指标说明")
     guide.append(["指标代码", "指标名称", "计量单位", "类型", "口径说明"])
     kinds = {"flow": "累计（流量）", "stock": "期末（存量）", "ratio": "比重/水平", "growth": "同比增速"}

@@ -30,17 +30,20 @@ $(DAGSTER_HOME)/dagster.yaml: dagster.yaml
 
 RUN_YEAR = $(firstword $(subst -, ,$(RUN_MONTH)))
 
-# The month itself (ingesting every pending workbook), then the year's earlier months of the
-# indicators and lists in one single-run backfill so the charts have history, then the year's plan.
+# Ingest everything pending, then the year's earlier months of the indicators and lists in one
+# single-run backfill (the charts' history), then the month itself last (so the UI opens on it,
+# and its supervision list sees the months before it), then the year's plan.
 materialize: sample $(DAGSTER_HOME)/dagster.yaml
-	$(VENV)/bin/dagster job execute -m kj_pipelines.definitions -j monthly_review \
-		--tags '{"dagster/partition": "$(RUN_MONTH)"}'
+	$(VENV)/bin/dagster asset materialize -m kj_pipelines.definitions \
+		--select 'key:submission_inbox or key:annual_targets or key:registry_snapshot or key:work_plans'
 	if [ "$(RUN_MONTH)" != "$(RUN_YEAR)-01" ]; then \
 		$(VENV)/bin/dagster asset materialize -m kj_pipelines.definitions \
 			--select 'key:"indicator/*" or key:indicator_progress or key:"list/*"' \
 			--partition-range "$(RUN_YEAR)-01...$$($(VENV)/bin/python -c \
 			'from kj_pipelines.domain.periods import add_months; print(add_months("$(RUN_MONTH)", -1))')"; \
 	fi
+	$(VENV)/bin/dagster job execute -m kj_pipelines.definitions -j monthly_review \
+		--tags '{"dagster/partition": "$(RUN_MONTH)"}'
 	$(VENV)/bin/dagster asset materialize -m kj_pipelines.definitions \
 		--select indicator_plan --partition "$(RUN_YEAR)"
 

@@ -167,7 +167,8 @@ def problem_due(problem: Problem, default_workdays: int, add_workdays) -> dt.dat
 def snapshot(ledger: dict[str, Problem], as_of: dt.date, due_of, effective) -> pd.DataFrame:
     """One row per problem as of a date: aging, due date, overdue (still with the department —
     提出, 受理 or 办理中 — past its due, moved to a working day; a problem reported done waits for
-    the town's confirmation, which is not the department's delay) and on-time closure."""
+    the town's confirmation, which is not the department's delay) and on-time closure (a
+    confirmed problem whose final 办结 came by its due date)."""
     rows = []
     for p in ledger.values():
         due = due_of(p)
@@ -180,7 +181,8 @@ def snapshot(ledger: dict[str, Problem], as_of: dt.date, due_of, effective) -> p
             "closed_on": closed, "reply": p.reply, "refusals": p.refusals,
             "last_event": p.last_event, "age_days": (end - p.raised_on).days,
             "overdue": p.state in HANDLING and as_of > effective(due),
-            "on_time": None if closed is None else bool(closed <= effective(due)),
+            # the department's punctuality: its final 办结 (the one the town confirmed) by the due
+            "on_time": None if closed is None else bool(p.resolved_on <= effective(due)),
         })
     return pd.DataFrame(rows, columns=PROBLEM_COLUMNS)
 

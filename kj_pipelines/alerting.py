@@ -36,7 +36,8 @@ def raise_warnings(conn: duckdb.DuckDBPyConnection, catalog: Catalog, periods: l
         history = query(conn, """SELECT period, indicator, unit, status, actual, planned, target,
                                         completion, planned_share, gap
                                  FROM mart.indicator_progress
-                                 WHERE period BETWEEN ? AND ?""", [start, period])
+                                 WHERE period BETWEEN ? AND ?
+                                   AND (as_of IS NULL OR as_of = period)""", [start, period])
         current = history[history["period"] == period]
         new += store_warnings(conn, decide(current, history, catalog, period, escalate_after),
                               now)

@@ -186,7 +186,8 @@ def targets_at(conn: duckdb.DuckDBPyConnection, period: str) -> pd.DataFrame:
         WITH latest AS (
             SELECT indicator, unit, period AS as_of, actual, completion, status,
                    row_number() OVER (PARTITION BY indicator, unit ORDER BY period DESC) AS rn
-            FROM mart.indicator_progress WHERE period BETWEEN ? AND ?)
+            FROM mart.indicator_progress WHERE period BETWEEN ? AND ?
+                 AND (as_of IS NULL OR as_of = period))
         SELECT ? AS period, t.year, t.indicator, t.unit, t.target, t.deadline_month,
                t.department, l.as_of, l.actual, l.completion, coalesce(l.status, 'pending') AS status
         FROM core.annual_targets t

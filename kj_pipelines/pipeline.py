@@ -16,7 +16,13 @@ from kj_pipelines.domain.backschedule import PLAN_COLUMNS, build_plan
 from kj_pipelines.domain.catalog import Catalog, Indicator, derived_inputs
 from kj_pipelines.domain.indicators import compute_values, required_periods
 from kj_pipelines.domain.periods import parse_month
-from kj_pipelines.domain.progress import compute_progress, implausible, missing_units
+from kj_pipelines.domain.progress import (
+    carry_forward,
+    compute_progress,
+    implausible,
+    missing_units,
+    previous_due_periods,
+)
 from kj_pipelines.settings import now_local
 from kj_pipelines.warehouse import ensure_schema, in_list, query, replace_rows
 
@@ -83,12 +89,21 @@ def run_indicator(conn: duckdb.DuckDBPyConnection, catalog: Catalog, code: str,
     indicator = catalog.indicators[code]
     if write:
         ensure_schema(conn)
-    years = sorted({parse_month(p)[0] for p in periods})
+    # a quarterly or annual indicator's months in between carry its latest due figure, which
+    # may lie before the run's first month: those due periods are computed too, not written
+    earlier = previous_due_periods(indicator, periods[0]) \
+        if indicator.frequency != "monthly" else []
+    evaluated = earlier + periods
+    years = sorted({parse_month(p)[0] for p in evaluated})
     all_periods = history_periods(years)
     all_values = indicator_values_for(conn, indicator, catalog, all_periods)
     values = all_values[all_values["period"].isin(periods)].reset_index(drop=True)
     plan = plan_for_years(indicator, catalog, years, load_targets(conn, code), all_values)
-    progress = compute_progress(indicator, catalog, periods, values, plan, today)
+    due = compute_progress(indicator, catalog, evaluated, all_values[all_values["period"].isin(
+        evaluated)], plan, today)
+    due = due.assign(as_of=due["period"])
+    progress = pd.concat([due[due["period"].isin(periods)],
+                          carry_forward(indicator, periods, due)], ignore_index=True)
     problems = implausible(indicator, all_values, periods)
     missing = {p: units for p in periods
                if (units := missing_units(indicator, catalog, p, values, today))}

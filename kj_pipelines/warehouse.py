@@ -115,6 +115,8 @@ CREATE TABLE IF NOT EXISTS mart.supervision (
     period VARCHAR, item_id VARCHAR, source VARCHAR, ref VARCHAR, unit VARCHAR, title VARCHAR,
     opened_on DATE, due DATE, status VARCHAR, closed_on DATE, close_reason VARCHAR,
     reopened INTEGER, overdue BOOLEAN);
+ALTER TABLE mart.indicator_progress ADD COLUMN IF NOT EXISTS missing_units INTEGER;
+ALTER TABLE mart.indicator_progress ADD COLUMN IF NOT EXISTS as_of VARCHAR;
 CREATE OR REPLACE VIEW core.submitted_values AS
     SELECT unit, indicator, period, value, cumulative, sha256, source_file, sheet, "row",
            submitted_at, received_at

@@ -5,6 +5,7 @@ import shutil
 import dagster as dg
 import duckdb
 import pandas as pd
+import pytest
 
 from kj_pipelines.definitions import build_defs
 from kj_pipelines.settings import DataPaths
@@ -47,6 +48,18 @@ def test_range_backfill_equals_month_by_month(catalog, sample_dir, tmp_path, mon
         mats = result.asset_materializations_for_node("indicator__HT_VA")
         assert sorted(m.partition for m in mats) == MONTHS
     in_one = _progress(sample_dir)
+
+    # each month of the range carries its own numbers (the plots are a trajectory, not a line)
+    district = in_one[0][(in_one[0]["indicator"] == "HT_VA") & (in_one[0]["unit"] == "ALL")]
+    district = district.set_index("period")
+    for m in mats:
+        assert m.metadata["period"].value == m.partition
+        assert m.metadata["district_value"].value == pytest.approx(district.at[m.partition, "actual"])
+        assert m.metadata["district_planned"].value == pytest.approx(
+            district.at[m.partition, "planned"], abs=1e-3)
+        assert m.metadata["district_target"].value == pytest.approx(
+            district.at[m.partition, "target"])
+    assert len({m.metadata["district_value"].value for m in mats}) == len(MONTHS)
 
     assert len(in_one[0]) > 100
     pd.testing.assert_frame_equal(in_one[0], by_month[0])

@@ -80,6 +80,19 @@ def test_monthly_review_fills_every_list(reviewed):
         "年度目标清单", "责任清单", "重点任务攻坚表", "重大项目实施表", "问题销号进度表", "督办清单"))
 
 
+def test_the_months_overview_covers_every_indicator(reviewed, catalog):
+    rows = _frame(reviewed, """SELECT indicator, unit, as_of, status, missing_units
+                               FROM mart.indicator_progress WHERE period = '2026-10'""")
+    assert set(rows["indicator"]) == set(catalog.indicators)
+    as_of = rows[rows["unit"] == "ALL"].set_index("indicator")["as_of"]
+    assert as_of["HL_PLATFORM"] == "2026-09"  # quarterly: its September figure, said so
+    assert as_of["RD_GDP"] == "2025-12"  # annual, released nine months after the year
+    assert as_of["TECH_CONTRACT"] == "2026-10"
+    # 贵驷街道 has not sent its 2026-10 technology contracts: the district total says so
+    district = rows[(rows["unit"] == "ALL") & (rows["indicator"] == "TECH_CONTRACT")].iloc[0]
+    assert district["missing_units"] == 1 and district["status"] not in ("green", "done")
+
+
 def test_list_reports_print_well_and_keep_text_as_text(reviewed):
     from openpyxl import load_workbook
 

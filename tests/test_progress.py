@@ -107,3 +107,45 @@ def test_batch_announcements_may_jump(catalog):
     batch = catalog.indicators["HT_NEW"]
     values = _values([("2026-10", "JC", 1.0, 1.0), ("2026-11", "JC", 9.0, 8.0)])
     assert implausible(batch, values, ["2026-11"]).empty
+
+
+def test_a_district_total_with_units_missing_is_not_green(catalog):
+    ind = dataclasses.replace(catalog.indicators["TECH_CONTRACT"], profile="linear")
+    towns = [u.code for u in catalog.reporting_units(ind)]
+    listed = pd.DataFrame([{"year": 2026, "indicator": ind.code, "unit": u,
+                            "target": 12.0 * (len(towns) if u == "ALL" else 1),
+                            "deadline_month": 12} for u in ["ALL", *towns]])
+    history = pd.DataFrame(columns=["period", "unit", "value", "monthly"])
+    plan = build_plan(ind, catalog, 2026, listed, history)
+    # 11 of 12 by October in every town but the last; the district sums those present:
+    # 11 × 9 of 120 = 82.5 % against 83.3 % planned, less than a point behind
+    present = towns[:-1]
+    values = pd.DataFrame({"period": "2026-10", "unit": [*present, "ALL"],
+                           "value": [11.0] * len(present) + [11.0 * len(present)]})
+    rows = compute_progress(ind, catalog, ["2026-10"], values, plan, dt.date(2026, 11, 5))
+    district = rows.set_index("unit").loc["ALL"]
+    assert district["gap"] == pytest.approx(82.5 - 100 * 10 / 12)  # green by its figures...
+    assert (district["status"], district["missing_units"]) == ("grey", 1)  # ...but incomplete
+    complete = pd.concat([values.replace({"value": {11.0 * len(present): 11.0 * len(towns)}}),
+                          pd.DataFrame({"period": ["2026-10"], "unit": [towns[-1]],
+                                        "value": [11.0]})])
+    rows = compute_progress(ind, catalog, ["2026-10"], complete, plan, dt.date(2026, 11, 5))
+    district = rows.set_index("unit").loc["ALL"]
+    assert (district["status"], district["missing_units"]) == ("green", 0)
+
+
+def test_quarterly_figures_carry_into_the_months_between(catalog):
+    from kj_pipelines.domain.progress import carry_forward, previous_due_periods
+
+    ind = catalog.indicators["HL_PLATFORM"]  # quarterly
+    assert ind.frequency == "quarterly"
+    assert previous_due_periods(ind, "2026-10") == ["2026-06", "2026-09"]
+    due = pd.DataFrame({"period": ["2026-06", "2026-09", "2026-09"], "unit": ["ALL", "ALL", "JC"],
+                        "status": ["yellow", "green", "red"]}).assign(as_of=lambda f: f["period"])
+    carried = carry_forward(ind, ["2026-09", "2026-10", "2026-11"], due)
+    assert sorted(zip(carried["period"], carried["unit"], carried["as_of"], carried["status"],
+                      strict=True)) == [("2026-10", "ALL", "2026-09", "green"),
+                                        ("2026-10", "JC", "2026-09", "red"),
+                                        ("2026-11", "ALL", "2026-09", "green"),
+                                        ("2026-11", "JC", "2026-09", "red")]
+    assert carry_forward(catalog.indicators["TECH_CONTRACT"], ["2026-10"], due).empty

@@ -101,24 +101,24 @@ def build_indicator_asset(ind: Indicator, catalog: Catalog) -> dg.AssetsDefiniti
         periods = list(context.partition_keys)
         with warehouse.get_connection() as conn:
             run = run_indicator(conn, fresh, ind.code, periods, now_local().date())
-        return indicator_result(run, fresh, ind, periods)
+        return indicator_result(context, run, fresh, ind, periods)
 
     return _indicator
 
 
-def indicator_result(run: IndicatorRun, catalog: Catalog, ind: Indicator,
-                     periods: list[str]) -> dg.MaterializeResult:
-    last = periods[-1]
-    key = indicator_key(ind.code)
-    district = run.values[(run.values["period"] == last) & (run.values["unit"] == DISTRICT)]
-    progress_last = run.progress[run.progress["period"] == last]
-    district_progress = progress_last[progress_last["unit"] == DISTRICT]
-    counts = progress_last["status"].value_counts()
+def partition_metadata(run: IndicatorRun, catalog: Catalog, period: str) -> dict[str, object]:
+    """One month's metadata: its own values and progress tables and the numbers the UI plots
+    across partitions (actual beside plan and target: 挂图作战)."""
+    district = run.values[(run.values["period"] == period) & (run.values["unit"] == DISTRICT)]
+    progress = run.progress[run.progress["period"] == period]
+    district_progress = progress[progress["unit"] == DISTRICT]
+    counts = progress[progress["unit"] != DISTRICT]["status"].value_counts()
     metadata: dict[str, object] = {
-        "periods": f"{periods[0]}…{last}" if len(periods) > 1 else last,
-        "units_reported": int((run.values["period"] == last).sum()),
-        "values": markdown_table(values_table(run, catalog, last)),
-        "progress": markdown_table(progress_table(progress_last, catalog)),
+        "period": period,
+        "units_reported": int(((run.values["period"] == period)
+                               & (run.values["unit"] != DISTRICT)).sum()),
+        "values": markdown_table(values_table(run, catalog, period)),
+        "progress": markdown_table(progress_table(progress, catalog)),
         "red_units": int(counts.get("red", 0)),
         "yellow_units": int(counts.get("yellow", 0)),
         "grey_units": int(counts.get("grey", 0)),
@@ -127,15 +127,34 @@ def indicator_result(run: IndicatorRun, catalog: Catalog, ind: Indicator,
         metadata["district_value"] = dg.MetadataValue.float(float(district["value"].iloc[0]))
     if not district_progress.empty:
         row = district_progress.iloc[0]
-        for name in ("completion", "planned_share", "gap"):
+        for name in ("planned", "target", "completion", "planned_share", "gap"):
             if not pd.isna(row[name]):
-                metadata[f"district_{name}"] = dg.MetadataValue.float(round(float(row[name]), 2))
+                metadata[f"district_{name}"] = dg.MetadataValue.float(round(float(row[name]), 4))
         metadata["district_status"] = STATUS_MARK[row["status"]]
+        metadata["district_missing_units"] = int(row["missing_units"])
+    return metadata
 
-    behind = progress_last[progress_last["status"].isin(["yellow", "red"])]
+
+def indicator_result(context: dg.AssetExecutionContext | None, run: IndicatorRun,
+                     catalog: Catalog, ind: Indicator, periods: list[str]) -> dg.MaterializeResult:
+    """Each month of the run gets its own metadata (in a range, through the context, so the
+    plots show the month-by-month trajectory); the checks judge every month of the run."""
+    key = indicator_key(ind.code)
+    per_period = {p: partition_metadata(run, catalog, p) for p in periods}
+    if context is not None and len(periods) > 1:
+        for period, metadata in per_period.items():
+            context.add_asset_metadata(metadata, partition_key=period)
+        metadata = {}
+    else:
+        metadata = per_period[periods[-1]]
+
+    progress = run.progress[run.progress["period"].isin(periods)]
+    behind = progress[progress["status"].isin(["yellow", "red"])]
     missing_rows = [{"报告期": p, "单位": _unit_name(catalog, u)} for p, units in run.missing.items()
                     for u in units]
     problems = run.implausible.assign(单位=[_unit_name(catalog, u) for u in run.implausible["unit"]])
+    behind_table = progress_table(behind, catalog)
+    behind_table.insert(0, "报告期", worst_first(behind)["period"].to_numpy())
     check_results = [
         dg.AssetCheckResult(
             check_name="values_plausible", asset_key=key, passed=run.implausible.empty,
@@ -150,8 +169,10 @@ def indicator_result(run: IndicatorRun, catalog: Catalog, ind: Indicator,
         dg.AssetCheckResult(
             check_name="on_schedule", asset_key=key, passed=behind.empty,
             severity=dg.AssetCheckSeverity.WARN,
-            metadata={"period": last, "behind": len(behind),
-                      "units": markdown_table(progress_table(behind, catalog))}),
+            metadata={"periods": f"{periods[0]}…{periods[-1]}" if len(periods) > 1 else periods[0],
+                      "behind": len(behind),
+                      "periods_behind": ", ".join(sorted(set(behind["period"]))) or "—",
+                      "units": markdown_table(behind_table)}),
     ]
     return dg.MaterializeResult(metadata=metadata, check_results=check_results)
 

@@ -15,6 +15,13 @@ from kj_pipelines.resources import KJDataResource
 from kj_pipelines.warehouse import in_list, query
 
 
+def _as_of(group: pd.DataFrame) -> str:
+    """The period the indicator's figures are as of (a quarterly or annual one's latest due)."""
+    if "as_of" not in group or group["as_of"].isna().all():
+        return str(group["period"].iloc[0])
+    return str(group["as_of"].dropna().max())
+
+
 def progress_overview(progress: pd.DataFrame, catalog: Catalog) -> pd.DataFrame:
     """Per indicator: the district's status and how many units are red, yellow, grey."""
     rows = []
@@ -27,10 +34,14 @@ def progress_overview(progress: pd.DataFrame, catalog: Catalog) -> pd.DataFrame:
             "全区状态": STATUS_MARK[district["status"].iloc[0]] if not district.empty else "—",
             "全区完成率%": float(district["completion"].iloc[0]) if not district.empty else None,
             "计划进度%": float(district["planned_share"].iloc[0]) if not district.empty else None,
+            "截至": _as_of(group),
+            "全区缺报": int(district["missing_units"].fillna(0).iloc[0]) if not district.empty
+            and "missing_units" in district else 0,
             "红": int(counts.get("red", 0)), "黄": int(counts.get("yellow", 0)),
             "缺报": int(counts.get("grey", 0)),
         })
-    frame = pd.DataFrame(rows, columns=["指标", "全区状态", "全区完成率%", "计划进度%", "红", "黄", "缺报"])
+    frame = pd.DataFrame(rows, columns=["指标", "全区状态", "全区完成率%", "计划进度%", "截至", "全区缺报",
+                                        "红", "黄", "缺报"])
     return frame.sort_values(["红", "黄", "缺报"], ascending=False)
 
 
@@ -53,17 +64,26 @@ def build_progress_asset(catalog: Catalog) -> dg.AssetsDefinition:
         where, params = in_list("period", periods)
         with warehouse.get_connection() as conn:
             progress = query(conn, f"SELECT * FROM mart.indicator_progress WHERE {where}", params)
-        last = progress[progress["period"] == periods[-1]]
-        units = last[last["unit"] != DISTRICT]
-        counts = units["status"].value_counts()
-        return dg.MaterializeResult(metadata={
-            "period": periods[-1],
-            "rows": len(progress),
-            "red": int(counts.get("red", 0)),
-            "yellow": int(counts.get("yellow", 0)),
-            "grey": int(counts.get("grey", 0)),
-            "green_or_done": int(counts.get("green", 0) + counts.get("done", 0)),
-            "overview": markdown_table(progress_overview(last, fresh)),
-        })
+        per_period = {p: _month_metadata(progress[progress["period"] == p], fresh, p)
+                      for p in periods}
+        if len(periods) > 1:  # each month its own numbers, so the UI plots the trajectory
+            for period, metadata in per_period.items():
+                context.add_asset_metadata(metadata, partition_key=period)
+            return dg.MaterializeResult()
+        return dg.MaterializeResult(metadata=per_period[periods[-1]])
 
     return indicator_progress
+
+
+def _month_metadata(month: pd.DataFrame, catalog: Catalog, period: str) -> dict[str, object]:
+    units = month[month["unit"] != DISTRICT]
+    counts = units["status"].value_counts()
+    return {
+        "period": period,
+        "rows": len(month),
+        "red": int(counts.get("red", 0)),
+        "yellow": int(counts.get("yellow", 0)),
+        "grey": int(counts.get("grey", 0)),
+        "green_or_done": int(counts.get("green", 0) + counts.get("done", 0)),
+        "overview": markdown_table(progress_overview(month, catalog)),
+    }

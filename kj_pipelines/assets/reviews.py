@@ -64,7 +64,10 @@ def weekly_watchlist(context: dg.AssetExecutionContext, kj_data: KJDataResource,
 
 
 def _scores(conn, catalog: Catalog, month: str, label: str) -> pd.DataFrame:
-    progress = query(conn, "SELECT * FROM mart.indicator_progress WHERE period = ?", [month])
+    # a month's own figures: a quarterly or annual figure carried from an earlier period
+    # (as_of before the month) was scored in its own period
+    progress = query(conn, """SELECT * FROM mart.indicator_progress
+                              WHERE period = ? AND (as_of IS NULL OR as_of = period)""", [month])
     scores = score_units(progress, catalog, label)
     replace_rows(conn, "mart.unit_scores", scores, "period = ?", [label], allow_empty=True)
     return scores

@@ -13,11 +13,12 @@ import math
 
 import pandas as pd
 
-from kj_pipelines.domain.catalog import DISTRICT, Catalog, Indicator
-from kj_pipelines.domain.periods import deadline, parse_month
+from kj_pipelines.domain.catalog import DISTRICT, Catalog, Indicator, derived_inputs
+from kj_pipelines.domain.periods import add_months, deadline, parse_month
 
 PROGRESS_COLUMNS = ["period", "indicator", "unit", "actual", "target", "planned", "completion",
-                    "planned_share", "gap", "status", "department"]
+                    "planned_share", "gap", "status", "department", "missing_units"]
+CARRY_BACK = 2  # due periods a quarterly or annual indicator looks back for its latest figure
 STATUS_ORDER = {"red": 0, "grey": 1, "yellow": 2, "green": 3, "done": 4}
 STATUS_MARK = {"red": "🔴 红", "yellow": "🟡 黄", "green": "🟢 绿", "grey": "⚪ 缺报", "done": "✅ 完成"}
 
@@ -59,10 +60,25 @@ def overdue(indicator: Indicator, period: str, today: dt.date, deadline_day: int
     return today > deadline(period, indicator.release_lag, deadline_day)
 
 
+def expected_units(indicator: Indicator, catalog: Catalog) -> list[str]:
+    """Units whose submitted figures make up the district's total (none for a registry or a
+    district-only figure; a derived indicator's are its inputs')."""
+    if indicator.aggregate == "district_only" or indicator.source == "registry":
+        return []
+    if indicator.source == "derived":
+        return sorted({u for code in derived_inputs(indicator)
+                       for u in expected_units(catalog.indicators[code], catalog)})
+    return [u.code for u in catalog.reporting_units(indicator)]
+
+
 def compute_progress(indicator: Indicator, catalog: Catalog, periods: list[str],
                      values: pd.DataFrame, plan: pd.DataFrame, today: dt.date) -> pd.DataFrame:
-    """One row per unit with a target and due month; grey when its figure is overdue."""
+    """One row per unit with a target and due month; grey when its figure is overdue. A district
+    total built while units are missing says how many (``missing_units``) and is never green or
+    done until complete: it shows grey (incomplete) instead."""
     department = indicator.department
+    expected = set(expected_units(indicator, catalog))
+    present = values[values["unit"] != DISTRICT].groupby("period")["unit"].agg(set).to_dict()
     values = values.set_index(["period", "unit"])["value"]
     rows = []
     for p in plan[plan["period"].isin(periods)].itertuples(index=False):
@@ -73,7 +89,8 @@ def compute_progress(indicator: Indicator, catalog: Catalog, periods: list[str],
             owed = indicator.source == "submission"
             if owed and overdue(indicator, p.period, today, catalog.submission_deadline_day):
                 rows.append((p.period, indicator.code, p.unit, float("nan"), p.target, p.planned,
-                             float("nan"), p.planned_share, float("nan"), "grey", department))
+                             float("nan"), p.planned_share, float("nan"), "grey", department,
+                             0))
             continue
         done = completion(indicator, float(actual), p.target, p.baseline)
         gap = done - p.planned_share
@@ -81,9 +98,40 @@ def compute_progress(indicator: Indicator, catalog: Catalog, periods: list[str],
             status = "done"
         else:
             status = status_of(indicator, gap)
+        missing = len(expected - present.get(p.period, set())) if p.unit == DISTRICT else 0
+        if missing and status in ("green", "done"):
+            status = "grey"  # a partial total cannot show green
         rows.append((p.period, indicator.code, p.unit, float(actual), p.target, p.planned, done,
-                     p.planned_share, gap, status, department))
+                     p.planned_share, gap, status, department, missing))
     return pd.DataFrame(rows, columns=PROGRESS_COLUMNS)
+
+
+def previous_due_periods(indicator: Indicator, period: str, n: int = CARRY_BACK) -> list[str]:
+    """The ``n`` due periods before ``period`` (quarter or year ends), oldest first."""
+    out, key = [], add_months(period, -1)
+    while len(out) < n and key >= "1900-01":
+        if is_due(indicator, key):
+            out.append(key)
+        key = add_months(key, -1)
+    return sorted(out)
+
+
+def carry_forward(indicator: Indicator, periods: list[str], progress: pd.DataFrame
+                  ) -> pd.DataFrame:
+    """For the months a quarterly or annual indicator is not due, each unit's latest due row,
+    kept as it was (``as_of`` says which period it is), so every month's overview shows every
+    goal. ``progress`` holds the due periods' rows (``as_of`` equal to ``period``)."""
+    if indicator.frequency == "monthly" or progress.empty:
+        return progress.iloc[0:0]
+    rows = []
+    ordered = progress.sort_values("period")
+    for period in periods:
+        if is_due(indicator, period):
+            continue
+        earlier = ordered[ordered["period"] < period]
+        latest = earlier.groupby("unit", sort=False).tail(1)
+        rows.append(latest.assign(period=period))
+    return pd.concat(rows, ignore_index=True) if rows else progress.iloc[0:0]
 
 
 def missing_units(indicator: Indicator, catalog: Catalog, period: str, values: pd.DataFrame,

@@ -8,7 +8,7 @@ import dagster as dg
 from kj_pipelines.assets.indicators import build_indicator_assets
 from kj_pipelines.assets.ingestion import annual_targets, registry_snapshot, submission_inbox
 from kj_pipelines.assets.lists import build_list_assets, work_plans
-from kj_pipelines.assets.plan import indicator_plan
+from kj_pipelines.assets.plan import build_goal_distance_asset, indicator_plan
 from kj_pipelines.assets.progress import build_progress_asset
 from kj_pipelines.assets.reviews import annual_scores, quarterly_ranking, weekly_watchlist
 from kj_pipelines.domain.catalog import Catalog, load_catalog
@@ -21,7 +21,12 @@ from kj_pipelines.jobs import (
 )
 from kj_pipelines.resources import default_resources
 from kj_pipelines.schedules import build_schedules
-from kj_pipelines.sensors import behind_schedule_sensor, inbox_sensor, overdue_sensor
+from kj_pipelines.sensors import (
+    behind_schedule_sensor,
+    inbox_sensor,
+    overdue_sensor,
+    warnings_asset,
+)
 from kj_pipelines.settings import DataPaths
 
 
@@ -32,9 +37,10 @@ def current_catalog() -> Catalog:
 def build_defs(catalog: Catalog | None = None) -> dg.Definitions:
     catalog = catalog or current_catalog()
     return dg.Definitions(
-        assets=[submission_inbox, annual_targets, registry_snapshot, indicator_plan,
-                build_progress_asset(catalog), weekly_watchlist, quarterly_ranking, annual_scores,
-                work_plans, *build_indicator_assets(catalog), *build_list_assets()],
+        assets=[submission_inbox, annual_targets, registry_snapshot, work_plans, indicator_plan,
+                *build_indicator_assets(catalog), build_progress_asset(catalog),
+                build_goal_distance_asset(catalog), warnings_asset, *build_list_assets(),
+                weekly_watchlist, quarterly_ranking, annual_scores],
         jobs=[monthly_review, weekly_consultation, quarterly_analysis, annual_evaluation],
         schedules=build_schedules(catalog.submission_deadline_day),
         sensors=[behind_schedule_sensor, inbox_sensor, overdue_sensor],

@@ -15,7 +15,8 @@ LISTS = dg.AssetSelection.key_prefixes(["list"])
 
 monthly_review = dg.define_asset_job(
     "monthly_review",
-    selection=INGESTION | INDICATORS | dg.AssetSelection.assets("indicator_progress") | LISTS,
+    selection=INGESTION | INDICATORS | dg.AssetSelection.assets("indicator_progress", "goal_distance")
+    | LISTS,
     executor_def=EXECUTOR,
     description="月调度：读取待处理的填报、目标清单、任务和项目清单及登记库，计算当月各指标数值、进度和预警状态，"
                 "更新目标、责任、重点任务、重大项目、问题销号和督办六张清单。",
@@ -24,7 +25,7 @@ annual_evaluation = dg.define_asset_job(
     "annual_evaluation",
     selection=dg.AssetSelection.assets("indicator_plan", "annual_scores"),
     executor_def=EXECUTOR,
-    description="年考评：重算该年度主要指标进度表、距多年目标的差距，并为各单位年度打分排名。",
+    description="年考评：重算该年度主要指标进度表，并为各单位年度打分排名。",
 )
 weekly_consultation = dg.define_asset_job(
     "weekly_consultation",

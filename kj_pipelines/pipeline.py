@@ -112,7 +112,8 @@ def run_indicator(conn: duckdb.DuckDBPyConnection, catalog: Catalog, code: str,
         where, params = in_list("period", periods)
         replace_rows(conn, "mart.indicator_values", values.assign(updated_at=now),
                      f"indicator = ? AND {where}", [code, *params])
-        replace_rows(conn, "mart.indicator_progress", progress.assign(updated_at=now),
+        # the indicator's own statuses; the indicator_progress asset assembles the month's table
+        replace_rows(conn, "core.indicator_status", progress.assign(updated_at=now),
                      f"indicator = ? AND {where}", [code, *params])
     return IndicatorRun(values, progress, problems, missing)
 
@@ -132,3 +133,14 @@ def run_plan(conn: duckdb.DuckDBPyConnection, catalog: Catalog, years: list[int]
         where, params = in_list("year", years)
         replace_rows(conn, "mart.indicator_plan", plan, where, params)
     return plan
+
+
+def assemble_progress(conn: duckdb.DuckDBPyConnection, periods: list[str]) -> pd.DataFrame:
+    """mart.indicator_progress for ``periods``: every indicator's statuses, replaced month by
+    month in one transaction each (the month's overview is never half old, half new)."""
+    frames = []
+    for period in periods:
+        month = query(conn, "SELECT * FROM core.indicator_status WHERE period = ?", [period])
+        replace_rows(conn, "mart.indicator_progress", month, "period = ?", [period])
+        frames.append(month)
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()

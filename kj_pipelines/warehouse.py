@@ -115,8 +115,13 @@ CREATE TABLE IF NOT EXISTS mart.supervision (
     period VARCHAR, item_id VARCHAR, source VARCHAR, ref VARCHAR, unit VARCHAR, title VARCHAR,
     opened_on DATE, due DATE, status VARCHAR, closed_on DATE, close_reason VARCHAR,
     reopened INTEGER, overdue BOOLEAN);
+CREATE TABLE IF NOT EXISTS core.indicator_status (
+    period VARCHAR, indicator VARCHAR, unit VARCHAR, actual DOUBLE, target DOUBLE,
+    planned DOUBLE, completion DOUBLE, planned_share DOUBLE, gap DOUBLE, status VARCHAR,
+    department VARCHAR, updated_at TIMESTAMP, missing_units INTEGER, as_of VARCHAR);
 ALTER TABLE mart.indicator_progress ADD COLUMN IF NOT EXISTS missing_units INTEGER;
 ALTER TABLE mart.indicator_progress ADD COLUMN IF NOT EXISTS as_of VARCHAR;
+ALTER TABLE mart.goal_distance ADD COLUMN IF NOT EXISTS period VARCHAR;
 CREATE OR REPLACE VIEW core.submitted_values AS
     SELECT unit, indicator, period, value, cumulative, sha256, source_file, sheet, "row",
            submitted_at, received_at

@@ -171,3 +171,20 @@ def test_reminders_before_the_due_date_and_warnings_after():
     assert "还有3个工作日" in got["milestone:T1:1:due_soon"].message
     # due 1 October (holiday) moves to 8 October: 25 days overdue on 2 November
     assert "逾期25天" in got["problem:P1:overdue"].message
+
+
+def test_the_responsibility_check_fails_on_a_task_without_a_known_lead(catalog, tmp_path):
+    from kj_pipelines.assets.lists import compute_responsibilities
+    from kj_pipelines.lists import ListData
+    from kj_pipelines.settings import DataPaths
+
+    tasks = _tasks(("T1", "KJJ"), ("T2", "区不存在局"))
+    empty = pd.DataFrame()
+    data = ListData({"tasks": tasks, "milestones": empty, "projects": pd.DataFrame(
+        columns=PROJECT_COLUMNS), "project_milestones": empty, "feedback": empty},
+        empty, empty, empty)
+    result = compute_responsibilities(None, data, catalog, "2026-10", DataPaths(tmp_path))
+    failing = result.findings["leads_known"]
+    assert failing["item_code"].tolist() == ["T2"]
+    assert result.metadata["issues"] == 1
+    assert (tmp_path / "reports" / "2026-10" / "责任清单_2026-10.xlsx").exists()

@@ -11,8 +11,9 @@ from kj_pipelines.assets.indicators import indicator_key
 from kj_pipelines.domain.catalog import DISTRICT, Catalog
 from kj_pipelines.domain.progress import STATUS_MARK
 from kj_pipelines.partitions import monthly_partitions
+from kj_pipelines.pipeline import assemble_progress
 from kj_pipelines.resources import KJDataResource
-from kj_pipelines.warehouse import in_list, query
+from kj_pipelines.warehouse import ensure_schema
 
 
 def _as_of(group: pd.DataFrame) -> str:
@@ -54,16 +55,17 @@ def build_progress_asset(catalog: Catalog) -> dg.AssetsDefinition:
         deps=[indicator_key(c) for c in catalog.indicators],
         pool=WAREHOUSE_POOL,
         kinds={"duckdb"},
-        description="年度主要指标进度总览（mart.indicator_progress）：各指标全区及各单位的实际、计划、完成率、"
-                    "差距和红黄绿灯状态；落后于倒排计划的单位由预警传感器推送。",
+        description="年度主要指标进度总览（mart.indicator_progress）：汇集各指标当月全区及各单位的实际、计划、"
+                    "完成率、差距和红黄绿灯状态（季度、年度指标取最近一期并注明截至月份；全区合计缺报单位时标灰并注明"
+                    "缺几家）；落后于倒排计划的单位由预警传感器推送。",
     )
     def indicator_progress(context: dg.AssetExecutionContext, kj_data: KJDataResource,
                            warehouse: DuckDBResource) -> dg.MaterializeResult:
         fresh = kj_data.catalog()
         periods = list(context.partition_keys)
-        where, params = in_list("period", periods)
         with warehouse.get_connection() as conn:
-            progress = query(conn, f"SELECT * FROM mart.indicator_progress WHERE {where}", params)
+            ensure_schema(conn)
+            progress = assemble_progress(conn, periods)
         per_period = {p: _month_metadata(progress[progress["period"] == p], fresh, p)
                       for p in periods}
         if len(periods) > 1:  # each month its own numbers, so the UI plots the trajectory

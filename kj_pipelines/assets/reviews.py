@@ -29,7 +29,7 @@ def _names(frame: pd.DataFrame, catalog: Catalog) -> pd.DataFrame:
 @dg.asset(
     group_name="reviews",
     partitions_def=weekly_partitions,
-    deps=["indicator_progress"],
+    deps=["indicator_progress", "warnings"],
     pool=WAREHOUSE_POOL,
     kinds={"duckdb"},
     description="周会商清单：截至本周一，最近一个已调度月份中红灯、黄灯和缺报的事项，以及上周新发预警和待处理填报。",

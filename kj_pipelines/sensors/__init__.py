@@ -27,6 +27,27 @@ from kj_pipelines.resources import KJDataResource, NotifierResource
 from kj_pipelines.settings import now_local
 
 PROGRESS_KEY = dg.AssetKey("indicator_progress")
+WARNINGS_KEY = dg.AssetKey("warnings")
+
+# mart.warnings is written by the sensors, not by a run: an external asset whose materializations
+# the sensors report, so the weekly consultation that reads it has a declared input
+warnings_asset = dg.AssetSpec(
+    WARNINGS_KEY, group_name="progress", kinds={"duckdb"},
+    description="预警记录（mart.warnings）：预警传感器和到期提醒传感器写入的每一条预警、提醒（每条只发一次），"
+                "含送达状态和失败重试次数；周会商清单读取上周新发预警。")
+
+
+def report_warnings(context: dg.SensorEvaluationContext, new: list, source: str) -> None:
+    """Record the sensor's new warnings as a materialization of the ``warnings`` asset."""
+    if not new:
+        return
+    levels: dict[str, int] = {}
+    for w in new:
+        levels[w.level] = levels.get(w.level, 0) + 1
+    context.instance.report_runless_asset_event(dg.AssetMaterialization(
+        asset_key=WARNINGS_KEY, description=f"{source}：新增{len(new)}条",
+        metadata={"new": len(new), "source": source,
+                  **{f"new_{level}": n for level, n in sorted(levels.items())}}))
 MAX_FILES_PER_TICK = 50
 REMEMBERED_HASHES = 2_000
 
@@ -54,6 +75,7 @@ def behind_schedule_sensor(context: dg.SensorEvaluationContext, kj_data: KJDataR
         new = raise_warnings(conn, catalog, keep, now,
                              escalate_after=catalog.escalate_after_red_months)
         delivered, failed = deliver_pending(conn, notifier.notifier())
+    report_warnings(context, new, "behind_schedule_sensor")
     if records:
         context.update_cursor(str(max(r.storage_id for r in records)))
     message = (f"新预警 {len(new)} 条，送达 {delivered} 条，待重试 {failed} 条；"
@@ -128,6 +150,7 @@ def overdue_sensor(context: dg.SensorEvaluationContext, kj_data: KJDataResource,
                                     catalog.lists.reminder_workdays, calendar(catalog))
             new = store_warnings(conn, warnings, now)
         delivered, failed = deliver_pending(conn, notifier.notifier(), LIST_KINDS)
+    report_warnings(context, new, "overdue_sensor")
     context.update_cursor(today)
     message = f"清单新提醒/预警 {len(new)} 条，送达 {delivered} 条，待重试 {failed} 条"
     context.log.info(message)

@@ -4,13 +4,14 @@ PY ?= python3
 VENV := .venv
 UV_VERSION := 0.13.9
 UV := $(VENV)/bin/uv
+DG := $(VENV)/bin/dg
 export KJ_DATA_DIR ?= $(CURDIR)/data
 export DAGSTER_HOME ?= $(CURDIR)/.dagster_home
 RUN_MONTH ?= 2026-10
 HOST ?= 127.0.0.1
 PORT ?= 3000
 
-.PHONY: setup run sample materialize ui test lint bench clean
+.PHONY: setup run sample materialize ui test lint check-defs bench clean
 
 $(VENV)/.installed: pyproject.toml uv.lock
 	test -x $(VENV)/bin/python || $(PY) -m venv $(VENV)
@@ -34,21 +35,17 @@ RUN_YEAR = $(firstword $(subst -, ,$(RUN_MONTH)))
 # single-run backfill (the charts' history), then the month itself last (so the UI opens on it,
 # and its supervision list sees the months before it), then the year's plan.
 materialize: sample $(DAGSTER_HOME)/dagster.yaml
-	$(VENV)/bin/dagster asset materialize -m kj_pipelines.definitions \
-		--select 'key:submission_inbox or key:annual_targets or key:registry_snapshot or key:work_plans'
+	$(DG) launch --assets 'key:submission_inbox or key:annual_targets or key:registry_snapshot or key:work_plans'
 	if [ "$(RUN_MONTH)" != "$(RUN_YEAR)-01" ]; then \
-		$(VENV)/bin/dagster asset materialize -m kj_pipelines.definitions \
-			--select 'key:"indicator/*" or key:indicator_progress or key:"list/*"' \
+		$(DG) launch --assets 'key:"indicator/*" or key:indicator_progress or key:goal_distance or key:"list/*"' \
 			--partition-range "$(RUN_YEAR)-01...$$($(VENV)/bin/python -c \
 			'from kj_pipelines.domain.periods import add_months; print(add_months("$(RUN_MONTH)", -1))')"; \
 	fi
-	$(VENV)/bin/dagster job execute -m kj_pipelines.definitions -j monthly_review \
-		--tags '{"dagster/partition": "$(RUN_MONTH)"}'
-	$(VENV)/bin/dagster asset materialize -m kj_pipelines.definitions \
-		--select indicator_plan --partition "$(RUN_YEAR)"
+	$(DG) launch --job monthly_review --partition "$(RUN_MONTH)"
+	$(DG) launch --assets indicator_plan --partition "$(RUN_YEAR)"
 
 ui: setup $(DAGSTER_HOME)/dagster.yaml
-	$(VENV)/bin/dagster dev -w workspace.yaml -h $(HOST) -p $(PORT)
+	$(DG) dev --host $(HOST) --port $(PORT)
 
 run: materialize ui
 
@@ -57,6 +54,10 @@ test: setup
 
 lint: setup
 	$(VENV)/bin/ruff check kj_pipelines tests benchmarks
+
+# the code location loads with the data directory's catalog (or the packaged one)
+check-defs: setup
+	$(DG) check defs
 
 bench: setup
 	$(VENV)/bin/python -m benchmarks.run

@@ -143,9 +143,12 @@ def test_schedule_run_request_for_a_tick(catalog, data_dir, name, tick, partitio
         current_time=tick + dt.timedelta(days=1))
 
 
-def test_monthly_schedule_follows_the_configured_deadline(catalog):
-    [monthly, *_] = build_schedules(15)
-    assert monthly.cron_schedule == "0 8 15 * *"
+def test_monthly_schedule_follows_the_configured_deadline(catalog, data_dir):
+    import dataclasses
+
+    assert len(build_schedules(15)) == 4
+    defs = build_defs(dataclasses.replace(catalog, submission_deadline_day=15))
+    assert defs.resolve_schedule_def("monthly_review_schedule").cron_schedule == "0 8 15 * *"
 
 
 def test_sample_catalog_copies_are_not_shared(sample_dir, small_sample):

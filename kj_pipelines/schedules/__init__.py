@@ -1,7 +1,6 @@
 """Schedules mirroring the review cadence (Asia/Shanghai, running by default): 周会商 Monday
 08:30, 月调度 on the submission deadline 08:00, 季分析 the 15th after the quarter, 年考评 31 January."""
 
-import datetime as dt
 
 import dagster as dg
 
@@ -16,24 +15,17 @@ from kj_pipelines.settings import TIMEZONE
 
 
 def build_schedules(deadline_day: int) -> list[dg.ScheduleDefinition]:
-    @dg.schedule(name="monthly_review_schedule", job=monthly_review,
-                 cron_schedule=f"0 8 {deadline_day} * *", execution_timezone=TIMEZONE,
-                 default_status=dg.DefaultScheduleStatus.RUNNING,
-                 description=f"月调度：每月{deadline_day}日（报送截止日）08:00 处理上月。")
-    def monthly_review_schedule(context: dg.ScheduleEvaluationContext) -> dg.RunRequest:
-        when = context.scheduled_execution_time
-        month = add_months(month_key(when.year, when.month), -1)
-        return dg.RunRequest(partition_key=month, run_key=f"monthly:{month}")
+    # month and week: Dagster's helper runs each job for its last complete partition
+    monthly_review_schedule = dg.build_schedule_from_partitioned_job(
+        monthly_review, name="monthly_review_schedule", day_of_month=deadline_day,
+        hour_of_day=8, default_status=dg.DefaultScheduleStatus.RUNNING,
+        description=f"月调度：每月{deadline_day}日（报送截止日）08:00 处理上月。")
+    weekly_consultation_schedule = dg.build_schedule_from_partitioned_job(
+        weekly_consultation, name="weekly_consultation_schedule", day_of_week=1, hour_of_day=8,
+        minute_of_hour=30, default_status=dg.DefaultScheduleStatus.RUNNING,
+        description="周会商：每周一 08:30 汇总上一周（以周一日期为分区）。")
 
-    @dg.schedule(name="weekly_consultation_schedule", job=weekly_consultation,
-                 cron_schedule="30 8 * * 1", execution_timezone=TIMEZONE,
-                 default_status=dg.DefaultScheduleStatus.RUNNING,
-                 description="周会商：每周一 08:30 汇总上一周（以周一日期为分区）。")
-    def weekly_consultation_schedule(context: dg.ScheduleEvaluationContext) -> dg.RunRequest:
-        when = context.scheduled_execution_time
-        monday = (when - dt.timedelta(days=7 + when.weekday())).date()
-        return dg.RunRequest(partition_key=monday.isoformat(), run_key=f"weekly:{monday}")
-
+    # quarter and year run weeks after their period ends, which the helper does not express
     @dg.schedule(name="quarterly_analysis_schedule", job=quarterly_analysis,
                  cron_schedule="0 8 15 1,4,7,10 *", execution_timezone=TIMEZONE,
                  default_status=dg.DefaultScheduleStatus.RUNNING,

@@ -15,7 +15,16 @@ PACKAGED_CATALOG = Path(__file__).resolve().parent / "sample" / "catalog"
 
 
 def now_local() -> dt.datetime:
-    """Wall-clock time in Asia/Shanghai, naive (the warehouse stores local times)."""
+    """The time in Asia/Shanghai, naive (the warehouse stores local times): the wall clock, or
+    ``KJ_TODAY`` (``YYYY-MM-DD``, read as 09:00 that day) when set — the one place the clock is
+    injected, for rerunning a month as the bureau saw it on a day and for tests that must not
+    depend on the day they run."""
+    fixed = os.environ.get("KJ_TODAY", "").strip()
+    if fixed:
+        try:
+            return dt.datetime.combine(dt.date.fromisoformat(fixed), dt.time(9, 0))
+        except ValueError as exc:
+            raise ValueError(f"KJ_TODAY={fixed!r} is not a date (YYYY-MM-DD)") from exc
     return dt.datetime.now(ZoneInfo(TIMEZONE)).replace(tzinfo=None, microsecond=0)
 
 

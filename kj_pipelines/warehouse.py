@@ -137,8 +137,33 @@ class EmptyPartitionError(RuntimeError):
     """Refusing to replace a slice with nothing: that would silently wipe it."""
 
 
+# Bump with every change to DDL: a warehouse at this version is not touched again, so each
+# process pays one small query per connection instead of the whole DDL at every write.
+# 1: the first release; 2: the lists, core.indicator_status, as_of and missing_units columns,
+# goal_distance by period.
+SCHEMA_VERSION = 2
+
+
 def ensure_schema(conn: duckdb.DuckDBPyConnection) -> None:
-    conn.execute(DDL)
+    """Bring the warehouse to ``SCHEMA_VERSION`` (idempotent DDL, new tables and columns only:
+    nothing that holds data is ever replaced)."""
+    try:
+        if conn.execute("SELECT max(version) FROM core.schema_version").fetchone()[0] \
+                == SCHEMA_VERSION:
+            return
+    except duckdb.CatalogException:
+        pass  # a new warehouse, or one written before versions were recorded
+    conn.execute("BEGIN TRANSACTION")
+    try:
+        conn.execute(DDL)
+        conn.execute("CREATE TABLE IF NOT EXISTS core.schema_version "
+                     "(version INTEGER, applied_at TIMESTAMP)")
+        conn.execute("INSERT INTO core.schema_version VALUES (?, current_timestamp)",
+                     [SCHEMA_VERSION])
+        conn.execute("COMMIT")
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
 
 
 def replace_rows(conn: duckdb.DuckDBPyConnection, table: str, frame: pd.DataFrame,

@@ -1,9 +1,15 @@
-"""Fixtures: a temporary KJ_DATA_DIR per test, the packaged catalog, a small sample built once."""
+"""Fixtures: a temporary KJ_DATA_DIR per test, the packaged catalog, a small sample built once.
+
+The suite never reads ``./data`` (collection builds the definitions from an empty temporary data
+directory, so the packaged catalog) and never the wall clock (``KJ_TODAY`` pins the day)."""
 
 from __future__ import annotations
 
+import atexit
 import datetime as dt
+import os
 import shutil
+import tempfile
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
@@ -15,6 +21,13 @@ from kj_pipelines.domain.catalog import Catalog, load_catalog
 from kj_pipelines.domain.sample import CATALOG_SOURCE, generate_sample
 from kj_pipelines.settings import DataPaths
 from kj_pipelines.warehouse import ensure_schema
+
+# before any test module builds the definitions (none of the imports above does)
+os.environ["KJ_DATA_DIR"] = tempfile.mkdtemp(prefix="kj_tests_")
+atexit.register(shutil.rmtree, os.environ["KJ_DATA_DIR"], True)
+os.environ["KJ_TODAY"] = "2026-11-23"
+os.environ.pop("KJ_NOTIFY_URLS", None)
+os.environ.pop("KJ_SOURCE_DB_URL", None)
 
 TODAY = dt.date(2026, 11, 23)
 HEADER = ["单位代码", "单位名称", "报告期", "指标代码", "指标名称", "本期值", "累计值", "备注"]

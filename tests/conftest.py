@@ -30,6 +30,7 @@ os.environ.pop("KJ_NOTIFY_URLS", None)
 os.environ.pop("KJ_SOURCE_DB_URL", None)
 
 TODAY = dt.date(2026, 11, 23)
+REVIEWED_MONTHS = ["2026-08", "2026-09", "2026-10"]
 HEADER = ["单位代码", "单位名称", "报告期", "指标代码", "指标名称", "本期值", "累计值", "备注"]
 
 
@@ -94,3 +95,36 @@ def write_rows(path: Path, rows: Sequence[Sequence[object]], *, header: Sequence
     path.parent.mkdir(parents=True, exist_ok=True)
     wb.save(path)
     return path
+
+
+@pytest.fixture(scope="session")
+def reviewed(small_sample: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple]:
+    """The small sample after the whole ``monthly_review`` job over 2026-08…2026-10 as one
+    single-run range (the end-to-end backfill): (data paths, instance). Shared and read-only: a
+    test that writes uses :func:`reviewed_copy`."""
+    import dagster as dg
+
+    from kj_pipelines.definitions import build_defs
+
+    root = tmp_path_factory.mktemp("reviewed") / "data"
+    shutil.copytree(small_sample, root)
+    previous = os.environ["KJ_DATA_DIR"]
+    os.environ["KJ_DATA_DIR"] = str(root)
+    try:
+        with dg.instance_for_test() as instance:
+            job = build_defs().resolve_job_def("monthly_review")
+            assert job.execute_in_process(instance=instance, tags={
+                "dagster/asset_partition_range_start": REVIEWED_MONTHS[0],
+                "dagster/asset_partition_range_end": REVIEWED_MONTHS[-1]}).success
+            yield DataPaths(root), instance
+    finally:
+        os.environ["KJ_DATA_DIR"] = previous
+
+
+@pytest.fixture
+def reviewed_copy(reviewed, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> DataPaths:
+    """A private copy of the reviewed sample; KJ_DATA_DIR points at it."""
+    root = tmp_path / "data"
+    shutil.copytree(reviewed[0].root, root)
+    monkeypatch.setenv("KJ_DATA_DIR", str(root))
+    return DataPaths(root)

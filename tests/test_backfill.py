@@ -1,4 +1,5 @@
-"""A range backfill in one run gives exactly what month-by-month runs give."""
+"""A range backfill in one run gives exactly what month-by-month runs give, and each month of the
+range carries its own metadata (the UI's plots are a trajectory, not a flat line)."""
 
 import shutil
 
@@ -6,61 +7,66 @@ import dagster as dg
 import duckdb
 import pandas as pd
 import pytest
+from conftest import REVIEWED_MONTHS, TODAY
 
-from kj_pipelines.definitions import build_defs
+from kj_pipelines.pipeline import assemble_progress, run_indicator
 from kj_pipelines.settings import DataPaths
 
-MONTHS = ["2026-08", "2026-09", "2026-10"]
+COLUMNS = "period, indicator, unit, actual, target, planned, completion, planned_share, gap, " \
+          "status, missing_units, as_of"
 
 
-def _progress(paths: DataPaths) -> pd.DataFrame:
+def _tables(paths: DataPaths) -> tuple[pd.DataFrame, pd.DataFrame]:
     con = duckdb.connect(str(paths.warehouse), read_only=True)
     try:
-        frame = con.execute("""SELECT period, indicator, unit, actual, target, planned, completion,
-                                      planned_share, gap, status FROM mart.indicator_progress
-                               ORDER BY period, indicator, unit""").df()
+        progress = con.execute(f"""SELECT {COLUMNS} FROM mart.indicator_progress
+                                   ORDER BY period, indicator, unit""").df()
         values = con.execute("""SELECT period, indicator, unit, value, monthly
                                 FROM mart.indicator_values ORDER BY period, indicator, unit""").df()
     finally:
         con.close()
-    return frame, values
+    return progress, values
 
 
-def test_range_backfill_equals_month_by_month(catalog, sample_dir, tmp_path, monkeypatch):
-    # month by month, on a copy of the sample
-    copy = DataPaths(tmp_path / "by_month")
-    shutil.copytree(sample_dir.root, copy.root)
-    monkeypatch.setenv("KJ_DATA_DIR", str(copy.root))
-    with dg.instance_for_test() as instance:
-        job = build_defs(catalog).resolve_job_def("monthly_review")
-        for month in MONTHS:
-            assert job.execute_in_process(partition_key=month, instance=instance).success
-    by_month = _progress(copy)
-
-    # one run over the whole range
-    monkeypatch.setenv("KJ_DATA_DIR", str(sample_dir.root))
-    with dg.instance_for_test() as instance:
-        job = build_defs(catalog).resolve_job_def("monthly_review")
-        result = job.execute_in_process(instance=instance, tags={
-            "dagster/asset_partition_range_start": MONTHS[0],
-            "dagster/asset_partition_range_end": MONTHS[-1]})
-        assert result.success
-        mats = result.asset_materializations_for_node("indicator__HT_VA")
-        assert sorted(m.partition for m in mats) == MONTHS
-    in_one = _progress(sample_dir)
-
-    # each month of the range carries its own numbers (the plots are a trajectory, not a line)
-    district = in_one[0][(in_one[0]["indicator"] == "HT_VA") & (in_one[0]["unit"] == "ALL")]
-    district = district.set_index("period")
-    for m in mats:
-        assert m.metadata["period"].value == m.partition
-        assert m.metadata["district_value"].value == pytest.approx(district.at[m.partition, "actual"])
-        assert m.metadata["district_planned"].value == pytest.approx(
-            district.at[m.partition, "planned"], abs=1e-3)
-        assert m.metadata["district_target"].value == pytest.approx(
-            district.at[m.partition, "target"])
-    assert len({m.metadata["district_value"].value for m in mats}) == len(MONTHS)
-
+def test_range_backfill_equals_month_by_month(catalog, reviewed, tmp_path):
+    paths, _ = reviewed
+    in_one = _tables(paths)  # the session's end-to-end run: 2026-08…2026-10 in one run
     assert len(in_one[0]) > 100
+
+    # month by month through the same pipeline functions, on a copy of the same warehouse
+    copy = DataPaths(tmp_path / "by_month")
+    shutil.copytree(paths.root, copy.root)
+    con = duckdb.connect(str(copy.warehouse))
+    try:
+        for month in REVIEWED_MONTHS:
+            for indicator in catalog.topological_indicators():
+                run_indicator(con, catalog, indicator.code, [month], TODAY)
+            assemble_progress(con, [month])
+    finally:
+        con.close()
+    by_month = _tables(copy)
     pd.testing.assert_frame_equal(in_one[0], by_month[0])
     pd.testing.assert_frame_equal(in_one[1], by_month[1])
+
+
+def test_each_month_of_a_range_has_its_own_metadata(reviewed):
+    paths, instance = reviewed
+    progress, _ = _tables(paths)
+    district = progress[(progress["indicator"] == "HT_VA") & (progress["unit"] == "ALL")]
+    district = district.set_index("period")
+    records = instance.fetch_materializations(
+        dg.AssetRecordsFilter(asset_key=dg.AssetKey(["indicator", "HT_VA"])), limit=10).records
+    assert sorted(r.partition_key for r in records) == REVIEWED_MONTHS
+    for record in records:
+        month, metadata = record.partition_key, record.asset_materialization.metadata
+        assert metadata["period"].value == month
+        assert metadata["district_value"].value == pytest.approx(district.at[month, "actual"])
+        assert metadata["district_planned"].value == pytest.approx(district.at[month, "planned"],
+                                                                   abs=1e-3)
+        assert metadata["district_target"].value == pytest.approx(district.at[month, "target"])
+    assert len({r.asset_materialization.metadata["district_value"].value for r in records}) == 3
+    # the lists too
+    tasks = instance.fetch_materializations(
+        dg.AssetRecordsFilter(asset_key=dg.AssetKey(["list", "tasks"])), limit=10).records
+    assert sorted(r.partition_key for r in tasks) == REVIEWED_MONTHS
+    assert all(r.asset_materialization.metadata["period"].value == r.partition_key for r in tasks)

@@ -4,7 +4,6 @@ import dagster as dg
 import duckdb
 
 from kj_pipelines.definitions import build_defs
-from kj_pipelines.resources import default_resources
 
 EXPECTED_NON_INDICATOR = {"submission_inbox", "annual_targets", "registry_snapshot",
                           "indicator_plan", "indicator_progress"}
@@ -31,18 +30,10 @@ def test_module_level_defs_import():
     assert isinstance(definitions.defs, dg.Definitions)
 
 
-def test_sample_month_materializes_end_to_end(catalog, sample_dir):
-    defs = build_defs(catalog)
-    assets = list(defs.assets)
-    selection = (dg.AssetSelection.assets("submission_inbox", "annual_targets",
-                                          "registry_snapshot", "indicator_progress")
-                 | dg.AssetSelection.key_prefixes(["indicator"]))
-    result = dg.materialize(assets, selection=selection, partition_key="2026-10",
-                            resources=default_resources(),
-                            instance=dg.DagsterInstance.ephemeral())
-    assert result.success
-    assert list(sample_dir.inbox.iterdir()) == []
-    con = duckdb.connect(str(sample_dir.warehouse), read_only=True)
+def test_sample_month_materializes_end_to_end(catalog, reviewed):
+    paths, instance = reviewed
+    assert list(paths.inbox.iterdir()) == []
+    con = duckdb.connect(str(paths.warehouse), read_only=True)
     try:
         indicators = {r[0] for r in con.execute(
             "SELECT DISTINCT indicator FROM mart.indicator_values WHERE period = '2026-10'").fetchall()}
@@ -56,8 +47,9 @@ def test_sample_month_materializes_end_to_end(catalog, sample_dir):
     assert indicators == set(catalog.indicators) - quarterly_or_annual - growth
     assert {"red", "yellow", "grey"} <= statuses
     assert rejected == 0
-    mats = result.asset_materializations_for_node("indicator__HT_VA")
-    assert "district_value" in mats[0].metadata
+    event = instance.get_latest_materialization_event(dg.AssetKey(["indicator", "HT_VA"]))
+    metadata = event.asset_materialization.metadata
+    assert metadata["period"].value == "2026-10" and "district_value" in metadata
 
 
 LIST_CHECKS = {

@@ -15,16 +15,23 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import sqlalchemy as sa
-from openpyxl import load_workbook
+from openpyxl import Workbook, load_workbook
 
 from kj_pipelines.domain.catalog import DISTRICT, Catalog, load_catalog
-from kj_pipelines.domain.periods import FIRST_PERIOD, month_end, month_key, months_between
+from kj_pipelines.domain.periods import (
+    FIRST_PERIOD,
+    add_months,
+    month_end,
+    month_key,
+    months_between,
+)
 from kj_pipelines.domain.sample_lists import SampleLists, write_sample_lists
 from kj_pipelines.domain.targets import write_target_list
 from kj_pipelines.domain.template import (
     SubmissionRow,
     due_rows,
     save_workbook,
+    write_list_sheets,
     write_submission,
     write_text,
 )
@@ -199,6 +206,16 @@ def write_submissions(inbox: Path, catalog: Catalog, start: str, end: str,
     values = monthly_values(catalog)
     lists = lists or SampleLists()
     count = 0
+    history = lists.history_before(start)
+    if history is not None:  # a sample starting after the lists' first year keeps their past
+        before = add_months(start, -1)
+        path = inbox / f"{before}_清单历史.xlsx"
+        wb = Workbook()
+        wb.remove(wb.active)
+        write_list_sheets(wb, catalog, DISTRICT, before, history, protect=False)
+        save_workbook(wb, path)
+        _stamp(path, before, days=5)
+        count += 1
     for period in months_between(start, end):
         for unit in catalog.units.values():
             rows = []
@@ -212,7 +229,7 @@ def write_submissions(inbox: Path, catalog: Catalog, start: str, end: str,
                     continue
                 row.value, row.cumulative = value
                 rows.append(row)
-            sheets = lists.for_workbook(unit.code, period, start)
+            sheets = lists.sheets.get((unit.code, period))
             if not rows and sheets is None:
                 continue
             path = inbox / f"{period}_{unit.code}.xlsx"

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import random
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from kj_pipelines.domain.catalog import DISTRICT, Catalog
@@ -97,16 +97,23 @@ class SampleLists:
 
     sheets: dict[tuple[str, str], ListSheets] = field(default_factory=dict)
 
-    def for_workbook(self, unit: str, period: str, start: str) -> ListSheets | None:
-        """The unit's list rows for a month of a sample starting at ``start``: problems raised
-        before it are left out (their earlier steps are not in the sample)."""
-        sheets = self.sheets.get((unit, period))
-        if sheets is None:
+    def history_before(self, start: str) -> ListSheets | None:
+        """Every list row of the months before ``start`` in one workbook (rows keep their unit
+        and period, in reporting order), so a sample starting late still has the lists' past."""
+        history = ListSheets()
+        for (unit, period), sheets in sorted(self.sheets.items(), key=lambda kv: (kv[0][1],
+                                                                                  kv[0][0])):
+            if period >= start:
+                continue
+            tag = {"unit": unit, "period": period}
+            history.tasks += [{**t, **tag} for t in sheets.tasks]
+            history.projects += [{**p, **tag} for p in sheets.projects]
+            history.problems += [{**q, **tag} for q in sheets.problems]
+        if not (history.tasks or history.projects or history.problems):
             return None
-        problems = [q for q in sheets.problems if q["_raised"] >= start]
-        if not (problems or sheets.tasks or sheets.projects):
-            return None
-        return replace(sheets, problems=problems, with_problems=bool(problems))
+        history.with_tasks, history.with_projects = bool(history.tasks), bool(history.projects)
+        history.with_problems = bool(history.problems)
+        return history
 
     def of(self, unit: str, period: str) -> ListSheets:
         return self.sheets.setdefault((unit, period), ListSheets())
@@ -251,17 +258,15 @@ def _problems(rng: random.Random, out: SampleLists) -> None:
         raised = _day(rng, year, month, 5, 20)
         wish = raised + dt.timedelta(days=rng.choice((30, 45, 60, 90)))
         pid = f"{raiser}-{start.replace('-', '')}-01"
-        # "_raised" lets a sample that starts later leave out the steps of earlier problems
         out.problem(raiser, raised, {"content": f"{content}（{raiser}第{i + 1}号）",
                                      "category": category, "handler": handler,
-                                     "wish_date": wish, "action": "提出", "_raised": start})
+                                     "wish_date": wish, "action": "提出"})
         steps = _problem_steps(i, raised, wish, rng)
         for actor, action, day, reply in steps:
             if day > END:
                 break
             unit = raiser if actor == "raiser" else handler
-            out.problem(unit, day, {"problem_id": pid, "action": action, "reply": reply,
-                                    "_raised": start})
+            out.problem(unit, day, {"problem_id": pid, "action": action, "reply": reply})
 
 
 def _next_month(day: dt.date, rng: random.Random, lo: int = 2, hi: int = 15) -> dt.date:

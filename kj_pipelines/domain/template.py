@@ -163,10 +163,12 @@ def _date_rule(ws, cells: str) -> None:
 
 def write_list_sheets(wb: Workbook, catalog: Catalog, unit_code: str, period: str,
                       lists: ListSheets, *, protect: bool = True) -> None:
-    """任务进展, 项目进展 and 问题清单, each with its instructions, inputs and dropdowns."""
+    """任务进展, 项目进展 and 问题清单, each with its instructions, inputs and dropdowns. A row may
+    name its own ``unit`` and ``period`` (a workbook carrying several, like any submission)."""
     unit = catalog.units[unit_code]
     if lists.with_tasks:
-        rows = [[unit.code, period, t["task_code"], t.get("content", ""), t["milestone"],
+        rows = [[t.get("unit", unit.code), t.get("period", period), t["task_code"],
+                 t.get("content", ""), t["milestone"],
                  t.get("due"), t.get("done_on"), t.get("progress"), t.get("note", "")]
                 for t in lists.tasks]
         ws = _list_sheet(wb, "任务进展", "填报说明：本单位牵头的重点任务。某节点本月完成的，填写完成日期；"
@@ -176,7 +178,8 @@ def write_list_sheets(wb: Workbook, catalog: Catalog, unit_code: str, period: st
         _date_rule(ws, f"G4:G{last}")
         _code_choice(ws, [t["task_code"] for t in lists.tasks], f"C4:C{last}", "任务代码")
     if lists.with_projects:
-        rows = [[unit.code, period, p["project_code"], p.get("name", ""), p.get("invested"),
+        rows = [[p.get("unit", unit.code), p.get("period", period), p["project_code"],
+                 p.get("name", ""), p.get("invested"),
                  p.get("milestone", ""), p.get("done_on"), p.get("note", "")]
                 for p in lists.projects]
         ws = _list_sheet(wb, "项目进展", "填报说明：本单位牵头的重大项目。累计完成投资填年初至本月末累计（万元）；"
@@ -187,7 +190,8 @@ def write_list_sheets(wb: Workbook, catalog: Catalog, unit_code: str, period: st
         _date_rule(ws, f"G4:G{last}")
         _code_choice(ws, [p["project_code"] for p in lists.projects], f"C4:C{last}", "项目代码")
     if lists.with_problems:
-        rows = [[unit.code, period, q.get("problem_id"), q.get("content", ""), q.get("category", ""),
+        rows = [[q.get("unit", unit.code), q.get("period", period), q.get("problem_id"),
+                 q.get("content", ""), q.get("category", ""),
                  q.get("handler", ""), q.get("wish_date"), q.get("current", ""), q.get("action", ""),
                  q.get("event_date"), q.get("reply", "")] for q in lists.problems]
         rows += [[unit.code, period] + [None] * 9 for _ in range(lists.blank_problem_rows)]

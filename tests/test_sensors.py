@@ -88,7 +88,7 @@ def test_failed_delivery_is_recorded_and_retried(catalog, reviewed_copy, instanc
     _lookback_forever(sample_dir)
     _materialize(instance, "2026-10")
     broken = default_resources() | {"notifier": NotifierResource(
-        urls="json://127.0.0.1:9/", outbox=str(sample_dir.outbox))}
+        urls="json://127.0.0.1:9/", data_dir=str(sample_dir.root))}
     result, cursor = _tick(instance, resources=broken)
     failed = _warnings(sample_dir)
     assert failed and all(not n and a == 1 and err for _, n, a, err in failed)

@@ -7,14 +7,13 @@ Generated from the catalog by :func:`build_indicator_assets`; adding an indicato
 
 import dagster as dg
 import pandas as pd
-from dagster_duckdb import DuckDBResource
 
 from kj_pipelines.assets.common import WAREHOUSE_POOL, markdown_table
 from kj_pipelines.domain.catalog import DISTRICT, Catalog, Indicator, derived_inputs
 from kj_pipelines.domain.progress import STATUS_MARK, worst_first
 from kj_pipelines.partitions import monthly_partitions
 from kj_pipelines.pipeline import IndicatorRun, run_indicator
-from kj_pipelines.resources import KJDataResource
+from kj_pipelines.resources import KJDataResource, WarehouseResource
 from kj_pipelines.settings import now_local
 
 KIND_LABEL = {"flow": "流量（年内累计）", "stock": "存量（期末数）", "ratio": "比重/水平", "growth": "同比增速"}
@@ -96,7 +95,7 @@ def build_indicator_asset(ind: Indicator, catalog: Catalog) -> dg.AssetsDefiniti
         metadata={"计量单位": ind.measure, "责任部门": catalog.units[ind.department].name},
     )
     def _indicator(context: dg.AssetExecutionContext, kj_data: KJDataResource,
-                   warehouse: DuckDBResource) -> dg.MaterializeResult:
+                   warehouse: WarehouseResource) -> dg.MaterializeResult:
         fresh = kj_data.catalog()
         periods = list(context.partition_keys)
         with warehouse.get_connection() as conn:

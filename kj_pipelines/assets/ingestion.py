@@ -4,14 +4,13 @@ and the enterprise/institution registry (登记库), each landed in the warehous
 
 import dagster as dg
 import pandas as pd
-from dagster_duckdb import DuckDBResource
 
 from kj_pipelines.assets.common import WAREHOUSE_POOL, markdown_table
 from kj_pipelines.domain.periods import FIRST_PERIOD, last_complete_month, months_between
 from kj_pipelines.domain.registry import read_registry, registry_values
 from kj_pipelines.domain.targets import read_target_lists
 from kj_pipelines.ingest import ingest_pending
-from kj_pipelines.resources import KJDataResource
+from kj_pipelines.resources import KJDataResource, WarehouseResource
 from kj_pipelines.settings import now_local
 from kj_pipelines.warehouse import ensure_schema, in_list, replace_rows
 
@@ -25,7 +24,7 @@ from kj_pipelines.warehouse import ensure_schema, in_list, replace_rows
     kinds={"duckdb", "excel"},
 )
 def submission_inbox(context: dg.AssetExecutionContext, kj_data: KJDataResource,
-                     warehouse: DuckDBResource) -> dg.MaterializeResult:
+                     warehouse: WarehouseResource) -> dg.MaterializeResult:
     paths, catalog = kj_data.paths, kj_data.catalog()
     paths.ensure()
     with warehouse.get_connection() as conn:
@@ -58,7 +57,7 @@ def submission_inbox(context: dg.AssetExecutionContext, kj_data: KJDataResource,
                 "校验后写入 core.annual_targets；问题行进入隔离表。",
     kinds={"duckdb", "excel"},
 )
-def annual_targets(kj_data: KJDataResource, warehouse: DuckDBResource) -> dg.MaterializeResult:
+def annual_targets(kj_data: KJDataResource, warehouse: WarehouseResource) -> dg.MaterializeResult:
     paths, catalog = kj_data.paths, kj_data.catalog()
     lists = read_target_lists(paths.plans, catalog)
     rejected = pd.DataFrame(
@@ -87,7 +86,7 @@ def annual_targets(kj_data: KJDataResource, warehouse: DuckDBResource) -> dg.Mat
                 "研发机构、院士工作站与博士创新站），逐月计算各镇街的登记库指标，不经手工填报。",
     kinds={"duckdb", "sql"},
 )
-def registry_snapshot(kj_data: KJDataResource, warehouse: DuckDBResource) -> dg.MaterializeResult:
+def registry_snapshot(kj_data: KJDataResource, warehouse: WarehouseResource) -> dg.MaterializeResult:
     paths, catalog = kj_data.paths, kj_data.catalog()
     tables = read_registry(paths.source_db_url())
     rules = {c: i.registry_rule for c, i in catalog.indicators.items() if i.registry_rule}

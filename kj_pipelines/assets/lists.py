@@ -15,7 +15,6 @@ from pathlib import Path
 import dagster as dg
 import duckdb
 import pandas as pd
-from dagster_duckdb import DuckDBResource
 
 from kj_pipelines.assets.common import WAREHOUSE_POOL, markdown_table
 from kj_pipelines.domain import ledger as lg
@@ -38,7 +37,7 @@ from kj_pipelines.lists import (
     write_plans,
 )
 from kj_pipelines.partitions import monthly_partitions
-from kj_pipelines.resources import KJDataResource
+from kj_pipelines.resources import KJDataResource, WarehouseResource
 from kj_pipelines.settings import DataPaths, now_local
 from kj_pipelines.warehouse import ensure_schema, replace_rows
 
@@ -57,7 +56,7 @@ SUPERVISION_LABEL = {"open": "督办中", "reopened": "重新督办", "closed": 
                 "科技创新重大项目实施表（分季度计划投资、开工/主体完工/竣工/投产节点）和督办反馈认可表，"
                 "写入 core.task_plan 等表；plans/ 下所有清单（含年度目标清单）的问题行进入隔离表。",
 )
-def work_plans(kj_data: KJDataResource, warehouse: DuckDBResource) -> dg.MaterializeResult:
+def work_plans(kj_data: KJDataResource, warehouse: WarehouseResource) -> dg.MaterializeResult:
     paths, catalog = kj_data.paths, kj_data.catalog()
     plans = read_plan_lists(paths.plans, catalog)
     targets = read_target_lists(paths.plans, catalog)
@@ -130,7 +129,7 @@ def build_list_asset(spec: ListSpec) -> dg.AssetsDefinition:
         kinds={"duckdb", "excel"},
     )
     def _list(context: dg.AssetExecutionContext, kj_data: KJDataResource,
-              warehouse: DuckDBResource) -> dg.MaterializeResult:
+              warehouse: WarehouseResource) -> dg.MaterializeResult:
         catalog = kj_data.catalog()
         periods = list(context.partition_keys)
         results: dict[str, ListPeriod] = {}

@@ -3,7 +3,6 @@ month, the distance still to go to each multi-year goal (到2027年目标)."""
 
 
 import dagster as dg
-from dagster_duckdb import DuckDBResource
 
 from kj_pipelines.assets.common import WAREHOUSE_POOL, markdown_table
 from kj_pipelines.assets.indicators import indicator_key
@@ -11,7 +10,7 @@ from kj_pipelines.domain.catalog import DISTRICT, Catalog
 from kj_pipelines.domain.goals import goal_distance
 from kj_pipelines.partitions import monthly_partitions, yearly_partitions
 from kj_pipelines.pipeline import run_plan
-from kj_pipelines.resources import KJDataResource
+from kj_pipelines.resources import KJDataResource, WarehouseResource
 from kj_pipelines.warehouse import query, replace_rows
 
 
@@ -26,7 +25,7 @@ from kj_pipelines.warehouse import query, replace_rows
                 "节点、批次等方式），多年目标未列入年度清单的按基期至目标年均匀分解。",
 )
 def indicator_plan(context: dg.AssetExecutionContext, kj_data: KJDataResource,
-                   warehouse: DuckDBResource) -> dg.MaterializeResult:
+                   warehouse: WarehouseResource) -> dg.MaterializeResult:
     catalog = kj_data.catalog()
     years = [int(k) for k in context.partition_keys]
     with warehouse.get_connection() as conn:
@@ -60,7 +59,7 @@ def build_goal_distance_asset(catalog: Catalog) -> dg.AssetsDefinition:
                     "已完成的进程（流量指标按最近一个完整年度计）。",
     )
     def goal_distance_asset(context: dg.AssetExecutionContext, kj_data: KJDataResource,
-                            warehouse: DuckDBResource) -> dg.MaterializeResult:
+                            warehouse: WarehouseResource) -> dg.MaterializeResult:
         fresh = kj_data.catalog()
         flows = [c for c, i in fresh.indicators.items() if i.kind == "flow"]
         results = {}

@@ -4,7 +4,6 @@ monthly dispatch look at first, and what the behind-schedule sensor watches."""
 
 import dagster as dg
 import pandas as pd
-from dagster_duckdb import DuckDBResource
 
 from kj_pipelines.assets.common import WAREHOUSE_POOL, markdown_table
 from kj_pipelines.assets.indicators import indicator_key
@@ -12,7 +11,7 @@ from kj_pipelines.domain.catalog import DISTRICT, Catalog
 from kj_pipelines.domain.progress import STATUS_MARK
 from kj_pipelines.partitions import monthly_partitions
 from kj_pipelines.pipeline import assemble_progress
-from kj_pipelines.resources import KJDataResource
+from kj_pipelines.resources import KJDataResource, WarehouseResource
 from kj_pipelines.warehouse import ensure_schema
 
 
@@ -60,7 +59,7 @@ def build_progress_asset(catalog: Catalog) -> dg.AssetsDefinition:
                     "缺几家）；落后于倒排计划的单位由预警传感器推送。",
     )
     def indicator_progress(context: dg.AssetExecutionContext, kj_data: KJDataResource,
-                           warehouse: DuckDBResource) -> dg.MaterializeResult:
+                           warehouse: WarehouseResource) -> dg.MaterializeResult:
         fresh = kj_data.catalog()
         periods = list(context.partition_keys)
         with warehouse.get_connection() as conn:

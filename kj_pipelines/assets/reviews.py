@@ -6,7 +6,6 @@ import datetime as dt
 
 import dagster as dg
 import pandas as pd
-from dagster_duckdb import DuckDBResource
 
 from kj_pipelines.assets.common import WAREHOUSE_POOL, markdown_table
 from kj_pipelines.domain.catalog import Catalog
@@ -15,7 +14,7 @@ from kj_pipelines.domain.progress import STATUS_MARK, worst_first
 from kj_pipelines.domain.scoring import score_units
 from kj_pipelines.ingest import pending_files
 from kj_pipelines.partitions import quarterly_partitions, weekly_partitions, yearly_partitions
-from kj_pipelines.resources import KJDataResource
+from kj_pipelines.resources import KJDataResource, WarehouseResource
 from kj_pipelines.warehouse import ensure_schema, query, replace_rows
 
 
@@ -35,7 +34,7 @@ def _names(frame: pd.DataFrame, catalog: Catalog) -> pd.DataFrame:
     description="周会商清单：截至本周一，最近一个已调度月份中红灯、黄灯和缺报的事项，以及上周新发预警和待处理填报。",
 )
 def weekly_watchlist(context: dg.AssetExecutionContext, kj_data: KJDataResource,
-                     warehouse: DuckDBResource) -> dg.MaterializeResult:
+                     warehouse: WarehouseResource) -> dg.MaterializeResult:
     catalog = kj_data.catalog()
     monday = dt.date.fromisoformat(context.partition_key)
     with warehouse.get_connection() as conn:
@@ -94,7 +93,7 @@ def _score_result(scores: pd.DataFrame, catalog: Catalog, month: str) -> dg.Mate
                 "“滞后”档单位列入季度分析会约谈名单。",
 )
 def quarterly_ranking(context: dg.AssetExecutionContext, kj_data: KJDataResource,
-                      warehouse: DuckDBResource) -> dg.MaterializeResult:
+                      warehouse: WarehouseResource) -> dg.MaterializeResult:
     catalog = kj_data.catalog()
     month = add_months(context.partition_key, 2)
     year, first = parse_month(context.partition_key)
@@ -114,7 +113,7 @@ def quarterly_ranking(context: dg.AssetExecutionContext, kj_data: KJDataResource
     description="年考评：按12月各指标完成状态为镇街、园区和责任部门打分排名，纳入区政府年度目标管理绩效考核。",
 )
 def annual_scores(context: dg.AssetExecutionContext, kj_data: KJDataResource,
-                  warehouse: DuckDBResource) -> dg.MaterializeResult:
+                  warehouse: WarehouseResource) -> dg.MaterializeResult:
     catalog = kj_data.catalog()
     with warehouse.get_connection() as conn:
         ensure_schema(conn)

@@ -7,7 +7,6 @@ the sensors only read the instance, keep a cursor and hand over.
 import json
 
 import dagster as dg
-from dagster_duckdb import DuckDBResource
 
 from kj_pipelines.alerting import (
     LIST_KINDS,
@@ -23,7 +22,7 @@ from kj_pipelines.domain.submissions import read_submission, sha256_of
 from kj_pipelines.ingest import pending_files
 from kj_pipelines.jobs import monthly_review
 from kj_pipelines.lists import calendar
-from kj_pipelines.resources import KJDataResource, NotifierResource
+from kj_pipelines.resources import KJDataResource, NotifierResource, WarehouseResource
 from kj_pipelines.settings import now_local
 
 PROGRESS_KEY = dg.AssetKey("indicator_progress")
@@ -60,7 +59,7 @@ REMEMBERED_HASHES = 2_000
                 "截止后缺报的向单位催报；送达失败的下一轮重试。",
 )
 def behind_schedule_sensor(context: dg.SensorEvaluationContext, kj_data: KJDataResource,
-                           warehouse: DuckDBResource,
+                           warehouse: WarehouseResource,
                            notifier: NotifierResource) -> dg.SkipReason:
     cursor = int(context.cursor) if context.cursor else 0
     records = context.instance.fetch_materializations(
@@ -138,7 +137,7 @@ def inbox_sensor(context: dg.SensorEvaluationContext, kj_data: KJDataResource):
                 "到期前N个工作日提醒、逾期后预警，每项每级只发一次；每天评估一次。",
 )
 def overdue_sensor(context: dg.SensorEvaluationContext, kj_data: KJDataResource,
-                   warehouse: DuckDBResource, notifier: NotifierResource) -> dg.SkipReason:
+                   warehouse: WarehouseResource, notifier: NotifierResource) -> dg.SkipReason:
     catalog = kj_data.catalog()
     now = now_local()
     today = now.date().isoformat()

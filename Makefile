@@ -56,7 +56,7 @@ lint: setup
 	$(VENV)/bin/ruff check kj_pipelines tests benchmarks
 
 # the code location loads with the data directory's catalog (or the packaged one)
-check-defs: setup
+check-defs: setup $(DAGSTER_HOME)/dagster.yaml
 	$(DG) check defs
 
 bench: setup

@@ -23,3 +23,15 @@ def markdown_table(frame: pd.DataFrame, max_rows: int = 40) -> dg.MetadataValue:
     if len(frame) > max_rows:
         lines.append(f"\n…共{len(frame)}行，仅显示前{max_rows}行")
     return dg.MetadataValue.md("\n".join(lines))
+
+
+def partitioned_result(context: dg.AssetExecutionContext, per_period: dict[str, dict],
+                       **kwargs) -> dg.MaterializeResult:
+    """Each partition of the run with its own metadata. In a range run a MaterializeResult's
+    metadata would be copied onto every partition (flat plots), so there it goes through the
+    context, partition by partition."""
+    if len(per_period) > 1:
+        for period, metadata in per_period.items():
+            context.add_asset_metadata(metadata, partition_key=period)
+        return dg.MaterializeResult(**kwargs)
+    return dg.MaterializeResult(metadata=next(iter(per_period.values())), **kwargs)

@@ -8,7 +8,7 @@ Generated from the catalog by :func:`build_indicator_assets`; adding an indicato
 import dagster as dg
 import pandas as pd
 
-from kj_pipelines.assets.common import WAREHOUSE_POOL, markdown_table
+from kj_pipelines.assets.common import WAREHOUSE_POOL, markdown_table, partitioned_result
 from kj_pipelines.domain.catalog import DISTRICT, Catalog, Indicator, derived_inputs
 from kj_pipelines.domain.progress import STATUS_MARK, worst_first
 from kj_pipelines.partitions import monthly_partitions
@@ -134,18 +134,11 @@ def partition_metadata(run: IndicatorRun, catalog: Catalog, period: str) -> dict
     return metadata
 
 
-def indicator_result(context: dg.AssetExecutionContext | None, run: IndicatorRun,
-                     catalog: Catalog, ind: Indicator, periods: list[str]) -> dg.MaterializeResult:
-    """Each month of the run gets its own metadata (in a range, through the context, so the
-    plots show the month-by-month trajectory); the checks judge every month of the run."""
+def indicator_result(context: dg.AssetExecutionContext, run: IndicatorRun, catalog: Catalog,
+                     ind: Indicator, periods: list[str]) -> dg.MaterializeResult:
+    """Each month of the run gets its own metadata (the plots show the month-by-month
+    trajectory); the checks judge every month of the run."""
     key = indicator_key(ind.code)
-    per_period = {p: partition_metadata(run, catalog, p) for p in periods}
-    if context is not None and len(periods) > 1:
-        for period, metadata in per_period.items():
-            context.add_asset_metadata(metadata, partition_key=period)
-        metadata = {}
-    else:
-        metadata = per_period[periods[-1]]
 
     progress = run.progress[run.progress["period"].isin(periods)]
     behind = progress[progress["status"].isin(["yellow", "red"])]
@@ -173,7 +166,8 @@ def indicator_result(context: dg.AssetExecutionContext | None, run: IndicatorRun
                       "periods_behind": ", ".join(sorted(set(behind["period"]))) or "—",
                       "units": markdown_table(behind_table)}),
     ]
-    return dg.MaterializeResult(metadata=metadata, check_results=check_results)
+    return partitioned_result(context, {p: partition_metadata(run, catalog, p) for p in periods},
+                              check_results=check_results)
 
 
 def build_indicator_assets(catalog: Catalog) -> list[dg.AssetsDefinition]:

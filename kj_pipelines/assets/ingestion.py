@@ -61,7 +61,7 @@ def annual_targets(kj_data: KJDataResource, warehouse: WarehouseResource) -> dg.
     paths, catalog = kj_data.paths, kj_data.catalog()
     lists = read_target_lists(paths.plans, catalog)
     rejected = pd.DataFrame(
-        [(f"plans/{file}", r.row, r.column, r.reason_code, r.message)
+        [(file, r.row, r.column, r.reason_code, r.message)
          for file, _, r in lists.rejections],
         columns=["source_file", "row", "column", "reason_code", "message"])
     with warehouse.get_connection() as conn:

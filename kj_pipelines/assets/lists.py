@@ -16,7 +16,7 @@ import dagster as dg
 import duckdb
 import pandas as pd
 
-from kj_pipelines.assets.common import WAREHOUSE_POOL, markdown_table
+from kj_pipelines.assets.common import WAREHOUSE_POOL, markdown_table, partitioned_result
 from kj_pipelines.domain import ledger as lg
 from kj_pipelines.domain.catalog import Catalog
 from kj_pipelines.domain.list_export import Column, write_list_report
@@ -64,7 +64,7 @@ def work_plans(kj_data: KJDataResource, warehouse: WarehouseResource) -> dg.Mate
     rejected = pd.DataFrame(
         [(name, sha, r.sheet, r.row, r.column, r.value, r.reason_code, r.message, received)
          for name, sha, r in plans.rejections]
-        + [(f"plans/{name}", sha, r.sheet, r.row, r.column, r.value, r.reason_code, r.message,
+        + [(name, sha, r.sheet, r.row, r.column, r.value, r.reason_code, r.message,
             received) for name, sha, r in targets.rejections], columns=REJECTION_COLUMNS)
     with warehouse.get_connection() as conn:
         ensure_schema(conn)
@@ -142,10 +142,6 @@ def build_list_asset(spec: ListSpec) -> dg.AssetsDefinition:
                     replace_rows(conn, table, frame.assign(period=period), "period = ?",
                                  [period])
                 results[period] = result
-        if len(periods) > 1:  # each month its own numbers, so the UI plots the trajectory
-            for period, result in results.items():
-                context.add_asset_metadata({"period": period, **result.metadata},
-                                           partition_key=period)
         checks = []
         for name, (severity, _) in spec.checks.items():
             found = {p: r.findings.get(name, pd.DataFrame()) for p, r in results.items()}
@@ -157,9 +153,9 @@ def build_list_asset(spec: ListSpec) -> dg.AssetsDefinition:
                 metadata={"findings": int(sum(len(f) for f in bad.values())),
                           "periods_failing": ", ".join(bad) or "—",
                           "details": markdown_table(shown)}))
-        metadata = {"period": periods[-1], **results[periods[-1]].metadata} \
-            if len(periods) == 1 else {}
-        return dg.MaterializeResult(metadata=metadata, check_results=checks)
+        return partitioned_result(
+            context, {p: {"period": p, **r.metadata} for p, r in results.items()},
+            check_results=checks)
 
     return _list
 

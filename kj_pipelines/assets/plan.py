@@ -4,7 +4,7 @@ month, the distance still to go to each multi-year goal (到2027年目标)."""
 
 import dagster as dg
 
-from kj_pipelines.assets.common import WAREHOUSE_POOL, markdown_table
+from kj_pipelines.assets.common import WAREHOUSE_POOL, markdown_table, partitioned_result
 from kj_pipelines.assets.indicators import indicator_key
 from kj_pipelines.domain.catalog import DISTRICT, Catalog
 from kj_pipelines.domain.goals import goal_distance
@@ -75,12 +75,8 @@ def build_goal_distance_asset(catalog: Catalog) -> dg.AssetsDefinition:
                 distance = goal_distance(fresh.goals, latest).assign(period=period)
                 replace_rows(conn, "mart.goal_distance", distance, "period = ?", [period])
                 results[period] = distance
-        per_period = {p: _distance_metadata(d, fresh, p) for p, d in results.items()}
-        if len(per_period) > 1:
-            for period, metadata in per_period.items():
-                context.add_asset_metadata(metadata, partition_key=period)
-            return dg.MaterializeResult()
-        return dg.MaterializeResult(metadata=next(iter(per_period.values())))
+        return partitioned_result(
+            context, {p: _distance_metadata(d, fresh, p) for p, d in results.items()})
 
     return goal_distance_asset
 

@@ -5,7 +5,7 @@ monthly dispatch look at first, and what the behind-schedule sensor watches."""
 import dagster as dg
 import pandas as pd
 
-from kj_pipelines.assets.common import WAREHOUSE_POOL, markdown_table
+from kj_pipelines.assets.common import WAREHOUSE_POOL, markdown_table, partitioned_result
 from kj_pipelines.assets.indicators import indicator_key
 from kj_pipelines.domain.catalog import DISTRICT, Catalog
 from kj_pipelines.domain.progress import STATUS_MARK
@@ -65,13 +65,8 @@ def build_progress_asset(catalog: Catalog) -> dg.AssetsDefinition:
         with warehouse.get_connection() as conn:
             ensure_schema(conn)
             progress = assemble_progress(conn, periods)
-        per_period = {p: _month_metadata(progress[progress["period"] == p], fresh, p)
-                      for p in periods}
-        if len(periods) > 1:  # each month its own numbers, so the UI plots the trajectory
-            for period, metadata in per_period.items():
-                context.add_asset_metadata(metadata, partition_key=period)
-            return dg.MaterializeResult()
-        return dg.MaterializeResult(metadata=per_period[periods[-1]])
+        return partitioned_result(context, {
+            p: _month_metadata(progress[progress["period"] == p], fresh, p) for p in periods})
 
     return indicator_progress
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -32,7 +33,7 @@ from kj_pipelines.domain.cleaning import (
 from kj_pipelines.domain.findings import Rejection, display_value, sha256_of
 from kj_pipelines.domain.sheets import Table, find_table
 from kj_pipelines.domain.template import save_workbook, write_text
-from kj_pipelines.domain.workbook import WorkbookError, read_rows
+from kj_pipelines.domain.workbook import SheetRows, WorkbookError, read_rows
 
 TASK_ALIASES = {"任务代码": "task", "任务编号": "task", "所属行动": "action", "行动": "action",
                 "任务内容": "content", "重点任务": "content", "牵头单位": "lead", "配合单位": "coop",
@@ -126,17 +127,25 @@ def plan_files(plans_dir: Path) -> list[tuple[int, str, Path]]:
     return out
 
 
+def plan_workbooks(plans_dir: Path) -> Iterator[tuple[int, str, str, SheetRows | Rejection]]:
+    """(year, name, SHA-256, the sheet's rows — or the rejection of a file that cannot be read)
+    of every workbook under ``plans/<year>/``, read with the safe reader."""
+    for year, name, path in plan_files(plans_dir):
+        sha = sha256_of(path)
+        try:
+            yield year, name, sha, read_rows(path)
+        except WorkbookError as exc:
+            yield year, name, sha, Rejection(exc.sheet, None, None, None, exc.reason_code,
+                                             exc.message)
+
+
 def read_plan_lists(plans_dir: Path, catalog: Catalog) -> PlanLists:
     out = PlanLists()
     frames: dict[str, list[pd.DataFrame]] = {k: [] for k in ("tasks", "milestones", "projects",
                                                               "project_milestones", "feedback")}
-    for year, name, path in plan_files(plans_dir):
-        sha = sha256_of(path)
-        try:
-            sheet = read_rows(path)
-        except WorkbookError as exc:
-            out.rejections.append((name, sha, Rejection(exc.sheet, None, None, None,
-                                                        exc.reason_code, exc.message)))
+    for year, name, sha, sheet in plan_workbooks(plans_dir):
+        if isinstance(sheet, Rejection):
+            out.rejections.append((name, sha, sheet))
             continue
         kind = plan_kind(sheet.rows, sheet.sheet)
         rejected: list[Rejection] = []

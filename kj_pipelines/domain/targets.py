@@ -15,10 +15,9 @@ from openpyxl.styles import Font
 
 from kj_pipelines.domain.catalog import Catalog
 from kj_pipelines.domain.cleaning import CellProblem, clean_code, clean_number, header_key
-from kj_pipelines.domain.findings import Rejection, display_value, sha256_of
-from kj_pipelines.domain.planlists import plan_kind
+from kj_pipelines.domain.findings import Rejection, display_value
+from kj_pipelines.domain.planlists import plan_kind, plan_workbooks
 from kj_pipelines.domain.template import save_workbook, write_text
-from kj_pipelines.domain.workbook import WorkbookError, read_rows
 
 HEADER = ["序号", "指标代码", "指标名称", "计量单位", "单位代码", "单位名称", "年度目标", "完成时限（月）",
           "责任部门", "备注"]
@@ -53,17 +52,9 @@ def write_target_list(path: Path, catalog: Catalog, year: int, rows: list[dict])
 def read_target_lists(plans_dir: Path, catalog: Catalog) -> TargetList:
     out = TargetList()
     frames = []
-    for path in sorted(plans_dir.glob("*/*.xlsx")):
-        if not path.parent.name.isdigit():
-            continue
-        year = int(path.parent.name)
-        name = f"{path.parent.name}/{path.name}"
-        sha = sha256_of(path)
-        try:
-            sheet = read_rows(path)
-        except WorkbookError as exc:
-            out.rejections.append((name, sha, Rejection(exc.sheet, None, None, None,
-                                                        exc.reason_code, exc.message)))
+    for year, name, sha, sheet in plan_workbooks(plans_dir):
+        if isinstance(sheet, Rejection):
+            out.rejections.append((name, sha, sheet))
             continue
         header_pos, cols = None, {}
         for pos, (_, values) in enumerate(sheet.rows[:20]):

@@ -15,8 +15,12 @@ log = logging.getLogger("kj")
 
 def _catalog(paths: DataPaths):
     from kj_pipelines.domain.catalog import load_catalog
+    from kj_pipelines.settings import PACKAGED_CATALOG
 
-    return load_catalog(paths.catalog_folder())
+    folder = paths.catalog_folder()
+    if folder == PACKAGED_CATALOG:
+        log.warning("no catalog in %s: using the packaged sample district's catalog", paths.catalog)
+    return load_catalog(folder)
 
 
 def cmd_catalog(args: argparse.Namespace) -> int:
@@ -98,11 +102,24 @@ def cmd_template(args: argparse.Namespace) -> int:
 
 def cmd_sample(args: argparse.Namespace) -> int:
     from kj_pipelines.domain.sample import LAST_SAMPLE_PERIOD, generate_sample
+    from kj_pipelines.domain.sample_guard import foreign_content, write_manifest
 
     paths = DataPaths.from_env()
+    foreign = foreign_content(paths.root) if paths.root.exists() else []
+    real = [f for f in foreign if f.startswith("warehouse.duckdb")]
+    if real or (foreign and not args.force):
+        shown = "\n  ".join(foreign[:10]) + (f"\n  …and {len(foreign) - 10} more"
+                                               if len(foreign) > 10 else "")
+        why = ("the warehouse holds real submissions: the sample is never mixed into them, "
+               "--force or not; use another KJ_DATA_DIR") if real else \
+            "it holds a region's own data; use an empty KJ_DATA_DIR, or --force to overwrite"
+        print(f"kj sample: refusing to write into {paths.root}: {why}:\n  {shown}",
+              file=sys.stderr)
+        return 1
     paths.ensure()
     counts = generate_sample(paths.root, start=args.start, end=args.end or LAST_SAMPLE_PERIOD,
                              source_db_url=paths.source_db_url())
+    write_manifest(paths.root)
     log.info("sample written to %s: %s", paths.root, counts)
     return 0
 
@@ -122,7 +139,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--period", required=True)
     p.add_argument("-o", "--output", required=True)
     p.set_defaults(func=cmd_template)
-    p = sub.add_parser("sample", help="write the deterministic sample into KJ_DATA_DIR")
+    p = sub.add_parser("sample", help="write the deterministic sample into KJ_DATA_DIR (an empty "
+                                      "one, or one holding only an earlier sample)")
+    p.add_argument("--force", action="store_true",
+                   help="overwrite a data directory holding other files (never a warehouse with "
+                        "real submissions)")
     p.add_argument("--start", default="2019-01", help=argparse.SUPPRESS)
     p.add_argument("--end", default=None, help=argparse.SUPPRESS)
     p.set_defaults(func=cmd_sample)

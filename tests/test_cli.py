@@ -81,3 +81,45 @@ def test_template_is_prefilled_protected_and_round_trips(data_dir, catalog, tmp_
                                   ["frobnicate"]])
 def test_usage_errors_exit_2(data_dir, args):
     assert main(args) == 2
+
+
+def _sample(*extra: str) -> int:
+    return main(["sample", "--start", "2026-10", "--end", "2026-10", *extra])
+
+
+def test_kj_sample_never_overwrites_a_regions_data(tmp_path, monkeypatch, capsys):
+    import duckdb
+
+    root = tmp_path / "region"
+    monkeypatch.setenv("KJ_DATA_DIR", str(root))
+    assert _sample() == 0  # an empty directory
+    assert (root / ".kj_sample.json").exists()
+    assert _sample() == 0  # an earlier sample is recognised, inbox and archive included
+    inbox = sorted(p.name for p in (root / "inbox").iterdir())
+
+    # the bureau edits its catalog: the directory is now a region's own
+    units = root / "catalog" / "units.yaml"
+    units.write_text(units.read_text(encoding="utf-8") + "\n# 本区\n", encoding="utf-8")
+    capsys.readouterr()
+    assert _sample() == 1
+    assert "catalog/units.yaml" in capsys.readouterr().err
+    assert "# 本区" in units.read_text(encoding="utf-8")  # nothing changed
+    assert sorted(p.name for p in (root / "inbox").iterdir()) == inbox
+    assert _sample("--force") == 0
+
+    # a warehouse holding a real submission: refused even with --force
+    con = duckdb.connect(str(root / "warehouse.duckdb"))
+    con.execute("CREATE SCHEMA raw")
+    con.execute("CREATE TABLE raw.submission_files (sha256 VARCHAR, file VARCHAR)")
+    con.execute("INSERT INTO raw.submission_files VALUES ('ab12', '2026-10_JC_本区.xlsx')")
+    con.close()
+    capsys.readouterr()
+    assert _sample("--force") == 1
+    assert "2026-10_JC_本区.xlsx" in capsys.readouterr().err
+
+
+def test_kj_catalog_says_when_it_shows_the_packaged_catalog(tmp_path):
+    result = kj("catalog", "--json", env_dir=tmp_path / "empty")
+    assert result.returncode == 0
+    assert json.loads(result.stdout)["units"]  # stdout stays pure JSON
+    assert "packaged sample" in result.stderr

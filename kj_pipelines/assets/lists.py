@@ -251,7 +251,7 @@ def compute_tasks(conn, data, catalog: Catalog, period: str, paths: DataPaths) -
     report = write_list_report(
         _report(paths, period, "重点任务攻坚表"), f"{_unit(catalog, 'ALL')}{year}年六大行动重点任务攻坚表",
         [Column("状态", "状态", 10), Column("任务代码", "task_code", 10), Column("所属行动", "行动", 20),
-         Column("任务内容", "content", 46), Column("牵头单位", "牵头单位", 18),
+         Column("任务内容", "content", 56), Column("牵头单位", "牵头单位", 18),
          Column("下一节点", "next_milestone", 26), Column("节点时限", "due", 12),
          Column("节点完成", "节点", 9), Column("进度%", "progress", 8, "0"),
          Column("逾期天数", "days_overdue", 8), Column("进展说明", "note", 30)],

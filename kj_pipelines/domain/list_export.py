@@ -30,6 +30,11 @@ STATUS_FILLS = {  # label → fill: red for late or far behind, amber at risk, g
 }
 
 
+def display_width(text: str) -> int:
+    """Width in Excel's character units: a Chinese character takes two."""
+    return sum(2 if ord(ch) >= 0x2E80 else 1 for ch in text)
+
+
 @dataclass(frozen=True)
 class Column:
     header: str
@@ -72,7 +77,7 @@ def write_list_report(path: Path, title: str, columns: list[Column], frame: pd.D
             write_text(cell, value)
             cell.border = _BORDER
             cell.alignment = Alignment(vertical="top", wrap_text=isinstance(value, str)
-                                       and len(value) > c.width)
+                                       and display_width(value) > c.width)
             if isinstance(value, dt.date):
                 cell.number_format = "yyyy-mm-dd"
             elif c.number_format and isinstance(value, (int, float)):

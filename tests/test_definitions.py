@@ -75,3 +75,28 @@ def test_each_list_is_a_monthly_asset_of_the_monthly_review(catalog, data_dir):
         assert {c.name for c in spec.check_specs} == checks
     sensors = {s.name for s in defs.sensors}
     assert sensors == {"behind_schedule_sensor", "inbox_sensor", "overdue_sensor"}
+
+
+def test_a_region_without_a_registry_still_runs(catalog, sample_dir):
+    (sample_dir.source / "registry.sqlite").unlink()
+    defs = build_defs(catalog)
+    registry_fed = [c for c, i in catalog.indicators.items() if i.source == "registry"]
+    selection = dg.AssetSelection.assets("submission_inbox", "annual_targets", "registry_snapshot",
+                                         *[dg.AssetKey(["indicator", c]) for c in registry_fed])
+    from kj_pipelines.resources import default_resources
+
+    result = dg.materialize(list(defs.assets), selection=selection, partition_key="2026-10",
+                            resources=default_resources(), instance=dg.DagsterInstance.ephemeral())
+    assert result.success
+    [snapshot] = result.asset_materializations_for_node("registry_snapshot")
+    assert "未配置或不可用" in snapshot.metadata["registry"].value
+    [ht_new] = result.asset_materializations_for_node("indicator__HT_NEW")
+    assert "登记库" in ht_new.metadata["registry"].value
+    assert not (sample_dir.source / "registry.sqlite").exists()  # nothing created in its place
+    con = duckdb.connect(str(sample_dir.warehouse), read_only=True)
+    try:
+        statuses = {r[0] for r in con.execute(
+            "SELECT DISTINCT status FROM core.indicator_status WHERE indicator = 'HT_NEW'").fetchall()}
+    finally:
+        con.close()
+    assert statuses == {"grey"}

@@ -215,3 +215,14 @@ def test_header_without_data_rows_says_so(tmp_path, catalog):
     assert result.status == "rejected" and result.rows_read == 0
     assert [(r.row, r.reason_code) for r in result.rejections] == [(None, "unreadable_file")]
     assert "没有数据行" in result.rejections[0].message
+
+
+def test_whole_number_measures_come_from_the_catalog(tmp_path, catalog):
+    import dataclasses
+
+    path = write_rows(tmp_path / "half.xlsx", [["JC", "", "2026-10", "TECH_CONTRACT", "", 1.5, 3.5, ""]])
+    assert read(path, catalog).status == "accepted"  # 亿元 is not a count
+    counting = dataclasses.replace(catalog, count_measures=(*catalog.count_measures, "亿元"))
+    rejected = read(path, counting)
+    assert [r.reason_code for r in rejected.rejections] == ["out_of_range"]
+    assert "人" in catalog.count_measures and "家次" in catalog.count_measures

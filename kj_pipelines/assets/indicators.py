@@ -166,8 +166,12 @@ def indicator_result(context: dg.AssetExecutionContext, run: IndicatorRun, catal
                       "periods_behind": ", ".join(sorted(set(behind["period"]))) or "—",
                       "units": markdown_table(behind_table)}),
     ]
-    return partitioned_result(context, {p: partition_metadata(run, catalog, p) for p in periods},
-                              check_results=check_results)
+    per_period = {p: partition_metadata(run, catalog, p) for p in periods}
+    if ind.source == "registry":
+        for period, metadata in per_period.items():
+            if not (run.values["period"] == period).any():
+                metadata["registry"] = "登记库未配置或本期无数据：本指标显示为缺报"
+    return partitioned_result(context, per_period, check_results=check_results)
 
 
 def build_indicator_assets(catalog: Catalog) -> list[dg.AssetsDefinition]:

@@ -7,7 +7,7 @@ import pandas as pd
 
 from kj_pipelines.assets.common import WAREHOUSE_POOL, markdown_table
 from kj_pipelines.domain.periods import FIRST_PERIOD, last_complete_month, months_between
-from kj_pipelines.domain.registry import read_registry, registry_values
+from kj_pipelines.domain.registry import RegistryUnavailable, read_registry, registry_values
 from kj_pipelines.domain.targets import read_target_lists
 from kj_pipelines.ingest import ingest_pending
 from kj_pipelines.resources import KJDataResource, WarehouseResource
@@ -88,22 +88,31 @@ def annual_targets(kj_data: KJDataResource, warehouse: WarehouseResource) -> dg.
 )
 def registry_snapshot(kj_data: KJDataResource, warehouse: WarehouseResource) -> dg.MaterializeResult:
     paths, catalog = kj_data.paths, kj_data.catalog()
-    tables = read_registry(paths.source_db_url())
     rules = {c: i.registry_rule for c, i in catalog.indicators.items() if i.registry_rule}
+    try:
+        tables = read_registry(paths.source_db_url())
+    except RegistryUnavailable as exc:
+        # a region without a registry still runs: its registry-fed indicators show grey
+        return dg.MaterializeResult(metadata={
+            "registry": f"未配置或不可用（{exc}）；登记库指标本期无数据，显示为缺报",
+            "rows": 0, "indicators_without_registry": ", ".join(sorted(rules)) or "—"})
     towns = [u.code for u in catalog.units.values() if u.kind in ("town", "park")]
     periods = list(months_between(FIRST_PERIOD, last_complete_month(now_local().date())))
     values = registry_values(tables, rules, towns, periods)
+    computed = sorted(set(values["indicator"]))
     with warehouse.get_connection() as conn:
         ensure_schema(conn)
-        where, params = in_list("indicator", list(rules))
+        where, params = in_list("indicator", computed)
         replace_rows(conn, "core.registry_values", values, where, params)
     last = values[values["period"] == periods[-1]]
     # flows carry the month's amount in value and the year to date in cumulative
     level = last["cumulative"].where(last["cumulative"].notna(), last["value"])
     latest = level.groupby(last["indicator"]).sum()
     return dg.MaterializeResult(metadata={
+        "registry": f"已读取 {len(tables)} 张登记表",
         "rows": len(values),
         "through": periods[-1],
-        "enterprises": len(tables["enterprises"]),
+        "enterprises": len(tables.get("enterprises", ())),
+        "indicators_without_registry": ", ".join(sorted(set(rules) - set(computed))) or "—",
         "latest_district": markdown_table(latest.rename("全区").reset_index()),
     })

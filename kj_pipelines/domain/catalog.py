@@ -23,6 +23,8 @@ PROFILES = ("linear", "workdays", "seasonal", "milestones", "batch")
 REGISTRY_RULES = ("effective_high_tech", "new_high_tech", "tech_sme_listed", "rd_institutions_total",
                   "rd_institutions_new", "academician_workstations", "doctoral_workstations_new")
 DISTRICT = "ALL"
+# measures counted in whole numbers (1.5 家 is refused); settings.yaml's count_measures overrides
+COUNT_MEASURES = ("家", "个", "项", "件", "人", "名", "户", "次", "家次")
 _CODE = re.compile(r"^[A-Z][A-Z0-9_]{0,31}$")
 
 
@@ -126,6 +128,11 @@ class Catalog:
     escalate_after_red_months: int = 3
     warning_lookback_months: int = 2
     lists: ListSettings = field(default_factory=ListSettings)
+    count_measures: tuple[str, ...] = COUNT_MEASURES
+
+    def is_count(self, indicator: Indicator) -> bool:
+        """Whether the indicator's figures are whole numbers (家, 个, 人, …)."""
+        return indicator.measure in self.count_measures
 
     def reporting_units(self, indicator: Indicator) -> list[Unit]:
         """Units that submit (or, for the registry, are computed for) an indicator."""
@@ -370,10 +377,13 @@ def load_catalog(folder: Path) -> Catalog:
         if not 0 <= lookback <= 120:
             r.fail("warning_lookback_months", "must be between 0 and 120")
         lists = _list_settings(r, indicators)
+        counts = r.get("count_measures", list, default=list(COUNT_MEASURES))
+        if not all(isinstance(m, str) and m for m in counts):
+            r.fail("count_measures", "expected a list of measures such as 家, 个, 人")
     else:
-        lists = ListSettings()
+        lists, counts = ListSettings(), list(COUNT_MEASURES)
     return Catalog(units, actions, indicators, tuple(goals), scoring, holidays, deadline,
-                   escalate, lookback, lists)
+                   escalate, lookback, lists, tuple(counts))
 
 
 def _list_settings(r: _Reader, indicators: dict[str, Indicator]) -> ListSettings:

@@ -79,6 +79,7 @@ def compute_progress(indicator: Indicator, catalog: Catalog, periods: list[str],
     department = indicator.department
     expected = set(expected_units(indicator, catalog))
     present = values[values["unit"] != DISTRICT].groupby("period")["unit"].agg(set).to_dict()
+    reported = set(values["period"])
     values = values.set_index(["period", "unit"])["value"]
     rows = []
     for p in plan[plan["period"].isin(periods)].itertuples(index=False):
@@ -86,7 +87,10 @@ def compute_progress(indicator: Indicator, catalog: Catalog, periods: list[str],
             continue
         actual = values.get((p.period, p.unit), float("nan"))
         if pd.isna(actual):
-            owed = indicator.source == "submission"
+            # a registry figure is owed too when the registry gave nothing for the month (a
+            # region without a registry): its indicators show grey, not absent
+            owed = indicator.source == "submission" or (
+                indicator.source == "registry" and p.period not in reported)
             if owed and overdue(indicator, p.period, today, catalog.submission_deadline_day):
                 rows.append((p.period, indicator.code, p.unit, float("nan"), p.target, p.planned,
                              float("nan"), p.planned_share, float("nan"), "grey", department,

@@ -14,16 +14,51 @@ from kj_pipelines.domain.periods import month_end
 REGISTRY_TABLES = ("enterprises", "high_tech_recognitions", "tech_sme_listings", "rd_institutions",
                    "workstations")
 FACT_COLUMNS = ["unit", "indicator", "period", "value", "cumulative"]
+RULE_TABLES = {  # the registry tables each rule needs
+    "effective_high_tech": ("enterprises", "high_tech_recognitions"),
+    "new_high_tech": ("enterprises", "high_tech_recognitions"),
+    "tech_sme_listed": ("enterprises", "tech_sme_listings"),
+    "rd_institutions_total": ("rd_institutions",),
+    "rd_institutions_new": ("rd_institutions",),
+    "academician_workstations": ("workstations",),
+    "doctoral_workstations_new": ("workstations",),
+}
+
+
+class RegistryUnavailable(RuntimeError):
+    """No registry is configured or reachable; registry-fed indicators have no figures."""
+
+
+def sqlite_file(url: str) -> str | None:
+    """The file of a SQLite URL (``None`` for other databases or an in-memory one)."""
+    if url.startswith("sqlite:///") and url != "sqlite:///:memory:":
+        return url.removeprefix("sqlite:///")
+    return None
 
 
 def read_registry(url: str) -> dict[str, pd.DataFrame]:
-    """Read the registry tables through SQLAlchemy; the engine is always disposed."""
-    engine = sa.create_engine(url)
+    """Read the registry tables it has through SQLAlchemy (the engine is always disposed); a
+    region may keep only some of them. Raises :class:`RegistryUnavailable` when there is none."""
+    from pathlib import Path
+
+    file = sqlite_file(url)
+    if file is not None and not Path(file).exists():  # SQLite would create an empty file
+        raise RegistryUnavailable(f"登记库文件不存在：{Path(file).name}")
+    try:
+        engine = sa.create_engine(url)
+    except (sa.exc.SQLAlchemyError, ValueError, ImportError) as exc:
+        raise RegistryUnavailable(f"登记库地址无法使用：{type(exc).__name__}") from exc
     try:
         with engine.connect() as conn:
-            tables = {name: pd.read_sql_table(name, conn) for name in REGISTRY_TABLES}
+            present = set(sa.inspect(conn).get_table_names())
+            tables = {name: pd.read_sql_table(name, conn) for name in REGISTRY_TABLES
+                      if name in present}
+    except sa.exc.SQLAlchemyError as exc:
+        raise RegistryUnavailable(f"登记库无法读取：{type(exc).__name__}") from exc
     finally:
         engine.dispose()
+    if not tables:
+        raise RegistryUnavailable("登记库中没有任何登记表")
     for frame in tables.values():
         for col in frame.columns:
             if col.endswith("_on"):
@@ -58,6 +93,8 @@ def registry_values(tables: dict[str, pd.DataFrame], rules: dict[str, str], town
     """Monthly values per town for every registry indicator (``rules``: indicator → rule)."""
     rows = []
     for code, rule in rules.items():
+        if not all(t in tables for t in RULE_TABLES[rule]):
+            continue  # this region's registry lacks the tables of this rule
         events, kind = _events(tables, rule)
         start = events["start"]
         end = events["end"]

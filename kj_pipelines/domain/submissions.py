@@ -231,7 +231,7 @@ def submission_schema(catalog: Catalog, today: dt.date) -> pa.DataFrameSchema:
                for u in catalog.reporting_units(ind) if ind.source == "submission"}
     minimum = {c: i.minimum for c, i in catalog.indicators.items()}
     maximum = {c: i.maximum for c, i in catalog.indicators.items()}
-    whole = {c for c, i in catalog.indicators.items() if i.measure in ("家", "个", "名", "项")}
+    whole = {c for c, i in catalog.indicators.items() if catalog.is_count(i)}
     flows = {c for c, i in catalog.indicators.items() if i.kind == "flow"}
     units, indicators = list(catalog.units), list(catalog.indicators)
 

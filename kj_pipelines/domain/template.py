@@ -243,7 +243,7 @@ def write_submission(path: Path, catalog: Catalog, unit_code: str, period: str,
             c = ws.cell(row=i, column=col, value=v)
             c.border, c.fill = _BORDER, _INPUT_FILL
             c.protection = Protection(locked=False)
-            c.number_format = "0.00" if ind.measure not in ("家", "名", "个") else "0"
+            c.number_format = "0" if catalog.is_count(ind) else "0.00"
         c = ws.cell(row=i, column=9)
         write_text(c, row.note)
         c.border, c.fill = _BORDER, _INPUT_FILL

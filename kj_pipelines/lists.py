@@ -189,7 +189,8 @@ def targets_at(conn: duckdb.DuckDBPyConnection, period: str) -> pd.DataFrame:
             FROM mart.indicator_progress WHERE period BETWEEN ? AND ?
                  AND (as_of IS NULL OR as_of = period))
         SELECT ? AS period, t.year, t.indicator, t.unit, t.target, t.deadline_month,
-               t.department, l.as_of, l.actual, l.completion, coalesce(l.status, 'pending') AS status
+               t.department, l.as_of, l.actual, l.completion, coalesce(l.status, 'pending') AS status,
+               coalesce(t.target_text, CAST(t.target AS VARCHAR)) AS target_text, t.stretch
         FROM core.annual_targets t
         LEFT JOIN latest l ON l.indicator = t.indicator AND l.unit = t.unit AND l.rn = 1
         WHERE t.year = ?

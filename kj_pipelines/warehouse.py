@@ -122,6 +122,14 @@ CREATE TABLE IF NOT EXISTS core.indicator_status (
 ALTER TABLE mart.indicator_progress ADD COLUMN IF NOT EXISTS missing_units INTEGER;
 ALTER TABLE mart.indicator_progress ADD COLUMN IF NOT EXISTS as_of VARCHAR;
 ALTER TABLE mart.goal_distance ADD COLUMN IF NOT EXISTS period VARCHAR;
+ALTER TABLE core.annual_targets ADD COLUMN IF NOT EXISTS comparator VARCHAR;
+ALTER TABLE core.annual_targets ADD COLUMN IF NOT EXISTS stretch DOUBLE;
+ALTER TABLE core.annual_targets ADD COLUMN IF NOT EXISTS target_text VARCHAR;
+ALTER TABLE core.annual_targets ADD COLUMN IF NOT EXISTS baseline DOUBLE;
+ALTER TABLE mart.indicator_plan ADD COLUMN IF NOT EXISTS comparator VARCHAR;
+ALTER TABLE mart.targets ADD COLUMN IF NOT EXISTS target_text VARCHAR;
+ALTER TABLE mart.targets ADD COLUMN IF NOT EXISTS stretch DOUBLE;
+ALTER TABLE mart.indicator_plan ADD COLUMN IF NOT EXISTS baseline_source VARCHAR;
 CREATE OR REPLACE VIEW core.submitted_values AS
     SELECT unit, indicator, period, value, cumulative, sha256, source_file, sheet, "row",
            submitted_at, received_at
@@ -140,8 +148,9 @@ class EmptyPartitionError(RuntimeError):
 # Bump with every change to DDL: a warehouse at this version is not touched again, so each
 # process pays one small query per connection instead of the whole DDL at every write.
 # 1: the first release; 2: the lists, core.indicator_status, as_of and missing_units columns,
-# goal_distance by period.
-SCHEMA_VERSION = 2
+# goal_distance by period; 3: targets as plans write them (comparator, stretch, text) and the
+# target list's baseline.
+SCHEMA_VERSION = 3
 
 
 def ensure_schema(conn: duckdb.DuckDBPyConnection) -> None:

@@ -149,3 +149,35 @@ def test_quarterly_figures_carry_into_the_months_between(catalog):
                                         ("2026-11", "ALL", "2026-09", "green"),
                                         ("2026-11", "JC", "2026-09", "red")]
     assert carry_forward(catalog.indicators["TECH_CONTRACT"], ["2026-10"], due).empty
+
+
+def _listed(code, unit, target, **extra):
+    return pd.DataFrame([{"year": 2026, "indicator": code, "unit": unit, "target": target,
+                          "deadline_month": 12, **extra}])
+
+
+def test_a_first_year_plan_starts_from_the_lists_baseline(catalog):
+    ind = dataclasses.replace(catalog.indicators["ZERO_RD_ORG"], profile="linear")  # lower, stock
+    history = pd.DataFrame(columns=["period", "unit", "value", "monthly"])  # no December figure
+    plan = build_plan(ind, catalog, 2026, _listed(ind.code, "JC", 0.0, comparator="<=",
+                                                 baseline=40.0), history)
+    october = plan[plan["month"] == 10].iloc[0]
+    assert october["baseline_source"] == "目标清单基数" and october["comparator"] == "<="
+    assert october["planned"] == pytest.approx(40 - 40 * 10 / 12)  # 6.67 left by October
+    values = pd.DataFrame({"period": ["2026-10"], "unit": ["JC"], "value": [10.0]})
+    row = compute_progress(ind, catalog, ["2026-10"], values, plan, dt.date(2026, 11, 23)).iloc[0]
+    # 30 of the 40 removed (75 %) against 83.3 % planned: 8.3 points behind
+    assert row["completion"] == pytest.approx(75)
+    assert row["gap"] == pytest.approx(75 - 100 * 10 / 12)
+    without = build_plan(ind, catalog, 2026, _listed(ind.code, "JC", 0.0), history)
+    assert set(without["baseline_source"]) == {"无基数（按目标值）"}
+
+
+def test_the_targets_comparator_decides_the_direction(catalog):
+    from kj_pipelines.domain.backschedule import with_comparator
+
+    higher = catalog.indicators["TECH_CONTRACT"]
+    assert with_comparator(higher, ">=") is higher and with_comparator(higher, None) is higher
+    capped = with_comparator(higher, "<=")
+    assert capped.direction == "lower"
+    assert is_met(capped, 4.0, 5.0, 10) and not is_met(capped, 6.0, 5.0, 10)

@@ -188,6 +188,7 @@ def compute_targets(conn, data, catalog: Catalog, period: str, paths: DataPaths)
     report = write_list_report(
         _report(paths, period, "年度目标清单"), f"{_unit(catalog, 'ALL')}{year}年度目标清单",
         [Column("指标", "指标", 36), Column("单位", "单位", 20), Column("年度目标", "target", 12, "#,##0.00"),
+         Column("目标原文", "target_text", 18),
          Column("截至", "as_of", 10), Column("实际", "actual", 12, "#,##0.00"),
          Column("完成率%", "completion", 10, "0.0"), Column("状态", "状态", 10),
          Column("责任部门", "责任部门", 20)],
@@ -198,9 +199,9 @@ def compute_targets(conn, data, catalog: Catalog, period: str, paths: DataPaths)
         {"mart.targets": frame},
         {"targets": len(frame), **_counts(frame["status"], tuple(order)),
          "report": dg.MetadataValue.path(str(report)),
-         "list": markdown_table(shown[["状态", "指标", "单位", "target", "as_of", "actual",
+         "list": markdown_table(shown[["状态", "指标", "单位", "target_text", "as_of", "actual",
                                        "completion"]].rename(columns={
-                                           "target": "年度目标", "as_of": "截至", "actual": "实际",
+                                           "target_text": "年度目标", "as_of": "截至", "actual": "实际",
                                            "completion": "完成率%"}))},
         {"every_indicator_targeted": pd.DataFrame({"未下达年度目标的指标": [
             catalog.indicators[c].name for c in missing]})})

@@ -42,6 +42,10 @@ def indicator_plan(context: dg.AssetExecutionContext, kj_data: KJDataResource,
         "indicators_planned": int(plan["indicator"].nunique()),
         "units_planned": int(plan["unit"].nunique()),
         "targets_from_goals": int((plan["target_source"] == "goal").sum() // 12),
+        # where each plan starts from: last December, the list's 上年基数, or no baseline at all
+        "baselines": markdown_table(plan[plan["month"] == 12].groupby("baseline_source").size()
+                                    .rename("单位×指标").reset_index()
+                                    .rename(columns={"baseline_source": "起点"})),
         "district_quarters": markdown_table(quarter_view),
     })
 

@@ -8,6 +8,7 @@ every month. Lower-is-better indicators plan their descent the same way, from a 
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Mapping, Sequence
 
@@ -17,7 +18,10 @@ from kj_pipelines.domain.catalog import DISTRICT, Catalog, Goal, Indicator
 from kj_pipelines.domain.workdays import monthly_workdays
 
 PLAN_COLUMNS = ["year", "indicator", "unit", "month", "period", "quarter", "baseline", "target",
-                "planned", "planned_share", "profile", "target_source"]
+                "planned", "planned_share", "profile", "target_source", "comparator",
+                "baseline_source"]
+BASELINE_LAST_DECEMBER, BASELINE_LISTED, BASELINE_NONE, BASELINE_FLOW = (
+    "上年12月实际", "目标清单基数", "无基数（按目标值）", "流量从0累计")
 
 
 def _fold(weights: Sequence[float], deadline: int) -> list[float]:
@@ -144,7 +148,10 @@ def resolve_targets(indicator: Indicator, catalog: Catalog, year: int,
                     listed: pd.DataFrame) -> pd.DataFrame:
     """Targets per unit for a year: the list's, the sum of units for the district, else a goal's."""
     rows = listed[(listed["indicator"] == indicator.code) & (listed["year"] == year)]
-    out = rows[["unit", "target", "deadline_month"]].assign(target_source="list")
+    rows = rows.reindex(columns=[*rows.columns, *(
+        c for c in ("comparator", "baseline") if c not in rows.columns)])  # older lists
+    out = rows[["unit", "target", "deadline_month", "comparator", "baseline"]].assign(
+        target_source="list")
     if DISTRICT not in set(out["unit"]) and indicator.aggregate == "sum" and not out.empty:
         total = out["target"].sum()
         deadline = int(out["deadline_month"].max())
@@ -186,6 +193,15 @@ def monthly_history(values: pd.DataFrame, indicator: Indicator, unit: str,
     return out
 
 
+def with_comparator(indicator: Indicator, comparator: str | None) -> Indicator:
+    """The indicator as a target judges it: "≥850" is reached from below, "控制在3以内" from
+    above (lower is better), a bare number by the indicator's own direction."""
+    direction = {">=": "higher", "<=": "lower"}.get(comparator or "", indicator.direction)
+    if direction == indicator.direction:
+        return indicator
+    return dataclasses.replace(indicator, direction=direction)
+
+
 def build_plan(indicator: Indicator, catalog: Catalog, year: int, listed: pd.DataFrame,
                history: pd.DataFrame) -> pd.DataFrame:
     """年度主要指标进度表 for one indicator and year: planned value per unit and month.
@@ -200,9 +216,19 @@ def build_plan(indicator: Indicator, catalog: Catalog, year: int, listed: pd.Dat
     last_dec = f"{year - 1:04d}-12"
     for t in targets.itertuples(index=False):
         base_rows = history[(history["unit"] == t.unit) & (history["period"] == last_dec)]
-        baseline = float(base_rows["value"].iloc[0]) if not base_rows.empty else None
+        listed_base = getattr(t, "baseline", None)
         if indicator.kind == "flow":
-            baseline = 0.0
+            baseline, baseline_source = 0.0, BASELINE_FLOW
+        elif not base_rows.empty:
+            baseline, baseline_source = float(base_rows["value"].iloc[0]), BASELINE_LAST_DECEMBER
+        elif listed_base is not None and not pd.isna(listed_base):
+            # a region's first year: no December figure, the list's 上年基数 instead
+            baseline, baseline_source = float(listed_base), BASELINE_LISTED
+        else:
+            baseline, baseline_source = None, BASELINE_NONE
+        comparator = getattr(t, "comparator", None)
+        comparator = comparator if isinstance(comparator, str) and comparator else None
+        judged = with_comparator(indicator, comparator)
         profile = indicator.unit_profiles.get(t.unit, indicator.profile)  # a unit may override
         shares, used = profile_shares(
             indicator, year, int(t.deadline_month),
@@ -210,8 +236,8 @@ def build_plan(indicator: Indicator, catalog: Catalog, year: int, listed: pd.Dat
             if profile == "seasonal" else (),
             district_history=district_history, holiday_file=catalog.holidays, profile=profile)
         for month, (planned, share) in enumerate(
-                planned_values(indicator, float(t.target), baseline, shares), start=1):
+                planned_values(judged, float(t.target), baseline, shares), start=1):
             rows.append((year, indicator.code, t.unit, month, f"{year:04d}-{month:02d}",
                          (month - 1) // 3 + 1, baseline, float(t.target), planned, share, used,
-                         t.target_source))
+                         t.target_source, comparator, baseline_source))
     return pd.DataFrame(rows, columns=PLAN_COLUMNS).astype({"baseline": "float64"})

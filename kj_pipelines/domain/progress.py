@@ -13,6 +13,7 @@ import math
 
 import pandas as pd
 
+from kj_pipelines.domain.backschedule import with_comparator
 from kj_pipelines.domain.catalog import DISTRICT, Catalog, Indicator, derived_inputs
 from kj_pipelines.domain.periods import add_months, deadline, parse_month
 
@@ -96,9 +97,10 @@ def compute_progress(indicator: Indicator, catalog: Catalog, periods: list[str],
                              float("nan"), p.planned_share, float("nan"), "grey", department,
                              0))
             continue
-        done = completion(indicator, float(actual), p.target, p.baseline)
+        judged = with_comparator(indicator, getattr(p, "comparator", None))
+        done = completion(judged, float(actual), p.target, p.baseline)
         gap = done - p.planned_share
-        if is_met(indicator, float(actual), p.target, p.month):
+        if is_met(judged, float(actual), p.target, p.month):
             status = "done"
         else:
             status = status_of(indicator, gap)

@@ -365,14 +365,16 @@ def write_targets(plans: Path, catalog: Catalog) -> int:
         add("LITTLE_GIANT", DISTRICT, 2)
         for code, ends in ZERO_STOCKS.items():
             target = ends.get(year, 0)
-            add(code, DISTRICT, target)
+            add(code, DISTRICT, "清零" if target == 0 else target)
             for town, part in zip(TOWN_WEIGHTS, _split_cents(target, list(TOWN_WEIGHTS.values())),
                                   strict=True):
                 add(code, town, part)
         for code, years in registry_targets.items():
             if year not in years:
                 continue
-            add(code, DISTRICT, years[year])
+            # as plans write them: "≥620，力争650" (seed 004: 突破470家、120家以上)
+            add(code, DISTRICT, f"≥{years[year]}，力争{round(years[year] * 1.05)}"
+                if code == "HT_EFFECTIVE" and year >= 2026 else years[year])
             for town, part in zip(TOWN_WEIGHTS, _split_cents(years[year],
                                                              list(TOWN_WEIGHTS.values())),
                                   strict=True):

@@ -17,12 +17,13 @@ from kj_pipelines.domain.catalog import Catalog
 from kj_pipelines.domain.cleaning import CellProblem, clean_code, clean_number, header_key
 from kj_pipelines.domain.findings import Rejection, display_value
 from kj_pipelines.domain.planlists import plan_kind, plan_workbooks
+from kj_pipelines.domain.targettext import parse_target
 from kj_pipelines.domain.template import save_workbook, write_text
 
 HEADER = ["序号", "指标代码", "指标名称", "计量单位", "单位代码", "单位名称", "年度目标", "完成时限（月）",
-          "责任部门", "备注"]
+          "责任部门", "备注", "上年基数"]
 TARGET_COLUMNS = ["year", "indicator", "unit", "target", "deadline_month", "department",
-                  "source_file", "row"]
+                  "source_file", "row", "comparator", "stretch", "target_text", "baseline"]
 
 
 @dataclass
@@ -40,10 +41,12 @@ def write_target_list(path: Path, catalog: Catalog, year: int, rows: list[dict])
     ws.append(HEADER)
     for i, row in enumerate(rows, start=1):
         ind, unit = catalog.indicators[row["indicator"]], catalog.units[row["unit"]]
-        ws.append([i, ind.code, ind.name, ind.measure, unit.code, unit.name, row["target"],
-                   row.get("deadline_month", 12), catalog.units[ind.department].name, None])
+        ws.append([i, ind.code, ind.name, ind.measure, unit.code, unit.name, None,
+                   row.get("deadline_month", 12), catalog.units[ind.department].name, None,
+                   row.get("baseline")])
+        write_text(ws.cell(row=ws.max_row, column=7), row["target"])  # a number, or "≥850"
         write_text(ws.cell(row=ws.max_row, column=10), row.get("note", ""))
-    for col, width in zip("ABCDEFGHIJ", (6, 16, 40, 9, 10, 22, 12, 14, 22, 20), strict=True):
+    for col, width in zip("ABCDEFGHIJK", (6, 16, 40, 9, 10, 22, 16, 14, 22, 20, 12), strict=True):
         ws.column_dimensions[col].width = width
     ws.freeze_panes = "A3"
     save_workbook(wb, path)
@@ -51,7 +54,7 @@ def write_target_list(path: Path, catalog: Catalog, year: int, rows: list[dict])
 
 def read_target_lists(plans_dir: Path, catalog: Catalog) -> TargetList:
     out = TargetList()
-    frames = []
+    all_records: list[dict] = []
     for year, name, sha, sheet in plan_workbooks(plans_dir):
         if isinstance(sheet, Rejection):
             out.rejections.append((name, sha, sheet))
@@ -72,9 +75,9 @@ def read_target_lists(plans_dir: Path, catalog: Catalog) -> TargetList:
         records, rejected = _parse_rows(sheet.sheet, sheet.rows[header_pos + 1:], cols,
                                         catalog, year, name)
         out.rejections.extend((name, sha, r) for r in rejected)
-        frames.append(pd.DataFrame(records, columns=TARGET_COLUMNS))
-    if frames:
-        targets = pd.concat(frames, ignore_index=True)
+        all_records += records
+    if all_records:
+        targets = pd.DataFrame(all_records, columns=TARGET_COLUMNS)
         # a later row for the same year, indicator and unit corrects an earlier one
         out.targets = targets.drop_duplicates(["year", "indicator", "unit"], keep="last")
     return out
@@ -100,11 +103,16 @@ def _parse_rows(sheet: str, rows: list, cols: dict[str, int], catalog: Catalog, 
             reject("单位代码", "unknown_unit", f"单位代码“{cell('单位代码')}”不在单位目录中")
             continue
         ind = catalog.indicators[ind_code]
-        target = clean_number(cell("年度目标"), percentage=ind.is_percentage, measure=ind.measure)
+        target = parse_target(cell("年度目标"), percentage=ind.is_percentage, measure=ind.measure)
         if isinstance(target, CellProblem) or target is None:
             problem = target if isinstance(target, CellProblem) else CellProblem(
                 "not_a_number", "年度目标为空")
             reject("年度目标", problem.reason_code, problem.message)
+            continue
+        base_key = "上年基数" if "上年基数" in cols else "基期值"
+        baseline = clean_number(cell(base_key), percentage=ind.is_percentage, measure=ind.measure)
+        if isinstance(baseline, CellProblem):
+            reject(base_key, baseline.reason_code, baseline.message)
             continue
         deadline = clean_number(cell("完成时限"))
         if isinstance(deadline, CellProblem) or (deadline is not None and (
@@ -112,6 +120,8 @@ def _parse_rows(sheet: str, rows: list, cols: dict[str, int], catalog: Catalog, 
             reject("完成时限", "out_of_range", "完成时限应为1-12的月份")
             continue
         records.append({"year": year, "indicator": ind_code, "unit": unit_code,
-                        "target": float(target), "deadline_month": int(deadline or 12),
-                        "department": ind.department, "source_file": name, "row": excel_row})
+                        "target": float(target.value), "deadline_month": int(deadline or 12),
+                        "department": ind.department, "source_file": name, "row": excel_row,
+                        "comparator": target.comparator, "stretch": target.stretch,
+                        "target_text": target.text, "baseline": baseline})
     return records, rejected

@@ -46,6 +46,9 @@ def _broken(tmp_path, file, old, new):
      "goals.yaml: entry #1 (HL_PLATFORMS): field 'indicator': 'HL_PLATFORMS' is not in"),
     ("indicators.yaml", "indicators:", "indicators: [",
      "indicators.yaml: not valid YAML"),
+    ("indicators.yaml", "    aggregate: district_only\n    department: TJJ",
+     "    aggregate: sum\n    reporters: [town]\n    department: TJJ",
+     "indicators.yaml: entry #1 (RD_GDP): field 'aggregate': a ratio (%) cannot be summed"),
 ])
 def test_broken_catalog_names_file_entry_and_field(tmp_path, file, old, new, message):
     folder = _broken(tmp_path, file, old, new)
@@ -60,3 +63,20 @@ def test_missing_file(tmp_path):
     (folder / "units.yaml").unlink()
     with pytest.raises(CatalogError, match="units.yaml: file is missing"):
         load_catalog(folder)
+
+
+def test_a_rate_each_unit_reports_is_never_summed(tmp_path, catalog):
+    import pandas as pd
+
+    from kj_pipelines.domain.catalog import load_catalog
+    from kj_pipelines.domain.indicators import compute_values
+
+    folder = _broken(tmp_path, "indicators.yaml",
+                     "    aggregate: district_only\n    department: TJJ",
+                     "    aggregate: units_only\n    reporters: [town]\n    department: TJJ")
+    rates = load_catalog(folder)
+    ind = rates.indicators["RD_GDP"]
+    facts = pd.DataFrame({"unit": ["JC", "ZS"], "indicator": "RD_GDP", "period": "2025-12",
+                          "value": [3.1, 2.9], "cumulative": None})
+    values = compute_values(ind, rates, facts, ["2025-12"])
+    assert sorted(values["unit"]) == ["JC", "ZS"]  # no district row made by adding 3.1 and 2.9

@@ -18,7 +18,10 @@ INDICATOR_KINDS = ("flow", "stock", "ratio", "growth")
 DIRECTIONS = ("higher", "lower")
 FREQUENCIES = ("monthly", "quarterly", "annual")
 SOURCES = ("submission", "registry", "derived")
-AGGREGATES = ("sum", "district_only", "ratio", "growth")
+# how units' figures make the district's: summed; reported for the district alone; a ratio of two
+# summed indicators; a growth rate of one; or units only (a rate each unit reports, which no sum
+# can turn into the district's)
+AGGREGATES = ("sum", "district_only", "ratio", "growth", "units_only")
 PROFILES = ("linear", "workdays", "seasonal", "milestones", "batch")
 REGISTRY_RULES = ("effective_high_tech", "new_high_tech", "tech_sme_listed", "rd_institutions_total",
                   "rd_institutions_new", "academician_workstations", "doctoral_workstations_new")
@@ -325,7 +328,13 @@ def load_catalog(folder: Path) -> Catalog:
             r.fail("base", "a growth rate needs the 'base' indicator it compares")
         if (ind.source == "derived") != (ind.aggregate in ("ratio", "growth")):
             r.fail("source", "derived indicators are exactly those aggregated as ratio or growth")
-        if ind.aggregate in ("sum", "ratio", "growth") and ind.source != "derived" \
+        if ind.aggregate == "sum" and ind.kind in ("ratio", "growth"):
+            r.fail("aggregate", f"a {ind.kind} ({ind.measure}) cannot be summed across units: use "
+                   "'ratio' (numerator and denominator), 'growth', 'district_only' or "
+                   "'units_only'")
+        if ind.aggregate == "units_only" and (ind.source != "submission" or not reporters):
+            r.fail("aggregate", "'units_only' is for a figure units submit: it needs 'reporters'")
+        if ind.aggregate in ("sum", "ratio", "growth", "units_only") and ind.source != "derived" \
                 and not reporters:
             r.fail("reporters", "a summed indicator needs the unit kinds that report it")
         if ind.release_lag < 0 or ind.release_lag > 24:

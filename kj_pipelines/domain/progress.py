@@ -64,8 +64,8 @@ def overdue(indicator: Indicator, period: str, today: dt.date, deadline_day: int
 def expected_units(indicator: Indicator, catalog: Catalog) -> list[str]:
     """Units whose submitted figures make up the district's total (none for a registry or a
     district-only figure; a derived indicator's are its inputs')."""
-    if indicator.aggregate == "district_only" or indicator.source == "registry":
-        return []
+    if indicator.aggregate in ("district_only", "units_only") or indicator.source == "registry":
+        return []  # no district total made of units' figures
     if indicator.source == "derived":
         return sorted({u for code in derived_inputs(indicator)
                        for u in expected_units(catalog.indicators[code], catalog)})

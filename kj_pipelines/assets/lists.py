@@ -23,7 +23,7 @@ from kj_pipelines.domain.list_export import Column, write_list_report
 from kj_pipelines.domain.periods import month_end, parse_month
 from kj_pipelines.domain.planlists import read_plan_lists
 from kj_pipelines.domain.targets import read_target_lists
-from kj_pipelines.domain.worklists import worst_list_first
+from kj_pipelines.domain.worklists import LIST_STATUS_MARK, worst_list_first
 from kj_pipelines.ingest import REJECTION_COLUMNS
 from kj_pipelines.lists import (
     ListData,
@@ -266,8 +266,9 @@ def compute_tasks(conn, data, catalog: Catalog, period: str, paths: DataPaths) -
          "milestones": len(milestones), "milestones_done": int((milestones["status"] == "done").sum()),
          "milestones_overdue": len(overdue),
          "report": dg.MetadataValue.path(str(report)),
-         "list": markdown_table(shown[["状态", "task_code", "content", "牵头单位", "next_milestone", "due",
-                                       "节点", "progress"]].rename(columns={
+         "list": markdown_table(shown.assign(状态=tasks["status"].map(LIST_STATUS_MARK))[[
+             "状态", "task_code", "content", "牵头单位", "next_milestone", "due", "节点",
+             "progress"]].rename(columns={
                                            "task_code": "任务", "content": "内容", "next_milestone": "下一节点",
                                            "due": "时限", "progress": "进度%"}))},
         {"no_overdue_milestones": overdue.assign(
@@ -304,7 +305,8 @@ def compute_projects(conn, data, catalog: Catalog, period: str, paths: DataPaths
          "planned_investment": float(projects["planned_investment"].sum()),
          "completed_investment": float(projects["completed_investment"].sum()),
          "report": dg.MetadataValue.path(str(report)),
-         "list": markdown_table(shown[["状态", "project_code", "name", "牵头单位", "planned_investment",
+         "list": markdown_table(shown.assign(状态=projects["status"].map(LIST_STATUS_MARK))[[
+             "状态", "project_code", "name", "牵头单位", "planned_investment",
                                        "completed_investment", "gap", "next_milestone", "due"]].rename(
              columns={"project_code": "项目", "name": "名称", "planned_investment": "应完成",
                       "completed_investment": "已完成", "gap": "差距", "next_milestone": "下一节点",

@@ -19,7 +19,7 @@ from kj_pipelines.domain.catalog import Catalog
 from kj_pipelines.domain.submissions import FileResult, read_submission, sha256_of
 from kj_pipelines.lists import list_context, store_list_rows
 from kj_pipelines.settings import DataPaths
-from kj_pipelines.warehouse import ensure_schema
+from kj_pipelines.warehouse import ensure_schema, insert_frame, transaction
 
 REJECTION_COLUMNS = ["source_file", "sha256", "sheet", "row", "column", "value", "reason_code",
                      "message", "received_at"]
@@ -97,23 +97,10 @@ def _store(conn: duckdb.DuckDBPyConnection, result: FileResult, submitted_at: dt
     values = result.accepted.assign(sha256=result.sha256, source_file=result.file,
                                     submitted_at=submitted_at, received_at=received_at)
     rejections = rejections_frame(result, received_at)
-    conn.execute("BEGIN TRANSACTION")
-    try:
-        if not values.empty:
-            conn.register("_values", values)
-            conn.execute("""INSERT INTO raw.submission_values
-                SELECT sha256, source_file, sheet, "row", unit, indicator, period, value,
-                       cumulative, note, submitted_at, received_at FROM _values""")
-            conn.unregister("_values")
-        if not rejections.empty:
-            conn.register("_rejections", rejections)
-            conn.execute("INSERT INTO quarantine.rejections SELECT * FROM _rejections")
-            conn.unregister("_rejections")
+    with transaction(conn):
+        insert_frame(conn, "raw.submission_values", values)
+        insert_frame(conn, "quarantine.rejections", rejections)
         store_list_rows(conn, result, submitted_at, received_at)
         conn.execute("INSERT INTO raw.submission_files VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                      [result.sha256, result.file, archived_as, submitted_at, received_at,
                       result.status, result.rows_read, result.rows_accepted])
-        conn.execute("COMMIT")
-    except BaseException:
-        conn.execute("ROLLBACK")
-        raise

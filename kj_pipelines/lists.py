@@ -28,7 +28,7 @@ from kj_pipelines.domain.worklists import (
     supervision_ledger,
     task_snapshot,
 )
-from kj_pipelines.warehouse import query
+from kj_pipelines.warehouse import insert_frame, query, transaction
 
 PLAN_TABLES = {"tasks": "core.task_plan", "milestones": "core.task_milestones",
                "projects": "core.project_plan", "project_milestones": "core.project_milestones",
@@ -43,20 +43,10 @@ def calendar(catalog: Catalog) -> Calendar:
 
 def write_plans(conn: duckdb.DuckDBPyConnection, plans: PlanLists) -> None:
     """Replace the stored plan lists with what ``plans/`` holds now, in one transaction."""
-    conn.execute("BEGIN TRANSACTION")
-    try:
+    with transaction(conn):
         for attr, table in PLAN_TABLES.items():
-            frame = getattr(plans, attr)
             conn.execute(f"DELETE FROM {table}")
-            if not frame.empty:
-                cols = ", ".join(f'"{c}"' for c in frame.columns)
-                conn.register("_plan", frame)
-                conn.execute(f"INSERT INTO {table} ({cols}) SELECT {cols} FROM _plan")
-                conn.unregister("_plan")
-        conn.execute("COMMIT")
-    except BaseException:
-        conn.execute("ROLLBACK")
-        raise
+            insert_frame(conn, table, getattr(plans, attr))
 
 
 def ledger_events(conn: duckdb.DuckDBPyConnection) -> pd.DataFrame:
@@ -81,13 +71,7 @@ def store_list_rows(conn: duckdb.DuckDBPyConnection, result: FileResult,
     for frame, table in ((result.lists.tasks, "raw.task_progress"),
                          (result.lists.projects, "raw.project_progress"),
                          (result.lists.problems, "raw.problem_events")):
-        if frame.empty:
-            continue
-        frame = frame.assign(**provenance)
-        cols = ", ".join(f'"{c}"' for c in frame.columns)
-        conn.register("_list_rows", frame)
-        conn.execute(f"INSERT INTO {table} ({cols}) SELECT {cols} FROM _list_rows")
-        conn.unregister("_list_rows")
+        insert_frame(conn, table, frame.assign(**provenance))
 
 
 @dataclass

@@ -6,7 +6,8 @@ failed rerun leaves the old rows in place, and an empty result never silently wi
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 import duckdb
@@ -162,17 +163,37 @@ def ensure_schema(conn: duckdb.DuckDBPyConnection) -> None:
             return
     except duckdb.CatalogException:
         pass  # a new warehouse, or one written before versions were recorded
-    conn.execute("BEGIN TRANSACTION")
-    try:
+    with transaction(conn):
         conn.execute(DDL)
         conn.execute("CREATE TABLE IF NOT EXISTS core.schema_version "
                      "(version INTEGER, applied_at TIMESTAMP)")
         conn.execute("INSERT INTO core.schema_version VALUES (?, current_timestamp)",
                      [SCHEMA_VERSION])
+
+
+@contextmanager
+def transaction(conn: duckdb.DuckDBPyConnection) -> Iterator[None]:
+    """Everything inside commits together or not at all."""
+    conn.execute("BEGIN TRANSACTION")
+    try:
+        yield
         conn.execute("COMMIT")
     except BaseException:
         conn.execute("ROLLBACK")
         raise
+
+
+def insert_frame(conn: duckdb.DuckDBPyConnection, table: str, frame: pd.DataFrame) -> int:
+    """Append ``frame`` to ``table``, columns matched by name (the table's others stay NULL)."""
+    if frame.empty:
+        return 0
+    quoted = ", ".join(f'"{c}"' for c in frame.columns)
+    conn.register("_incoming", frame)
+    try:
+        conn.execute(f"INSERT INTO {table} ({quoted}) SELECT {quoted} FROM _incoming")
+    finally:
+        conn.unregister("_incoming")
+    return len(frame)
 
 
 def replace_rows(conn: duckdb.DuckDBPyConnection, table: str, frame: pd.DataFrame,
@@ -192,20 +213,9 @@ def replace_rows(conn: duckdb.DuckDBPyConnection, table: str, frame: pd.DataFram
         return 0
     table_cols = [r[0] for r in conn.execute(f"DESCRIBE {table}").fetchall()]
     cols = [c for c in table_cols if c in frame.columns]
-    quoted = ", ".join(f'"{c}"' for c in cols)
-    conn.execute("BEGIN TRANSACTION")
-    try:
+    with transaction(conn):
         conn.execute(f"DELETE FROM {table} WHERE {where}", list(params))
-        if not frame.empty:
-            conn.register("_incoming", frame[cols])
-            try:
-                conn.execute(f"INSERT INTO {table} ({quoted}) SELECT {quoted} FROM _incoming")
-            finally:
-                conn.unregister("_incoming")
-        conn.execute("COMMIT")
-    except BaseException:
-        conn.execute("ROLLBACK")
-        raise
+        insert_frame(conn, table, frame[cols])
     return len(frame)
 
 

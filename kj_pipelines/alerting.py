@@ -101,9 +101,6 @@ def _day(value) -> dt.date:
 
 def due_items(conn: duckdb.DuckDBPyConnection, catalog: Catalog, periods_from: str) -> list:
     """Items not done in each list's latest snapshot (from ``periods_from`` on)."""
-    def name(code: str) -> str:
-        return catalog.units[code].name if code in catalog.units else code
-
     items: list[DueItem] = []
     latest = "(SELECT max(period) FROM {t} WHERE period >= ?)"
     for r in query(conn, f"""SELECT period, task_code, seq, milestone, due, lead_unit
@@ -111,7 +108,7 @@ def due_items(conn: duckdb.DuckDBPyConnection, catalog: Catalog, periods_from: s
                             AND status != 'done' AND due IS NOT NULL""", [periods_from]
                    ).itertuples(index=False):
         items.append(DueItem("milestone", f"{r.task_code}:{r.seq}", r.period, r.lead_unit,
-                             name(r.lead_unit), f"重点任务{r.task_code}节点“{r.milestone}”",
+                             catalog.unit_name(r.lead_unit), f"重点任务{r.task_code}节点“{r.milestone}”",
                              _day(r.due)))
     for r in query(conn, f"""SELECT m.period, m.project_code, m.seq, m.milestone, m.due,
                                    p.lead_unit, p.name
@@ -120,17 +117,17 @@ def due_items(conn: duckdb.DuckDBPyConnection, catalog: Catalog, periods_from: s
                             WHERE m.period = {latest.format(t='mart.project_milestones')}
                             AND m.status != 'done'""", [periods_from]).itertuples(index=False):
         items.append(DueItem("project", f"{r.project_code}:{r.seq}", r.period, r.lead_unit,
-                             name(r.lead_unit), f"重大项目{r.project_code}（{r.name}）{r.milestone}节点",
+                             catalog.unit_name(r.lead_unit), f"重大项目{r.project_code}（{r.name}）{r.milestone}节点",
                              _day(r.due)))
     for r in query(conn, f"""SELECT period, problem_id, handler, due, content FROM mart.problems
                             WHERE period = {latest.format(t='mart.problems')}
                             AND state IN ('提出', '受理', '办理中')""", [periods_from]
                    ).itertuples(index=False):
-        items.append(DueItem("problem", r.problem_id, r.period, r.handler, name(r.handler),
+        items.append(DueItem("problem", r.problem_id, r.period, r.handler, catalog.unit_name(r.handler),
                              f"问题{r.problem_id}（{r.content[:30]}）", _day(r.due)))
     for r in query(conn, f"""SELECT period, item_id, unit, title, due FROM mart.supervision
                             WHERE period = {latest.format(t='mart.supervision')}
                             AND status != 'closed'""", [periods_from]).itertuples(index=False):
-        items.append(DueItem("supervision", r.item_id, r.period, r.unit, name(r.unit),
+        items.append(DueItem("supervision", r.item_id, r.period, r.unit, catalog.unit_name(r.unit),
                              f"督办事项“{r.title}”", _day(r.due)))
     return items

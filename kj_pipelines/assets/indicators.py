@@ -42,15 +42,10 @@ def describe(ind: Indicator, catalog: Catalog) -> str:
     return "\n".join(lines)
 
 
-def _unit_name(catalog: Catalog, code: str) -> str:
-    unit = catalog.units.get(code)
-    return unit.name if unit else code
-
-
 def values_table(run: IndicatorRun, catalog: Catalog, period: str) -> pd.DataFrame:
     rows = run.values[run.values["period"] == period]
     rows = rows.assign(_o=rows["unit"] == DISTRICT).sort_values(["_o", "unit"])
-    return pd.DataFrame({"单位": [_unit_name(catalog, u) for u in rows["unit"]],
+    return pd.DataFrame({"单位": [catalog.unit_name(u) for u in rows["unit"]],
                          "本期值": rows["monthly"].to_numpy(), "累计/期末": rows["value"].to_numpy()})
 
 
@@ -58,7 +53,7 @@ def progress_table(progress: pd.DataFrame, catalog: Catalog) -> pd.DataFrame:
     rows = worst_first(progress)
     return pd.DataFrame({
         "状态": rows["status"].map(STATUS_MARK).to_numpy(),
-        "单位": [_unit_name(catalog, u) for u in rows["unit"]],
+        "单位": [catalog.unit_name(u) for u in rows["unit"]],
         "实际": rows["actual"].to_numpy(), "计划": rows["planned"].to_numpy(),
         "年度目标": rows["target"].to_numpy(), "完成率%": rows["completion"].to_numpy(),
         "计划进度%": rows["planned_share"].to_numpy(), "差距(百分点)": rows["gap"].to_numpy()})
@@ -142,9 +137,9 @@ def indicator_result(context: dg.AssetExecutionContext, run: IndicatorRun, catal
 
     progress = run.progress[run.progress["period"].isin(periods)]
     behind = progress[progress["status"].isin(["yellow", "red"])]
-    missing_rows = [{"报告期": p, "单位": _unit_name(catalog, u)} for p, units in run.missing.items()
+    missing_rows = [{"报告期": p, "单位": catalog.unit_name(u)} for p, units in run.missing.items()
                     for u in units]
-    problems = run.implausible.assign(单位=[_unit_name(catalog, u) for u in run.implausible["unit"]])
+    problems = run.implausible.assign(单位=[catalog.unit_name(u) for u in run.implausible["unit"]])
     behind_table = progress_table(behind, catalog)
     behind_table.insert(0, "报告期", worst_first(behind)["period"].to_numpy())
     check_results = [

@@ -161,7 +161,7 @@ def build_list_asset(spec: ListSpec) -> dg.AssetsDefinition:
 
 
 def _unit(catalog: Catalog, code: object) -> str:
-    return catalog.units[code].name if code in catalog.units else str(code or "—")
+    return catalog.unit_name(code) if code else "—"
 
 
 def _report(paths: DataPaths, period: str, name: str) -> Path:

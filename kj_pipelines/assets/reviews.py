@@ -22,7 +22,7 @@ def _names(frame: pd.DataFrame, catalog: Catalog) -> pd.DataFrame:
     return frame.assign(
         指标=[catalog.indicators[c].name if c in catalog.indicators else c
               for c in frame["indicator"]],
-        单位=[catalog.units[u].name if u in catalog.units else u for u in frame["unit"]])
+        单位=[catalog.unit_name(u) for u in frame["unit"]])
 
 
 @dg.asset(

@@ -133,6 +133,10 @@ class Catalog:
     lists: ListSettings = field(default_factory=ListSettings)
     count_measures: tuple[str, ...] = COUNT_MEASURES
 
+    def unit_name(self, code: str) -> str:
+        """A unit's name as the bureau reads it; a code not in the catalog as written."""
+        return self.units[code].name if code in self.units else str(code)
+
     def is_count(self, indicator: Indicator) -> bool:
         """Whether the indicator's figures are whole numbers (家, 个, 人, …)."""
         return indicator.measure in self.count_measures

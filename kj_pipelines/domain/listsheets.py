@@ -153,7 +153,7 @@ def validate_task_sheet(table: Table, catalog: Catalog, ctx: ListContext, curren
             elif unit is not None and match["lead_unit"].iloc[0] != unit:
                 lead = match["lead_unit"].iloc[0]
                 row.fail("task", "任务代码", CellProblem(
-                    "unknown_task", f"任务{code}由{_name(lead, catalog)}牵头，应由牵头单位填报进展"))
+                    "unknown_task", f"任务{code}由{catalog.unit_name(lead)}牵头，应由牵头单位填报进展"))
             elif milestone:
                 names = ctx.plans.milestones
                 names = names[(names["year"] == year) & (names["task_code"] == code)]
@@ -201,7 +201,7 @@ def validate_project_sheet(table: Table, catalog: Catalog, ctx: ListContext, cur
             elif unit is not None and match["lead_unit"].iloc[0] != unit:
                 row.fail("project", "项目代码", CellProblem(
                     "unknown_project",
-                    f"项目{code}由{_name(match['lead_unit'].iloc[0], catalog)}牵头，应由牵头单位填报进展"))
+                    f"项目{code}由{catalog.unit_name(match['lead_unit'].iloc[0])}牵头，应由牵头单位填报进展"))
             elif milestone and milestone not in PROJECT_MILESTONES:
                 row.fail("milestone", "节点", CellProblem(
                     "unknown_project", f"节点应为{'、'.join(PROJECT_MILESTONES)}之一"))
@@ -304,10 +304,6 @@ def _problem_id(raw: Any) -> str | None | CellProblem:
 
 def _unfilled(record: dict[str, Any], fields: tuple[str, ...]) -> bool:
     return all(is_blank(record.get(f)) for f in fields)
-
-
-def _name(code: str, catalog: Catalog) -> str:
-    return catalog.units[code].name if code in catalog.units else code
 
 
 SHEETS = {

@@ -310,10 +310,6 @@ def _sheet(title: str, header: list[str], widths: tuple[int, ...]):
     return wb, ws
 
 
-def _unit_label(code: str, catalog: Catalog) -> str:
-    return catalog.units[code].name if code in catalog.units else code
-
-
 def write_task_list(path: Path, catalog: Catalog, year: int, region: str,
                     tasks: list[dict]) -> None:
     """One row per milestone; the task's own columns are written on its first row only (as the
@@ -327,8 +323,8 @@ def write_task_list(path: Path, catalog: Catalog, year: int, region: str,
             row = [task["code"] if first else None,
                    catalog.actions[task["action"]].name if first else None,
                    task["content"] if first else None,
-                   _unit_label(task["lead"], catalog) if first else None,
-                   "、".join(_unit_label(c, catalog) for c in task.get("coop", ())) if first else None,
+                   catalog.unit_name(task["lead"]) if first else None,
+                   "、".join(catalog.unit_name(c) for c in task.get("coop", ())) if first else None,
                    task.get("official", "") if first else None, milestone, due]
             ws.append([None] * len(row))
             for col, value in enumerate(row, start=1):
@@ -346,8 +342,8 @@ def write_project_list(path: Path, catalog: Catalog, year: int, region: str,
                     (12, 36, 18, 24, 14, 10, 12, 12, 12, 12, 12, 12, 12, 12))
     for p in projects:
         dates = [p["milestones"].get(m) for m in PROJECT_MILESTONES]
-        row = [p["code"], p["name"], _unit_label(p["lead"], catalog),
-               "、".join(_unit_label(c, catalog) for c in p.get("coop", ())), p.get("official", ""),
+        row = [p["code"], p["name"], catalog.unit_name(p["lead"]),
+               "、".join(catalog.unit_name(c) for c in p.get("coop", ())), p.get("official", ""),
                p["total"], *p["quarters"], *dates]
         ws.append([None] * len(row))
         for col, value in enumerate(row, start=1):

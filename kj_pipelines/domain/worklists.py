@@ -221,7 +221,7 @@ def supervision_causes(catalog: Catalog, red_progress: pd.DataFrame, milestones:
         streak = red_streaks.get((r.indicator, r.unit), 1)
         level = f"连续{streak}个月红灯（升级）" if streak >= escalate_after else "红灯"
         name = ind.name if ind else r.indicator
-        unit_name = catalog.units[r.unit].name if r.unit in catalog.units else r.unit
+        unit_name = catalog.unit_name(r.unit)
         causes.append(Cause(f"indicator:{r.indicator}:{r.unit}", "indicator",
                             f"{r.indicator}:{r.unit}", owner, f"{unit_name}{name}{level}"))
     for m in milestones[milestones["status"] == "overdue"].itertuples(index=False):

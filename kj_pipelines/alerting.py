@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import duckdb
 
 from kj_pipelines.domain.catalog import Catalog
-from kj_pipelines.domain.periods import add_months
+from kj_pipelines.domain.periods import add_months, as_date
 from kj_pipelines.domain.reminders import DueItem
 from kj_pipelines.domain.warnings import Warning, decide
 from kj_pipelines.notify import DeliveryError, Notifier
@@ -94,11 +94,6 @@ def recent_enough(periods: list[str], latest: str, lookback_months: int) -> tupl
 LIST_KINDS = ("milestone", "project", "problem", "supervision")
 
 
-def _day(value) -> dt.date:
-    return value.date() if isinstance(value, dt.datetime) or hasattr(value, "to_pydatetime") \
-        else value
-
-
 def due_items(conn: duckdb.DuckDBPyConnection, catalog: Catalog, periods_from: str) -> list:
     """Items not done in each list's latest snapshot (from ``periods_from`` on)."""
     items: list[DueItem] = []
@@ -109,7 +104,7 @@ def due_items(conn: duckdb.DuckDBPyConnection, catalog: Catalog, periods_from: s
                    ).itertuples(index=False):
         items.append(DueItem("milestone", f"{r.task_code}:{r.seq}", r.period, r.lead_unit,
                              catalog.unit_name(r.lead_unit), f"重点任务{r.task_code}节点“{r.milestone}”",
-                             _day(r.due)))
+                             as_date(r.due)))
     for r in query(conn, f"""SELECT m.period, m.project_code, m.seq, m.milestone, m.due,
                                    p.lead_unit, p.name
                             FROM mart.project_milestones m JOIN mart.projects p
@@ -118,16 +113,16 @@ def due_items(conn: duckdb.DuckDBPyConnection, catalog: Catalog, periods_from: s
                             AND m.status != 'done'""", [periods_from]).itertuples(index=False):
         items.append(DueItem("project", f"{r.project_code}:{r.seq}", r.period, r.lead_unit,
                              catalog.unit_name(r.lead_unit), f"重大项目{r.project_code}（{r.name}）{r.milestone}节点",
-                             _day(r.due)))
+                             as_date(r.due)))
     for r in query(conn, f"""SELECT period, problem_id, handler, due, content FROM mart.problems
                             WHERE period = {latest.format(t='mart.problems')}
                             AND state IN ('提出', '受理', '办理中')""", [periods_from]
                    ).itertuples(index=False):
         items.append(DueItem("problem", r.problem_id, r.period, r.handler, catalog.unit_name(r.handler),
-                             f"问题{r.problem_id}（{r.content[:30]}）", _day(r.due)))
+                             f"问题{r.problem_id}（{r.content[:30]}）", as_date(r.due)))
     for r in query(conn, f"""SELECT period, item_id, unit, title, due FROM mart.supervision
                             WHERE period = {latest.format(t='mart.supervision')}
                             AND status != 'closed'""", [periods_from]).itertuples(index=False):
         items.append(DueItem("supervision", r.item_id, r.period, r.unit, catalog.unit_name(r.unit),
-                             f"督办事项“{r.title}”", _day(r.due)))
+                             f"督办事项“{r.title}”", as_date(r.due)))
     return items

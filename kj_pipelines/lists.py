@@ -54,13 +54,16 @@ def ledger_events(conn: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     return query(conn, f"SELECT * FROM raw.problem_events {_EVENT_ORDER}")
 
 
-def list_context(conn: duckdb.DuckDBPyConnection | None, plans_dir: Path,
+def stored_ledger(conn: duckdb.DuckDBPyConnection) -> dict[str, lg.Problem]:
+    """The problem ledger as the warehouse holds it: its accepted events replayed."""
+    ledger, _ = lg.replay(lg.events_from_frame(ledger_events(conn)))
+    return ledger
+
+
+def list_context(conn: duckdb.DuckDBPyConnection, plans_dir: Path,
                  catalog: Catalog) -> ListContext:
-    """Plans as ``plans/`` holds them and the ledger as the warehouse holds it (empty without)."""
-    ledger: dict[str, lg.Problem] = {}
-    if conn is not None:
-        ledger, _ = lg.replay(lg.events_from_frame(ledger_events(conn)))
-    return ListContext(read_plan_lists(plans_dir, catalog), ledger)
+    """Plans as ``plans/`` holds them and the ledger as the warehouse holds it."""
+    return ListContext(read_plan_lists(plans_dir, catalog), stored_ledger(conn))
 
 
 def store_list_rows(conn: duckdb.DuckDBPyConnection, result: FileResult,
@@ -195,8 +198,7 @@ def read_only_ledger(warehouse: Path) -> tuple[dict[str, lg.Problem], str | None
             "SELECT schema_name || '.' || table_name FROM duckdb_tables()").fetchall()}
         if "raw.problem_events" not in tables:
             return {}, None
-        ledger, _ = lg.replay(lg.events_from_frame(ledger_events(conn)))
-        return ledger, None
+        return stored_ledger(conn), None
     finally:
         conn.close()
 

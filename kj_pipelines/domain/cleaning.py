@@ -13,6 +13,8 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
+from kj_pipelines.domain.periods import month_end
+
 PLACEHOLDERS = frozenset({
     "x", "xx", "xxx", "-", "--", "---", "—", "——", "–", "/", "//", "\\", "*", "**", "?", "??",
     "待定", "待报", "待补", "待统计", "暂无", "暂缺", "无", "空", "不详", "未知", "缺", "略",
@@ -180,9 +182,7 @@ def clean_date(value: object) -> dt.date | None | CellProblem:
         else:
             for pattern in _MONTH_ONLY:
                 if m := pattern.match(text):
-                    year, month = int(m.group(1)), int(m.group(2))
-                    nxt = dt.date(year + (month == 12), month % 12 + 1, 1)
-                    day = nxt - dt.timedelta(days=1)
+                    day = month_end(f"{int(m.group(1)):04d}-{int(m.group(2)):02d}")
                     break
             else:
                 return CellProblem("bad_date", f"“{text}”不是日期（应为2026-03-31或2026年3月31日）")

@@ -18,6 +18,8 @@ from dataclasses import dataclass, field, replace
 
 import pandas as pd
 
+from kj_pipelines.domain.periods import as_date
+
 RAISED, ACCEPTED, IN_PROGRESS, RESOLVED, CONFIRMED = "提出", "受理", "办理中", "已办结", "确认销号"
 REFUSED = "退回"  # what the raising unit writes to refuse a result; the problem goes back to 办理中
 STATES = (RAISED, ACCEPTED, IN_PROGRESS, RESOLVED, CONFIRMED)
@@ -137,13 +139,8 @@ def apply_event(ledger: dict[str, Problem], event: Event) -> Problem:
 
 
 def events_from_frame(frame: pd.DataFrame) -> list[Event]:
-    def date(v: object) -> dt.date | None:
-        if v is None or (not isinstance(v, dt.date) and pd.isna(v)):
-            return None
-        return pd.Timestamp(v).date()
-
-    return [Event(r.problem_id, r.unit, r.action, date(r.event_date), r.content or "",
-                  r.category or "", r.handler or "", date(r.wish_date), r.reply or "")
+    return [Event(r.problem_id, r.unit, r.action, as_date(r.event_date), r.content or "",
+                  r.category or "", r.handler or "", as_date(r.wish_date), r.reply or "")
             for r in frame.itertuples(index=False)]
 
 

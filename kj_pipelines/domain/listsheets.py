@@ -29,6 +29,7 @@ from kj_pipelines.domain.cleaning import (
     is_blank,
     normalize_text,
 )
+from kj_pipelines.domain.findings import Rejection
 from kj_pipelines.domain.periods import FIRST_PERIOD, month_end
 from kj_pipelines.domain.planlists import PROJECT_MILESTONES, PlanLists, resolve_unit
 from kj_pipelines.domain.sheets import Table, find_table
@@ -76,14 +77,13 @@ class ListRows:
 class _Row:
     """One row being checked; problems are collected, the first per column kept."""
 
-    def __init__(self, table: Table, excel_row: int, record: dict[str, Any], make_rejection):
+    def __init__(self, table: Table, excel_row: int, record: dict[str, Any]):
         self.table, self.excel_row, self.record = table, excel_row, record
-        self.problems: list = []
-        self._make = make_rejection
+        self.problems: list[Rejection] = []
 
     def fail(self, fld: str, default_label: str, problem: CellProblem, raw: Any = ...) -> None:
         value = self.record.get(fld) if raw is ... else raw
-        self.problems.append(self._make(self.table.sheet, self.excel_row,
+        self.problems.append(Rejection(self.table.sheet, self.excel_row,
                                         self.table.label(fld, default_label), value,
                                         problem.reason_code, problem.message))
 
@@ -126,24 +126,19 @@ def _progress(raw: Any) -> float | None | CellProblem:
     return number
 
 
-def _text(raw: Any) -> str | CellProblem:
-    return clean_text(raw)
-
-
-def validate_task_sheet(table: Table, catalog: Catalog, ctx: ListContext, current: str,
-                        make_rejection) -> tuple[list[dict], list, int]:
+def validate_task_sheet(table: Table, catalog: Catalog, ctx: ListContext, current: str) -> tuple[list[dict], list, int]:
     accepted, rejections, read = [], [], 0
     for excel_row, record in table.records():
         if _unfilled(record, ("done_on", "progress", "note")):
             continue  # a pre-filled milestone the unit had nothing to report on
         read += 1
-        row = _Row(table, excel_row, record, make_rejection)
+        row = _Row(table, excel_row, record)
         unit, period = _unit_and_period(row, catalog, current)
         code = row.take("task", "任务代码", clean_code)
-        milestone = row.take("milestone", "节点", _text) or ""
+        milestone = row.take("milestone", "节点", clean_text) or ""
         done = _done_date(row, period)
         progress = row.take("progress", "进度", _progress)
-        note = row.take("note", "说明", _text) or ""
+        note = row.take("note", "说明", clean_text) or ""
         if code is not None and period is not None:
             year = int(period[:4])
             tasks = ctx.plans.tasks_of(year)
@@ -175,22 +170,21 @@ def validate_task_sheet(table: Table, catalog: Catalog, ctx: ListContext, curren
     return accepted, rejections, read
 
 
-def validate_project_sheet(table: Table, catalog: Catalog, ctx: ListContext, current: str,
-                           make_rejection) -> tuple[list[dict], list, int]:
+def validate_project_sheet(table: Table, catalog: Catalog, ctx: ListContext, current: str) -> tuple[list[dict], list, int]:
     accepted, rejections, read = [], [], 0
     for excel_row, record in table.records():
         if _unfilled(record, ("invested", "done_on", "note")):
             continue  # a pre-filled project the unit had nothing to report on
         read += 1
-        row = _Row(table, excel_row, record, make_rejection)
+        row = _Row(table, excel_row, record)
         unit, period = _unit_and_period(row, catalog, current)
         code = row.take("project", "项目代码", clean_code)
         invested = row.take("invested", "累计完成投资", clean_number)
         if invested is not None and invested < 0:
             row.fail("invested", "累计完成投资", CellProblem("out_of_range", "累计完成投资不能为负"))
-        milestone = normalize_text(row.take("milestone", "节点", _text) or "")
+        milestone = normalize_text(row.take("milestone", "节点", clean_text) or "")
         done = _done_date(row, period)
-        note = row.take("note", "说明", _text) or ""
+        note = row.take("note", "说明", clean_text) or ""
         if code is not None and period is not None:
             year = int(period[:4])
             projects = ctx.plans.projects_of(year)
@@ -223,8 +217,7 @@ def new_problem_id(unit: str, period: str, ordinal: int) -> str:
     return f"{unit}-{period.replace('-', '')}-{ordinal:02d}"
 
 
-def validate_problem_sheet(table: Table, catalog: Catalog, ctx: ListContext, current: str,
-                           make_rejection) -> tuple[list[dict], list, int]:
+def validate_problem_sheet(table: Table, catalog: Catalog, ctx: ListContext, current: str) -> tuple[list[dict], list, int]:
     accepted, rejections, read = [], [], 0
     new_count: dict[tuple[str, str], int] = {}
     for excel_row, record in table.records():
@@ -233,10 +226,10 @@ def validate_problem_sheet(table: Table, catalog: Catalog, ctx: ListContext, cur
                 or _unfilled(record, ("content", "handler", "reply", "category", "wish_date"))):
             continue  # a pre-filled open problem with no new step, or an empty row
         read += 1
-        row = _Row(table, excel_row, record, make_rejection)
+        row = _Row(table, excel_row, record)
         unit, period = _unit_and_period(row, catalog, current)
         problem_id = row.take("problem", "问题编号", _problem_id)
-        action = row.take("action", "状态", _text)
+        action = row.take("action", "状态", clean_text)
         if action is not None and action not in lg.ACTIONS:
             row.fail("action", "状态", CellProblem(
                 "illegal_transition", f"状态“{action}”不是{'、'.join(lg.ACTIONS)}之一"))
@@ -245,9 +238,9 @@ def validate_problem_sheet(table: Table, catalog: Catalog, ctx: ListContext, cur
         if when is not None and period is not None and when > month_end(period):
             row.fail("event_date", "日期", CellProblem("bad_date", f"日期{when}晚于报告期{period}的月末"))
         wish = row.take("wish_date", "期望解决日期", clean_date)
-        content = row.take("content", "问题内容", _text) or ""
-        category = row.take("category", "类别", _text) or ""
-        reply = row.take("reply", "答复/说明", _text) or ""
+        content = row.take("content", "问题内容", clean_text) or ""
+        category = row.take("category", "类别", clean_text) or ""
+        reply = row.take("reply", "答复/说明", clean_text) or ""
         handler = resolve_unit(record.get("handler"), catalog) if not is_blank(
             record.get("handler")) else ""
         if action == lg.RAISED and (problem_id is None or problem_id not in ctx.ledger):
@@ -317,16 +310,16 @@ SHEETS = {
 
 
 def validate_list_sheet(name: str, sheet: str, rows: list, catalog: Catalog, ctx: ListContext,
-                        current: str, make_rejection, out: ListRows) -> tuple[list, int]:
+                        current: str, out: ListRows) -> tuple[list, int]:
     """Validate one list sheet into ``out``; returns (rejections, rows read)."""
     aliases, required, validator, attr, columns = SHEETS[name]
     table = find_table(sheet, rows, aliases, required)
     if table is None:
         labels = {v: k for k, v in reversed(list(aliases.items()))}
         need = "、".join(labels[f] for f in required)
-        return [make_rejection(sheet, None, None, None, "missing_column",
-                               f"工作表“{sheet}”找不到表头行（应含 {need} 等列）")], 0
-    accepted, rejections, read = validator(table, catalog, ctx, current, make_rejection)
+        return [Rejection(sheet, None, None, None, "missing_column",
+                          f"工作表“{sheet}”找不到表头行（应含 {need} 等列）")], 0
+    accepted, rejections, read = validator(table, catalog, ctx, current)
     if accepted:
         frame = pd.DataFrame(accepted, columns=columns)
         setattr(out, attr, pd.concat([getattr(out, attr), frame], ignore_index=True)

@@ -37,6 +37,16 @@ def month_end(key: str) -> dt.date:
     return nxt - dt.timedelta(days=1)
 
 
+def as_date(value: object) -> dt.date | None:
+    """A date as the warehouse or a frame gives it back (date, Timestamp, datetime64, ISO text);
+    ``None`` for a missing one (None, NaN, NaT)."""
+    import pandas as pd  # deferred: the rest of this module is plain datetime
+
+    if value is None or (not isinstance(value, dt.date) and pd.isna(value)) or value is pd.NaT:
+        return None
+    return pd.Timestamp(value).date()
+
+
 def quarter_of(month: int) -> int:
     return (month - 1) // 3 + 1
 

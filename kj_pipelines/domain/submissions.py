@@ -97,7 +97,7 @@ def read_submission(path: Path, catalog: Catalog, today: dt.date, *,
     current = f"{today.year:04d}-{today.month:02d}"
     for key, sheet in extras.items():
         rejections, read = validate_list_sheet(key, sheet.sheet, sheet.rows, catalog, lists,
-                                               current, Rejection, result.lists)
+                                               current, result.lists)
         result.rejections.extend(rejections)
         result.rows_read += read
     result.rows_accepted += len(result.lists)

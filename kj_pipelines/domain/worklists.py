@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from kj_pipelines.domain.catalog import DISTRICT, Catalog
-from kj_pipelines.domain.periods import parse_month
+from kj_pipelines.domain.periods import as_date, parse_month
 from kj_pipelines.domain.workdays import add_workdays, effective_due, workdays_until
 
 Holidays = dict[int, dict[str, list[str]]]
@@ -59,19 +59,13 @@ class Calendar:
         return add_workdays(day, n, self.holidays)
 
 
-def _date(v: object) -> dt.date | None:
-    if v is None or (not isinstance(v, dt.date) and pd.isna(v)):
-        return None
-    return pd.Timestamp(v).date()
-
-
 def _milestones_state(milestones: pd.DataFrame, done: dict[tuple[str, str], dt.date],
                       as_of: dt.date, cal: Calendar, key: str) -> pd.DataFrame:
     rows = []
     for m in milestones.sort_values([key, "seq"]).itertuples(index=False):
         code = getattr(m, key)
         done_on = done.get((code, m.milestone))
-        due = _date(m.due)
+        due = as_date(m.due)
         status = cal.milestone_status(due, done_on, as_of)
         rows.append({key: code, "seq": int(m.seq), "milestone": m.milestone, "due": due,
                      "done_on": done_on, "status": status,
@@ -83,7 +77,7 @@ def _done_dates(progress: pd.DataFrame, key: str, as_of: dt.date) -> dict[tuple[
     reported = progress[progress["done_on"].notna() & (progress["milestone"] != "")]
     out: dict[tuple[str, str], dt.date] = {}
     for r in reported.itertuples(index=False):
-        day = _date(r.done_on)
+        day = as_date(r.done_on)
         if day is None or day > as_of:
             continue
         k = (getattr(r, key), r.milestone)
@@ -245,7 +239,7 @@ def supervision_ledger(months: list[tuple[dt.date, list[Cause]]], feedback: pd.D
     cause comes back after it closed."""
     accepted: dict[str, list[tuple[dt.date, str]]] = {}
     for f in feedback.itertuples(index=False):
-        accepted.setdefault(f.item_id, []).append((_date(f.accepted_on), f.note))
+        accepted.setdefault(f.item_id, []).append((as_date(f.accepted_on), f.note))
     items: dict[str, dict] = {}
     as_of = months[-1][0] if months else dt.date.min
     for as_of, causes in months:

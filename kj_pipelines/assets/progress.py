@@ -16,10 +16,9 @@ from kj_pipelines.warehouse import ensure_schema
 
 
 def _as_of(group: pd.DataFrame) -> str:
-    """The period the indicator's figures are as of (a quarterly or annual one's latest due)."""
-    if "as_of" not in group or group["as_of"].isna().all():
-        return str(group["period"].iloc[0])
-    return str(group["as_of"].dropna().max())
+    """The period the indicator's figures are as of (a quarterly or annual one's latest due;
+    rows written before ``as_of`` existed are as of their own period)."""
+    return str(group["as_of"].fillna(group["period"]).max())
 
 
 def progress_overview(progress: pd.DataFrame, catalog: Catalog) -> pd.DataFrame:
@@ -36,7 +35,7 @@ def progress_overview(progress: pd.DataFrame, catalog: Catalog) -> pd.DataFrame:
             "计划进度%": float(district["planned_share"].iloc[0]) if not district.empty else None,
             "截至": _as_of(group),
             "全区缺报": int(district["missing_units"].fillna(0).iloc[0]) if not district.empty
-            and "missing_units" in district else 0,
+            else 0,
             "红": int(counts.get("red", 0)), "黄": int(counts.get("yellow", 0)),
             "缺报": int(counts.get("grey", 0)),
         })

@@ -5,6 +5,7 @@ the sensors only read the instance, keep a cursor and hand over.
 """
 
 import json
+from collections import Counter
 
 import dagster as dg
 
@@ -40,9 +41,7 @@ def report_warnings(context: dg.SensorEvaluationContext, new: list, source: str)
     """Record the sensor's new warnings as a materialization of the ``warnings`` asset."""
     if not new:
         return
-    levels: dict[str, int] = {}
-    for w in new:
-        levels[w.level] = levels.get(w.level, 0) + 1
+    levels = Counter(w.level for w in new)
     context.instance.report_runless_asset_event(dg.AssetMaterialization(
         asset_key=WARNINGS_KEY, description=f"{source}：新增{len(new)}条",
         metadata={"new": len(new), "source": source,

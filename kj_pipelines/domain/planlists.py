@@ -127,16 +127,26 @@ def plan_files(plans_dir: Path) -> list[tuple[int, str, Path]]:
     return out
 
 
+_PARSED: dict[str, SheetRows | Rejection] = {}  # by SHA-256: a run reads the same plans often
+_PARSED_MAX = 256
+
+
 def plan_workbooks(plans_dir: Path) -> Iterator[tuple[int, str, str, SheetRows | Rejection]]:
     """(year, name, SHA-256, the sheet's rows — or the rejection of a file that cannot be read)
-    of every workbook under ``plans/<year>/``, read with the safe reader."""
+    of every workbook under ``plans/<year>/``, read with the safe reader. Several readers go
+    through the same folder in one run (targets, task and project lists, list-sheet checks):
+    a workbook is parsed once per process, recognised by its content's hash."""
     for year, name, path in plan_files(plans_dir):
         sha = sha256_of(path)
-        try:
-            yield year, name, sha, read_rows(path)
-        except WorkbookError as exc:
-            yield year, name, sha, Rejection(exc.sheet, None, None, None, exc.reason_code,
-                                             exc.message)
+        if sha not in _PARSED:
+            try:
+                parsed: SheetRows | Rejection = read_rows(path)
+            except WorkbookError as exc:
+                parsed = Rejection(exc.sheet, None, None, None, exc.reason_code, exc.message)
+            if len(_PARSED) >= _PARSED_MAX:
+                _PARSED.clear()
+            _PARSED[sha] = parsed
+        yield year, name, sha, _PARSED[sha]
 
 
 def read_plan_lists(plans_dir: Path, catalog: Catalog) -> PlanLists:

@@ -13,7 +13,7 @@ import duckdb
 import pandas as pd
 
 from kj_pipelines.domain import ledger as lg
-from kj_pipelines.domain.catalog import Catalog
+from kj_pipelines.domain.catalog import DEPARTMENT, DISTRICT, Catalog
 from kj_pipelines.domain.listsheets import ListContext
 from kj_pipelines.domain.periods import add_months, month_end, months_between, parse_month
 from kj_pipelines.domain.planlists import PlanLists, read_plan_lists
@@ -211,7 +211,7 @@ def template_lists(catalog: Catalog, plans_dir: Path, warehouse: Path, unit: str
     plans = read_plan_lists(plans_dir, catalog)
     kind = catalog.units[unit].kind
     sheets = ListSheets(departments=[u.name for u in catalog.units.values()
-                                     if u.kind == "department"])
+                                     if u.kind == DEPARTMENT])
     tasks = plans.tasks_of(year)
     for t in tasks[tasks["lead_unit"] == unit].itertuples(index=False):
         ms = plans.milestones[(plans.milestones["year"] == year)
@@ -234,6 +234,6 @@ def template_lists(catalog: Catalog, plans_dir: Path, warehouse: Path, unit: str
                 "wish_date": problem.wish_date, "current": problem.state})
     sheets.with_tasks = bool(sheets.tasks)
     sheets.with_projects = bool(sheets.projects)
-    sheets.with_problems = kind != "district"
-    sheets.blank_problem_rows = 5 if kind not in ("department", "district") else 0
+    sheets.with_problems = unit != DISTRICT
+    sheets.blank_problem_rows = 5 if kind != DEPARTMENT and unit != DISTRICT else 0
     return sheets, note

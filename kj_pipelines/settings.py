@@ -10,7 +10,6 @@ from zoneinfo import ZoneInfo
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 TIMEZONE = "Asia/Shanghai"
-FIRST_PERIOD = "2019-01"
 PACKAGED_CATALOG = Path(__file__).resolve().parent / "sample" / "catalog"
 
 

@@ -131,6 +131,7 @@ ALTER TABLE mart.indicator_plan ADD COLUMN IF NOT EXISTS comparator VARCHAR;
 ALTER TABLE mart.targets ADD COLUMN IF NOT EXISTS target_text VARCHAR;
 ALTER TABLE mart.targets ADD COLUMN IF NOT EXISTS stretch DOUBLE;
 ALTER TABLE mart.indicator_plan ADD COLUMN IF NOT EXISTS baseline_source VARCHAR;
+ALTER TABLE mart.unit_scores ADD COLUMN IF NOT EXISTS peer_group VARCHAR;
 CREATE OR REPLACE VIEW core.submitted_values AS
     SELECT unit, indicator, period, value, cumulative, sha256, source_file, sheet, "row",
            submitted_at, received_at
@@ -150,8 +151,8 @@ class EmptyPartitionError(RuntimeError):
 # process pays one small query per connection instead of the whole DDL at every write.
 # 1: the first release; 2: the lists, core.indicator_status, as_of and missing_units columns,
 # goal_distance by period; 3: targets as plans write them (comparator, stretch, text) and the
-# target list's baseline.
-SCHEMA_VERSION = 3
+# target list's baseline; 4: unit_scores' peer group (ranks are within it).
+SCHEMA_VERSION = 4
 
 
 def ensure_schema(conn: duckdb.DuckDBPyConnection) -> None:

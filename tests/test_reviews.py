@@ -20,8 +20,11 @@ def test_scores_rank_and_bands_hand_worked(catalog):
     assert scores.loc["ZS", "score"] == 70 and scores.loc["ZS", "band"] == "一般"
     assert scores.loc["LT", "score"] == 20 and scores.loc["LT", "band"] == "滞后"
     assert scores.loc["KJJ", "score"] == 70 and scores.loc["TJJ", "score"] == 100
-    assert scores.loc["JC", "rank"] == 1 and scores.loc["TJJ", "rank"] == 1
-    assert scores.loc["ZS", "rank"] == 3 and scores.loc["LT", "rank"] == 5
+    # ranked within peer groups: towns and parks together, departments together
+    assert scores.loc["JC", "rank"] == 1 and scores.loc["ZS", "rank"] == 2
+    assert scores.loc["LT", "rank"] == 3
+    assert scores.loc["TJJ", "rank"] == 1 and scores.loc["KJJ", "rank"] == 2
+    assert scores.loc["JC", "peer_group"] == "town" and scores.loc["TJJ", "peer_group"] == "department"
     assert set(scores["period"]) == {"2026-Q3"}
 
 
@@ -38,13 +41,15 @@ def test_weekly_and_quarterly_jobs_on_the_sample(catalog, reviewed_copy):
         assert mat.metadata["period_reviewed"].value == "2026-09"
     con = duckdb.connect(str(sample_dir.warehouse), read_only=True)
     try:
-        scores = con.execute("SELECT unit, score, rank, band FROM mart.unit_scores "
-                             "WHERE period = '2026-Q3' ORDER BY rank").df()
+        scores = con.execute("SELECT unit, score, rank, band, peer_group FROM mart.unit_scores "
+                             "WHERE period = '2026-Q3' ORDER BY peer_group, rank").df()
         watch = con.execute("SELECT status FROM mart.weekly_watchlist WHERE week = '2026-10-12'"
                             ).df()
     finally:
         con.close()
     assert len(scores) >= 10
     assert scores["score"].between(0, 100).all()
-    assert scores["rank"].iloc[0] == 1 and scores["score"].is_monotonic_decreasing
+    assert set(scores["peer_group"]) == {"town", "department"}
+    for _, group in scores.groupby("peer_group"):
+        assert group["rank"].iloc[0] == 1 and group["score"].is_monotonic_decreasing
     assert not watch.empty and set(watch["status"]) <= {"red", "yellow", "grey"}

@@ -45,7 +45,7 @@ def describe(ind: Indicator, catalog: Catalog) -> str:
 def values_table(run: IndicatorRun, catalog: Catalog, period: str) -> pd.DataFrame:
     rows = run.values[run.values["period"] == period]
     rows = rows.assign(_o=rows["unit"] == DISTRICT).sort_values(["_o", "unit"])
-    return pd.DataFrame({"单位": [catalog.unit_name(u) for u in rows["unit"]],
+    return pd.DataFrame({"单位": [catalog.level_label(u) for u in rows["unit"]],
                          "本期值": rows["monthly"].to_numpy(), "累计/期末": rows["value"].to_numpy()})
 
 
@@ -53,7 +53,8 @@ def progress_table(progress: pd.DataFrame, catalog: Catalog) -> pd.DataFrame:
     rows = worst_first(progress)
     return pd.DataFrame({
         "状态": rows["status"].map(STATUS_MARK).to_numpy(),
-        "单位": [catalog.unit_name(u) for u in rows["unit"]],
+        "单位": [catalog.level_label(u) for u in rows["unit"]],
+        "层级": [catalog.kind_name(u) for u in rows["unit"]],
         "实际": rows["actual"].to_numpy(), "计划": rows["planned"].to_numpy(),
         "年度目标": rows["target"].to_numpy(), "完成率%": rows["completion"].to_numpy(),
         "计划进度%": rows["planned_share"].to_numpy(), "差距(百分点)": rows["gap"].to_numpy()})

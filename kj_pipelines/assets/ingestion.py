@@ -6,7 +6,7 @@ import dagster as dg
 import pandas as pd
 
 from kj_pipelines.assets.common import WAREHOUSE_POOL, markdown_table
-from kj_pipelines.domain.periods import FIRST_PERIOD, last_complete_month, months_between
+from kj_pipelines.domain.periods import last_complete_month, months_between
 from kj_pipelines.domain.registry import RegistryUnavailable, read_registry, registry_values
 from kj_pipelines.domain.targets import read_target_lists
 from kj_pipelines.ingest import ingest_pending
@@ -90,15 +90,15 @@ def registry_snapshot(kj_data: KJDataResource, warehouse: WarehouseResource) -> 
     paths, catalog = kj_data.paths, kj_data.catalog()
     rules = {c: i.registry_rule for c, i in catalog.indicators.items() if i.registry_rule}
     try:
-        tables = read_registry(paths.source_db_url())
+        tables = read_registry(paths.source_db_url(), catalog.registry)
     except RegistryUnavailable as exc:
         # a region without a registry still runs: its registry-fed indicators show grey
         return dg.MaterializeResult(metadata={
             "registry": f"未配置或不可用（{exc}）；登记库指标本期无数据，显示为缺报",
             "rows": 0, "indicators_without_registry": ", ".join(sorted(rules)) or "—"})
-    towns = [u.code for u in catalog.units.values() if u.kind in ("town", "park")]
-    periods = list(months_between(FIRST_PERIOD, last_complete_month(now_local().date())))
-    values = registry_values(tables, rules, towns, periods)
+    units = {c: [u.code for u in catalog.reporting_units(catalog.indicators[c])] for c in rules}
+    periods = list(months_between(catalog.first_period, last_complete_month(now_local().date())))
+    values = registry_values(tables, rules, units, periods)
     computed = sorted(set(values["indicator"]))
     with warehouse.get_connection() as conn:
         ensure_schema(conn)
@@ -114,5 +114,5 @@ def registry_snapshot(kj_data: KJDataResource, warehouse: WarehouseResource) -> 
         "through": periods[-1],
         "enterprises": len(tables.get("enterprises", ())),
         "indicators_without_registry": ", ".join(sorted(set(rules) - set(computed))) or "—",
-        "latest_district": markdown_table(latest.rename("全区").reset_index()),
+        "latest_district": markdown_table(latest.rename(catalog.top_label).reset_index()),
     })

@@ -22,25 +22,25 @@ def _as_of(group: pd.DataFrame) -> str:
 
 
 def progress_overview(progress: pd.DataFrame, catalog: Catalog) -> pd.DataFrame:
-    """Per indicator: the district's status and how many units are red, yellow, grey."""
-    rows = []
+    """Per indicator: the top's status (全区 / 全市) and how many units are red, yellow, grey."""
+    top, rows = catalog.top_label, []
     for code, group in progress.groupby("indicator", sort=False):
         district = group[group["unit"] == DISTRICT]
         units = group[group["unit"] != DISTRICT]
         counts = units["status"].value_counts()
         rows.append({
             "指标": catalog.indicators[code].name if code in catalog.indicators else code,
-            "全区状态": STATUS_MARK[district["status"].iloc[0]] if not district.empty else "—",
-            "全区完成率%": float(district["completion"].iloc[0]) if not district.empty else None,
+            f"{top}状态": STATUS_MARK[district["status"].iloc[0]] if not district.empty else "—",
+            f"{top}完成率%": float(district["completion"].iloc[0]) if not district.empty else None,
             "计划进度%": float(district["planned_share"].iloc[0]) if not district.empty else None,
             "截至": _as_of(group),
-            "全区缺报": int(district["missing_units"].fillna(0).iloc[0]) if not district.empty
+            f"{top}缺报": int(district["missing_units"].fillna(0).iloc[0]) if not district.empty
             else 0,
             "红": int(counts.get("red", 0)), "黄": int(counts.get("yellow", 0)),
             "缺报": int(counts.get("grey", 0)),
         })
-    frame = pd.DataFrame(rows, columns=["指标", "全区状态", "全区完成率%", "计划进度%", "截至", "全区缺报",
-                                        "红", "黄", "缺报"])
+    frame = pd.DataFrame(rows, columns=["指标", f"{top}状态", f"{top}完成率%", "计划进度%", "截至",
+                                        f"{top}缺报", "红", "黄", "缺报"])
     return frame.sort_values(["红", "黄", "缺报"], ascending=False)
 
 
@@ -53,9 +53,9 @@ def build_progress_asset(catalog: Catalog) -> dg.AssetsDefinition:
         deps=[indicator_key(c) for c in catalog.indicators],
         pool=WAREHOUSE_POOL,
         kinds={"duckdb"},
-        description="年度主要指标进度总览（mart.indicator_progress）：汇集各指标当月全区及各单位的实际、计划、"
-                    "完成率、差距和红黄绿灯状态（季度、年度指标取最近一期并注明截至月份；全区合计缺报单位时标灰并注明"
-                    "缺几家）；落后于倒排计划的单位由预警传感器推送。",
+        description=f"年度主要指标进度总览（mart.indicator_progress）：汇集各指标当月{catalog.top_label}及各单位的"
+                    "实际、计划、完成率、差距和红黄绿灯状态（季度、年度指标取最近一期并注明截至月份；合计数缺报单位时"
+                    "标灰并注明缺几家）；落后于倒排计划的单位由预警传感器推送。",
     )
     def indicator_progress(context: dg.AssetExecutionContext, kj_data: KJDataResource,
                            warehouse: WarehouseResource) -> dg.MaterializeResult:

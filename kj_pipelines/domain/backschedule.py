@@ -146,18 +146,17 @@ def goal_targets(goal: Goal, year: int) -> float | None:
 
 def resolve_targets(indicator: Indicator, catalog: Catalog, year: int,
                     listed: pd.DataFrame) -> pd.DataFrame:
-    """Targets per unit for a year: the list's, the sum of units for the district, else a goal's."""
+    """Targets per unit for a year: the list's; for a summed indicator, a county's or the top's
+    the sum of the units below it (bottom up, so a county's listed target counts for the city);
+    else a multi-year goal's path."""
     rows = listed[(listed["indicator"] == indicator.code) & (listed["year"] == year)]
     rows = rows.reindex(columns=[*rows.columns, *(
         c for c in ("comparator", "baseline") if c not in rows.columns)])  # older lists
     out = rows[["unit", "target", "deadline_month", "comparator", "baseline"]].assign(
         target_source="list")
-    if DISTRICT not in set(out["unit"]) and indicator.aggregate == "sum" and not out.empty:
-        total = out["target"].sum()
-        deadline = int(out["deadline_month"].max())
-        out = pd.concat([out, pd.DataFrame([{"unit": DISTRICT, "target": total,
-                                             "deadline_month": deadline,
-                                             "target_source": "units_sum"}])])
+    summed = _summed_targets(indicator, catalog, out) if indicator.aggregate == "sum" else None
+    if summed is not None and not summed.empty:
+        out = pd.concat([out, summed], ignore_index=True)
     for goal in catalog.goals:
         if goal.indicator == indicator.code and goal.unit not in set(out["unit"]):
             target = goal_targets(goal, year)
@@ -166,6 +165,27 @@ def resolve_targets(indicator: Indicator, catalog: Catalog, year: int,
                                                      "deadline_month": 12,
                                                      "target_source": "goal"}])])
     return out.reset_index(drop=True)
+
+
+def _summed_targets(indicator: Indicator, catalog: Catalog, listed: pd.DataFrame
+                    ) -> pd.DataFrame:
+    """Targets of the units above the reporters that the list leaves out: the sum of their
+    children's (listed or summed), deepest first. A ``≥`` or ``力争`` reading of the units'
+    targets does not carry up: the sum is a plain figure."""
+    known = {r.unit: (float(r.target), int(r.deadline_month))
+             for r in listed.itertuples(index=False)}
+    above = sorted(catalog.rollup_units(indicator), key=catalog.level, reverse=True)
+    added = []
+    for unit in above:
+        if unit in known:
+            continue
+        children = [known[c] for c in catalog.units if catalog.parent_of(c) == unit
+                    and c in known]
+        if children:
+            known[unit] = (sum(t for t, _ in children), max(d for _, d in children))
+            added.append({"unit": unit, "target": known[unit][0],
+                          "deadline_month": known[unit][1], "target_source": "units_sum"})
+    return pd.DataFrame(added, columns=["unit", "target", "deadline_month", "target_source"])
 
 
 def monthly_history(values: pd.DataFrame, indicator: Indicator, unit: str,

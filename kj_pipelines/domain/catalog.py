@@ -6,14 +6,19 @@ it is validated strictly on load and every error names the file, the entry and t
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
 import yaml
 
+# unit kinds of a catalog that declares none (units.yaml may list its own: county, city, …); the
+# kind ``department`` is reserved for the units responsible for indicators
 UNIT_KINDS = ("district", "town", "park", "department")
+DEPARTMENT = "department"
 INDICATOR_KINDS = ("flow", "stock", "ratio", "growth")
 DIRECTIONS = ("higher", "lower")
 FREQUENCIES = ("monthly", "quarterly", "annual")
@@ -25,7 +30,8 @@ AGGREGATES = ("sum", "district_only", "ratio", "growth", "units_only")
 PROFILES = ("linear", "workdays", "seasonal", "milestones", "batch")
 REGISTRY_RULES = ("effective_high_tech", "new_high_tech", "tech_sme_listed", "rd_institutions_total",
                   "rd_institutions_new", "academician_workstations", "doctoral_workstations_new")
-DISTRICT = "ALL"
+DISTRICT = "ALL"  # the top unit's code in every region (its label comes from the catalog)
+FIRST_PERIOD = "2019-01"  # the first monitored month when settings.yaml names none
 # measures counted in whole numbers (1.5 家 is refused); settings.yaml's count_measures overrides
 COUNT_MEASURES = ("家", "个", "项", "件", "人", "名", "户", "次", "家次")
 _CODE = re.compile(r"^[A-Z][A-Z0-9_]{0,31}$")
@@ -41,6 +47,16 @@ class Unit:
     name: str
     kind: str
     official: str = ""  # 责任人: the unit's responsible official, named in the 责任清单
+    parent: str | None = None  # the unit it rolls up to (``None`` only for the top, ``ALL``)
+
+
+@dataclass(frozen=True)
+class UnitKind:
+    """A kind of unit as units.yaml declares it: 县（市、区）, 乡镇（街道）, 部门…"""
+
+    code: str
+    name: str
+    peers: str  # units of kinds with the same ``peers`` are ranked together (镇街与园区同台晾晒)
 
 
 @dataclass(frozen=True)
@@ -132,6 +148,52 @@ class Catalog:
     warning_lookback_months: int = 2
     lists: ListSettings = field(default_factory=ListSettings)
     count_measures: tuple[str, ...] = COUNT_MEASURES
+    kinds: dict[str, UnitKind] = field(default_factory=lambda: dict(DEFAULT_KINDS))
+    top_label: str = "全区"  # how reports name the top level's figures: 全区 / 全市 / 全县
+    first_period: str = FIRST_PERIOD
+    registry: dict[str, RegistryTable] = field(default_factory=dict)
+
+    def parent_of(self, code: str) -> str | None:
+        unit = self.units.get(code)
+        return unit.parent if unit else None
+
+    def ancestors(self, code: str) -> list[str]:
+        """The units ``code`` rolls up to, nearest first, ending with ``ALL``."""
+        out, parent = [], self.parent_of(code)
+        while parent is not None:
+            out.append(parent)
+            parent = self.parent_of(parent)
+        return out
+
+    def descendants(self, code: str) -> list[str]:
+        """Every unit below ``code`` (all units but the top for ``ALL``), in catalog order."""
+        return self._below.get(code, [])
+
+    @cached_property
+    def _below(self) -> dict[str, list[str]]:
+        out: dict[str, list[str]] = {}
+        for unit in self.units:
+            for above in self.ancestors(unit):
+                out.setdefault(above, []).append(unit)
+        return out
+
+    def level(self, code: str) -> int:
+        """0 for the top, 1 for the units directly under it, and so on."""
+        return len(self.ancestors(code))
+
+    def peer_group(self, code: str) -> str:
+        """Which units a unit is ranked with: the kinds sharing its ``peers`` name."""
+        unit = self.units[code]
+        return self.kinds[unit.kind].peers if unit.kind in self.kinds else unit.kind
+
+    def kind_name(self, code: str) -> str:
+        """The Chinese name of a unit's kind (镇（街道）, 县（市、区）, 部门)."""
+        unit = self.units.get(code)
+        return self.kinds[unit.kind].name if unit and unit.kind in self.kinds else ""
+
+    def level_label(self, code: str) -> str:
+        """The label of a unit's figures in a table: the top label for ``ALL``, else its name."""
+        return self.top_label if code == DISTRICT else self.unit_name(code)
 
     def unit_name(self, code: str) -> str:
         """A unit's name as the bureau reads it; a code not in the catalog as written."""
@@ -146,6 +208,19 @@ class Catalog:
         if indicator.aggregate == "district_only":
             return [self.units[indicator.department]] if indicator.source == "submission" else []
         return [u for u in self.units.values() if u.kind in indicator.reporters]
+
+    def rollup_units(self, indicator: Indicator) -> dict[str, list[str]]:
+        """For a summed indicator: each unit above the reporters (county, city) → the reporting
+        units whose figures add up to its own (towns roll up to their county and to ``ALL``)."""
+        if indicator.aggregate in ("district_only", "units_only"):
+            return {}
+        out: dict[str, list[str]] = {}
+        for unit in self.reporting_units(indicator):
+            for above in self.ancestors(unit.code):
+                out.setdefault(above, []).append(unit.code)
+        if indicator.source != "derived":
+            out.setdefault(DISTRICT, [])
+        return out
 
     def indicators_for_unit(self, unit_code: str) -> list[Indicator]:
         """The indicators a unit fills in on its monthly workbook."""
@@ -175,6 +250,31 @@ class Catalog:
         for code in self.indicators:
             visit(code)
         return list(done.values())
+
+
+DEFAULT_KINDS = {
+    "district": UnitKind("district", "区", "district"),
+    "town": UnitKind("town", "镇（街道）", "town"),
+    "park": UnitKind("park", "园区", "town"),  # towns and parks share the 季晾晒 table
+    "department": UnitKind("department", "部门", "department"),
+}
+# the registry tables and columns the rules read (canonical names → a region's own, mapped in
+# settings.yaml's ``registry:``); ``town`` is the code of the unit an enterprise belongs to
+REGISTRY_SCHEMA: dict[str, tuple[str, ...]] = {
+    "enterprises": ("enterprise_id", "town"),
+    "high_tech_recognitions": ("enterprise_id", "recognized_on", "expires_on", "first_time"),
+    "tech_sme_listings": ("enterprise_id", "listed_on", "expires_on"),
+    "rd_institutions": ("id", "town", "established_on", "revoked_on"),
+    "workstations": ("id", "town", "kind", "established_on", "revoked_on"),
+}
+
+
+@dataclass(frozen=True)
+class RegistryTable:
+    """Where a canonical registry table lives in a region's database, and its column names."""
+
+    table: str
+    columns: dict[str, str] = field(default_factory=dict, hash=False, compare=False)
 
 
 def derived_inputs(indicator: Indicator) -> list[str]:
@@ -238,18 +338,7 @@ def _entries(path: Path, key: str) -> list[Any]:
 
 def load_catalog(folder: Path) -> Catalog:
     """Load and cross-check the whole catalog folder."""
-    units: dict[str, Unit] = {}
-    path = folder / "units.yaml"
-    for i, raw in enumerate(_entries(path, "units"), start=1):
-        r = _Reader(path, f"#{i}", raw)
-        code = r.code()
-        r.entry = f"#{i} ({code})"
-        if code in units:
-            r.fail("code", "duplicate unit code")
-        units[code] = Unit(code, r.get("name", str), r.get("kind", str, choices=UNIT_KINDS),
-                           r.get("official", str, default=""))
-    if DISTRICT not in units or units[DISTRICT].kind != "district":
-        raise CatalogError(f"units.yaml: the district unit '{DISTRICT}' (kind district) is missing")
+    units, kinds, top_label = _load_units(folder / "units.yaml")
 
     actions: dict[str, Action] = {}
     path = folder / "actions.yaml"
@@ -277,8 +366,8 @@ def load_catalog(folder: Path) -> Catalog:
         rr = _Reader(path, f"#{i} ({code}) range", rng)
         reporters = tuple(r.get("reporters", list, default=[]))
         for kind in reporters:
-            if kind not in UNIT_KINDS:
-                r.fail("reporters", f"{kind!r} is not a unit kind ({', '.join(UNIT_KINDS)})")
+            if kind not in kinds:
+                r.fail("reporters", f"{kind!r} is not a unit kind ({', '.join(kinds)})")
         ind = Indicator(
             code=code,
             name=r.get("name", str),
@@ -322,7 +411,7 @@ def load_catalog(folder: Path) -> Catalog:
             r.fail("registry_rule", "registry indicators, and only they, name a registry_rule")
         if ind.registry_rule is not None and ind.registry_rule not in REGISTRY_RULES:
             r.fail("registry_rule", f"{ind.registry_rule!r} is not one of {', '.join(REGISTRY_RULES)}")
-        if ind.department not in units or units[ind.department].kind != "department":
+        if ind.department not in units or units[ind.department].kind != DEPARTMENT:
             r.fail("department", f"{ind.department!r} is not a department in units.yaml")
         if ind.action not in actions:
             r.fail("action", f"{ind.action!r} is not an action in actions.yaml")
@@ -347,6 +436,7 @@ def load_catalog(folder: Path) -> Catalog:
             r.fail("profile_params", "milestones need 'shares: {month: share}'")
         if ind.profile == "batch" and not isinstance(ind.profile_params.get("months"), dict):
             r.fail("profile_params", "batch needs 'months: {month: share}'")
+        _check_no_double_count(r, ind, units)
         indicators[code] = ind
     for ind in indicators.values():
         for dep in derived_inputs(ind):
@@ -377,7 +467,7 @@ def load_catalog(folder: Path) -> Catalog:
         raise CatalogError("scoring.yaml: expected a mapping")
     holidays = _load_holidays(folder / "holidays.yaml")
     settings_path = folder / "settings.yaml"
-    deadline, escalate, lookback = 10, 3, 2
+    deadline, escalate, lookback, first, registry = 10, 3, 2, FIRST_PERIOD, {}
     if settings_path.exists():
         r = _Reader(settings_path, "settings", _load_yaml(settings_path) or {})
         deadline = r.get("submission_deadline_day", int, default=10)
@@ -393,10 +483,102 @@ def load_catalog(folder: Path) -> Catalog:
         counts = r.get("count_measures", list, default=list(COUNT_MEASURES))
         if not all(isinstance(m, str) and m for m in counts):
             r.fail("count_measures", "expected a list of measures such as 家, 个, 人")
+        first = str(r.get("first_period", (str, dt.date), default=FIRST_PERIOD))[:7]
+        if not re.match(r"^(19[7-9]\d|20\d\d)-(0[1-9]|1[0-2])$", first):
+            r.fail("first_period", f"{first!r} is not a month YYYY-MM (e.g. 2019-01)")
+        registry = _registry_mapping(settings_path, r.get("registry", dict, default={}))
     else:
         lists, counts = ListSettings(), list(COUNT_MEASURES)
     return Catalog(units, actions, indicators, tuple(goals), scoring, holidays, deadline,
-                   escalate, lookback, lists, tuple(counts))
+                   escalate, lookback, lists, tuple(counts), kinds, top_label, first, registry)
+
+
+def _load_units(path: Path) -> tuple[dict[str, Unit], dict[str, UnitKind], str]:
+    """units.yaml: the optional ``kinds:`` and ``top_label:``, and the units with their parents."""
+    doc = _load_yaml(path)
+    entries = _entries(path, "units")
+    kinds = dict(DEFAULT_KINDS)
+    if doc.get("kinds") is not None:
+        if not isinstance(doc["kinds"], list) or not doc["kinds"]:
+            raise CatalogError(f"{path.name}: 'kinds:' must be a list of {{code, name}}")
+        kinds = {}
+        for i, raw in enumerate(doc["kinds"], start=1):
+            r = _Reader(path, f"kinds #{i}", raw)
+            code = r.get("code", str)
+            if not re.match(r"^[a-z][a-z0-9_]*$", code):
+                r.fail("code", f"{code!r} must be lower_snake_case (county, town, …)")
+            if code in kinds:
+                r.fail("code", "duplicate kind")
+            kinds[code] = UnitKind(code, r.get("name", str), r.get("peers", str, default=code))
+        if DEPARTMENT not in kinds:
+            raise CatalogError(f"{path.name}: 'kinds:' must include '{DEPARTMENT}' (the units "
+                               "responsible for indicators)")
+    top_label = doc.get("top_label", "全区")
+    if not isinstance(top_label, str) or not top_label.strip():
+        raise CatalogError(f"{path.name}: 'top_label' must be text such as 全区, 全市 or 全县")
+    units: dict[str, Unit] = {}
+    for i, raw in enumerate(entries, start=1):
+        r = _Reader(path, f"#{i}", raw)
+        code = r.code()
+        r.entry = f"#{i} ({code})"
+        if code in units:
+            r.fail("code", "duplicate unit code")
+        parent = None if code == DISTRICT else r.get("parent", str, default=DISTRICT)
+        if code == DISTRICT and r.get("parent", str, default=None) is not None:
+            r.fail("parent", f"the top unit {DISTRICT} has no parent")
+        units[code] = Unit(code, r.get("name", str), r.get("kind", str, choices=tuple(kinds)),
+                           r.get("official", str, default=""), parent)
+    if DISTRICT not in units:
+        raise CatalogError(f"{path.name}: the top unit '{DISTRICT}' is missing")
+    top_kind = units[DISTRICT].kind
+    for i, unit in enumerate(units.values(), start=1):
+        where = f"{path.name}: entry #{i} ({unit.code})"
+        if unit.code != DISTRICT and unit.kind == top_kind:
+            raise CatalogError(f"{where}: field 'kind': {top_kind!r} is the top unit's kind")
+        if unit.parent is not None and unit.parent not in units:
+            raise CatalogError(f"{where}: field 'parent': {unit.parent!r} is not in {path.name}")
+        seen, above = {unit.code}, unit.parent
+        while above is not None:
+            if above in seen:
+                raise CatalogError(f"{where}: field 'parent': the parents run in a circle")
+            seen.add(above)
+            above = units[above].parent
+        if unit.kind == DEPARTMENT and unit.parent != DISTRICT:
+            raise CatalogError(f"{where}: field 'parent': a department belongs to {DISTRICT}")
+    return units, kinds, top_label.strip()
+
+
+def _check_no_double_count(r: _Reader, ind: Indicator, units: dict[str, Unit]) -> None:
+    """A summed indicator reported both by a unit and by one above it would be counted twice."""
+    reporting = {c for c, u in units.items() if u.kind in ind.reporters}
+    for code in sorted(reporting):
+        above = units[code].parent
+        while above is not None:
+            if above in reporting:
+                r.fail("reporters", f"{units[code].kind!r} units such as {code} roll up to "
+                       f"{above} ({units[above].kind!r}), which reports too: its figure would "
+                       "be counted twice")
+            above = units[above].parent
+
+
+def _registry_mapping(path: Path, raw: dict[str, Any]) -> dict[str, RegistryTable]:
+    """settings.yaml ``registry: {enterprises: {table: qy_jbxx, columns: {town: ssjz}}}``."""
+    out = {}
+    for name, spec in raw.items():
+        r = _Reader(path, f"registry.{name}", spec)
+        if name not in REGISTRY_SCHEMA:
+            r.fail("(table)", f"{name!r} is not a registry table "
+                   f"({', '.join(REGISTRY_SCHEMA)})")
+        columns = r.get("columns", dict, default={})
+        for canonical, actual in columns.items():
+            if canonical not in REGISTRY_SCHEMA[name]:
+                r.fail(f"columns.{canonical}", f"not a column of {name} "
+                       f"({', '.join(REGISTRY_SCHEMA[name])})")
+            if not isinstance(actual, str) or not actual:
+                r.fail(f"columns.{canonical}", f"expected a column name, got {actual!r}")
+        out[name] = RegistryTable(r.get("table", str, default=name),
+                                  {str(k): str(v) for k, v in columns.items()})
+    return out
 
 
 def _list_settings(r: _Reader, indicators: dict[str, Indicator]) -> ListSettings:

@@ -1,8 +1,9 @@
 """An indicator's value for a month, per unit and for the district (``ALL``).
 
 Flows are read year-to-date (累计), stocks at period end, ratios as the ratio of two year-to-date
-flows, growth rates against the same period of last year. District totals follow the catalog:
-the sum of units, the department's district-only figure, or the ratio of the district sums.
+flows, growth rates against the same period of last year. Totals follow the catalog: the sum
+of the units below (towns to their county, every reporting unit to the top ``ALL``), the
+department's district-only figure, or the ratio of the sums.
 """
 
 from __future__ import annotations
@@ -59,9 +60,20 @@ def compute_values(indicator: Indicator, catalog: Catalog, facts: pd.DataFrame,
         own = own[own["unit"].isin(allowed)]
     values = _flow_ytd(own, periods) if indicator.kind == "flow" else _levels(own, periods)
     if indicator.aggregate == "sum" and not values.empty:
-        district = values.groupby("period", as_index=False)[["value", "monthly"]].sum(min_count=1)
-        values = pd.concat([values, district.assign(unit=DISTRICT)], ignore_index=True)
+        values = pd.concat([values, roll_up(values, catalog.rollup_units(indicator))],
+                           ignore_index=True)
     return _finish(values, indicator, indicator.source)
+
+
+def roll_up(values: pd.DataFrame, rollups: dict[str, list[str]]) -> pd.DataFrame:
+    """Sums of the reporting units' values for each unit above them (a county's towns, and every
+    reporting unit for ``ALL``): one row per unit above and period that has any figure."""
+    links = pd.DataFrame([(above, unit) for above, units in rollups.items() for unit in units],
+                         columns=["above", "unit"])
+    joined = values.merge(links, on="unit")
+    sums = joined.groupby(["period", "above"], as_index=False)[["value", "monthly"]].sum(
+        min_count=1)
+    return sums.rename(columns={"above": "unit"})
 
 
 def _finish(frame: pd.DataFrame, indicator: Indicator, source: str) -> pd.DataFrame:

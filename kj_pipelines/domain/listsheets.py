@@ -18,7 +18,7 @@ from typing import Any
 import pandas as pd
 
 from kj_pipelines.domain import ledger as lg
-from kj_pipelines.domain.catalog import Catalog
+from kj_pipelines.domain.catalog import DEPARTMENT, Catalog
 from kj_pipelines.domain.cleaning import (
     CellProblem,
     clean_code,
@@ -30,7 +30,7 @@ from kj_pipelines.domain.cleaning import (
     normalize_text,
 )
 from kj_pipelines.domain.findings import Rejection
-from kj_pipelines.domain.periods import FIRST_PERIOD, month_end
+from kj_pipelines.domain.periods import month_end
 from kj_pipelines.domain.planlists import PROJECT_MILESTONES, PlanLists, resolve_unit
 from kj_pipelines.domain.sheets import Table, find_table
 
@@ -104,8 +104,9 @@ def _unit_and_period(row: _Row, catalog: Catalog, current: str) -> tuple[str | N
     if period is not None and period > current:
         row.fail("period", "报告期", CellProblem("future_period", f"报告期“{period}”晚于当前月份"))
         period = None
-    elif period is not None and period < FIRST_PERIOD:
-        row.fail("period", "报告期", CellProblem("bad_period", f"报告期“{period}”早于监测起始期{FIRST_PERIOD}"))
+    elif period is not None and period < catalog.first_period:
+        row.fail("period", "报告期", CellProblem(
+            "bad_period", f"报告期“{period}”早于监测起始期{catalog.first_period}"))
         period = None
     return unit, period
 
@@ -245,10 +246,10 @@ def validate_problem_sheet(table: Table, catalog: Catalog, ctx: ListContext, cur
             record.get("handler")) else ""
         if action == lg.RAISED and (problem_id is None or problem_id not in ctx.ledger):
             if handler and (handler not in catalog.units
-                            or catalog.units[handler].kind != "department"):
+                            or catalog.units[handler].kind != DEPARTMENT):
                 row.fail("handler", "承办部门", CellProblem(
                     "unknown_unit", f"承办部门“{record.get('handler')}”不是单位目录中的部门"))
-            if unit is not None and catalog.units[unit].kind == "department":
+            if unit is not None and catalog.units[unit].kind == DEPARTMENT:
                 row.fail("unit", "单位代码", CellProblem(
                     "illegal_transition", "问题由镇街、园区提出，部门不能提出问题"))
         if row.problems or unit is None or period is None or action is None:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterator
 
-FIRST_PERIOD = "2019-01"
 
 
 def month_key(year: int, month: int) -> str:

@@ -74,12 +74,15 @@ def expected_units(indicator: Indicator, catalog: Catalog) -> list[str]:
 
 def compute_progress(indicator: Indicator, catalog: Catalog, periods: list[str],
                      values: pd.DataFrame, plan: pd.DataFrame, today: dt.date) -> pd.DataFrame:
-    """One row per unit with a target and due month; grey when its figure is overdue. A district
-    total built while units are missing says how many (``missing_units``) and is never green or
-    done until complete: it shows grey (incomplete) instead."""
+    """One row per unit with a target and due month; grey when its figure is overdue. A total
+    (a county's, the top's) built while units below it are missing says how many
+    (``missing_units``) and is never green or done until complete: it shows grey instead."""
     department = indicator.department
     expected = set(expected_units(indicator, catalog))
-    present = values[values["unit"] != DISTRICT].groupby("period")["unit"].agg(set).to_dict()
+    # the units whose figures a total above them (a county's, the top's) is made of
+    below = {above: expected & set(catalog.descendants(above))
+             for above in {a for unit in expected for a in catalog.ancestors(unit)}}
+    present = values.groupby("period")["unit"].agg(set).to_dict()
     reported = set(values["period"])
     values = values.set_index(["period", "unit"])["value"]
     rows = []
@@ -104,7 +107,7 @@ def compute_progress(indicator: Indicator, catalog: Catalog, periods: list[str],
             status = "done"
         else:
             status = status_of(indicator, gap)
-        missing = len(expected - present.get(p.period, set())) if p.unit == DISTRICT else 0
+        missing = len(below.get(p.unit, set()) - present.get(p.period, set()))
         if missing and status in ("green", "done"):
             status = "grey"  # a partial total cannot show green
         rows.append((p.period, indicator.code, p.unit, float(actual), p.target, p.planned, done,

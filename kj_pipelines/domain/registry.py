@@ -6,13 +6,15 @@ Each rule turns the registry tables into a monthly count per town: a stock at mo
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import pandas as pd
 import sqlalchemy as sa
 
+from kj_pipelines.domain.catalog import REGISTRY_SCHEMA, RegistryTable
 from kj_pipelines.domain.periods import month_end
 
-REGISTRY_TABLES = ("enterprises", "high_tech_recognitions", "tech_sme_listings", "rd_institutions",
-                   "workstations")
+REGISTRY_TABLES = tuple(REGISTRY_SCHEMA)
 FACT_COLUMNS = ["unit", "indicator", "period", "value", "cumulative"]
 RULE_TABLES = {  # the registry tables each rule needs
     "effective_high_tech": ("enterprises", "high_tech_recognitions"),
@@ -36,9 +38,12 @@ def sqlite_file(url: str) -> str | None:
     return None
 
 
-def read_registry(url: str) -> dict[str, pd.DataFrame]:
+def read_registry(url: str, mapping: Mapping[str, RegistryTable] | None = None
+                  ) -> dict[str, pd.DataFrame]:
     """Read the registry tables it has through SQLAlchemy (the engine is always disposed); a
-    region may keep only some of them. Raises :class:`RegistryUnavailable` when there is none."""
+    region may keep only some of them, under its own table and column names (``mapping``, from
+    settings.yaml). Tables come back under their canonical names and columns. Raises
+    :class:`RegistryUnavailable` when there is none, or a mapped column is missing."""
     from pathlib import Path
 
     file = sqlite_file(url)
@@ -51,8 +56,9 @@ def read_registry(url: str) -> dict[str, pd.DataFrame]:
     try:
         with engine.connect() as conn:
             present = set(sa.inspect(conn).get_table_names())
-            tables = {name: pd.read_sql_table(name, conn) for name in REGISTRY_TABLES
-                      if name in present}
+            where = {name: (mapping or {}).get(name, RegistryTable(name)) for name in REGISTRY_TABLES}
+            tables = {name: _canonical(name, pd.read_sql_table(spec.table, conn), spec)
+                      for name, spec in where.items() if spec.table in present}
     except sa.exc.SQLAlchemyError as exc:
         raise RegistryUnavailable(f"登记库无法读取：{type(exc).__name__}") from exc
     finally:
@@ -64,6 +70,16 @@ def read_registry(url: str) -> dict[str, pd.DataFrame]:
             if col.endswith("_on"):
                 frame[col] = pd.to_datetime(frame[col])
     return tables
+
+
+def _canonical(name: str, frame: pd.DataFrame, spec: RegistryTable) -> pd.DataFrame:
+    """A region's table under the canonical column names the rules read."""
+    renamed = frame.rename(columns={actual: canonical for canonical, actual in spec.columns.items()})
+    lacking = [c for c in REGISTRY_SCHEMA[name] if c not in renamed.columns]
+    if lacking:
+        raise RegistryUnavailable(
+            f"登记表{spec.table}缺少字段：{', '.join(lacking)}（可在settings.yaml的registry中映射列名）")
+    return renamed
 
 
 def _events(tables: dict[str, pd.DataFrame], rule: str) -> tuple[pd.DataFrame, str]:
@@ -88,9 +104,10 @@ def _events(tables: dict[str, pd.DataFrame], rule: str) -> tuple[pd.DataFrame, s
     return ws, "stock" if rule == "academician_workstations" else "flow"
 
 
-def registry_values(tables: dict[str, pd.DataFrame], rules: dict[str, str], towns: list[str],
-                    periods: list[str]) -> pd.DataFrame:
-    """Monthly values per town for every registry indicator (``rules``: indicator → rule)."""
+def registry_values(tables: dict[str, pd.DataFrame], rules: dict[str, str],
+                    units: Mapping[str, list[str]], periods: list[str]) -> pd.DataFrame:
+    """Monthly values per unit for every registry indicator (``rules``: indicator → rule;
+    ``units``: indicator → the units it is computed for, its reporters)."""
     rows = []
     for code, rule in rules.items():
         if not all(t in tables for t in RULE_TABLES[rule]):
@@ -111,7 +128,7 @@ def registry_values(tables: dict[str, pd.DataFrame], rules: dict[str, str], town
                 counts = events[in_year].groupby("town")[id_col].count()
                 monthly = events[(start >= month_first) & (start <= last)].groupby("town")[
                     id_col].count()
-            for town in towns:
+            for town in units.get(code, []):
                 value = float(counts.get(town, 0))
                 if monthly is None:
                     rows.append((town, code, period, value, None))

@@ -17,9 +17,8 @@ from pathlib import Path
 import sqlalchemy as sa
 from openpyxl import Workbook, load_workbook
 
-from kj_pipelines.domain.catalog import DISTRICT, Catalog, load_catalog
+from kj_pipelines.domain.catalog import DISTRICT, FIRST_PERIOD, Catalog, load_catalog
 from kj_pipelines.domain.periods import (
-    FIRST_PERIOD,
     add_months,
     month_end,
     month_key,

@@ -1,7 +1,10 @@
 """季晾晒、年考评: a unit's score from the status of its indicators, its rank and band.
 
-Towns and parks are scored on their own indicators; departments on the district figures of the
-indicators they are responsible for. Weights and bands come from ``catalog/scoring.yaml``.
+Territorial units (towns and parks, counties above them) are scored on their own rows;
+departments on the top's figures of the indicators they are responsible for. Units are ranked
+within their peer group (the kinds sharing ``peers`` in units.yaml: towns with parks, counties
+with counties, departments with departments). Weights and bands come from
+``catalog/scoring.yaml``.
 """
 
 from __future__ import annotations
@@ -10,7 +13,8 @@ import pandas as pd
 
 from kj_pipelines.domain.catalog import DISTRICT, Catalog
 
-SCORE_COLUMNS = ["period", "unit", "score", "rank", "band", "indicators", "red", "yellow", "grey"]
+SCORE_COLUMNS = ["period", "unit", "score", "rank", "band", "indicators", "red", "yellow", "grey",
+                 "peer_group"]
 
 
 def score_units(progress: pd.DataFrame, catalog: Catalog, period_label: str) -> pd.DataFrame:
@@ -30,8 +34,10 @@ def score_units(progress: pd.DataFrame, catalog: Catalog, period_label: str) -> 
                      "indicators": len(group), "red": int(counts.get("red", 0)),
                      "yellow": int(counts.get("yellow", 0)), "grey": int(counts.get("grey", 0))})
     frame = pd.DataFrame(rows, columns=["unit", "score", "indicators", "red", "yellow", "grey"])
-    frame["rank"] = frame["score"].rank(ascending=False, method="min").astype("Int64")
+    frame["peer_group"] = [catalog.peer_group(u) for u in frame["unit"]]
+    frame["rank"] = frame.groupby("peer_group")["score"].rank(
+        ascending=False, method="min").astype("Int64")
     frame["band"] = frame["score"].map(
         lambda s: next((b["name"] for b in bands if s >= float(b["min"])), ""))
     frame["period"] = period_label
-    return frame[SCORE_COLUMNS].sort_values(["rank", "unit"]).reset_index(drop=True)
+    return frame[SCORE_COLUMNS].sort_values(["peer_group", "rank", "unit"]).reset_index(drop=True)

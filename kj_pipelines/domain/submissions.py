@@ -28,7 +28,6 @@ from kj_pipelines.domain.cleaning import (
 )
 from kj_pipelines.domain.findings import Rejection, display_value, sha256_of
 from kj_pipelines.domain.listsheets import LIST_SHEETS, ListContext, ListRows, validate_list_sheet
-from kj_pipelines.domain.periods import FIRST_PERIOD
 from kj_pipelines.domain.planlists import PlanLists
 from kj_pipelines.domain.workbook import WorkbookError, read_sheets
 
@@ -257,7 +256,7 @@ def submission_schema(catalog: Catalog, today: dt.date) -> pa.DataFrameSchema:
                                                  name="unknown_indicator|指标代码")),
             "period": pa.Column(str, [
                 pa.Check(lambda s: s <= current, name="future_period|报告期"),
-                pa.Check(lambda s: s >= FIRST_PERIOD, name="bad_period|报告期"),
+                pa.Check(lambda s: s >= catalog.first_period, name="bad_period|报告期"),
             ]),
             "value": pa.Column(float, nullable=True),
             "cumulative": pa.Column(float, nullable=True),
@@ -279,7 +278,7 @@ _MESSAGES = {
     "unknown_indicator": "指标代码“{v}”不在指标目录中",
     "not_reported_by_unit": "该单位不报送此指标（或该指标由系统从登记库计算）",
     "future_period": "报告期“{v}”晚于当前月份",
-    "bad_period": "报告期“{v}”早于监测起始期" + FIRST_PERIOD,
+    "bad_period": "报告期“{v}”早于监测起始期{first}",
     "out_of_range": "数值{v}超出该指标的合理范围或应为整数",
     "cumulative_below": "累计值小于本期值",
 }
@@ -309,7 +308,8 @@ def _schema_problems(clean: pd.DataFrame, catalog: Catalog, today: dt.date, col_
                "本期值": "value", "累计值": "cumulative"}[column]
         raw = clean.at[excel_row, key]
         yield excel_row, Rejection(sheet, excel_row, col_label(column), display_value(raw),
-                                   _REASON.get(name, name), _MESSAGES[name].format(v=raw))
+                                   _REASON.get(name, name), _MESSAGES[name].format(
+            v=raw, first=catalog.first_period))
 
 
 def _duplicate_conflicts(clean: pd.DataFrame, problems: dict[int, list[Rejection]],

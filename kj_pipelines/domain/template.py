@@ -18,7 +18,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Protection, Side
 from openpyxl.worksheet.datavalidation import DataValidation
 
-from kj_pipelines.domain.catalog import Catalog, Indicator
+from kj_pipelines.domain.catalog import DEPARTMENT, Catalog, Indicator
 from kj_pipelines.domain.periods import add_months, parse_month
 
 HEADER = ["单位代码", "单位名称", "报告期", "指标代码", "指标名称", "计量单位", "本期值", "累计值", "备注"]
@@ -200,7 +200,7 @@ def write_list_sheets(wb: Workbook, catalog: Catalog, unit_code: str, period: st
             "填报说明：镇街/园区在空白行提出新问题（编号留空，状态选“提出”，写明承办部门）；承办部门依次改为"
             "受理、办理中、已办结（须填答复）；提出单位对已办结的问题选“确认销号”或“退回”（须写理由）。",
             PROBLEM_HEADER, rows, (10, 10, 18, 40, 12, 18, 12, 10, 10, 12, 40),
-            {4, 5, 6, 7, 9, 10, 11} if unit.kind != "department" else {9, 10, 11}, {7, 10},
+            {4, 5, 6, 7, 9, 10, 11} if unit.kind != DEPARTMENT else {9, 10, 11}, {7, 10},
             protect)
         last = max(4, 3 + len(rows))
         _choice(ws, PROBLEM_ACTIONS, f"I4:I{last}", "状态")

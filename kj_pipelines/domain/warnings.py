@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from kj_pipelines.domain.catalog import DISTRICT, Catalog
+from kj_pipelines.domain.catalog import Catalog
 from kj_pipelines.domain.periods import add_months, deadline, parse_month
 
 LEVEL_LABEL = {"yellow": "黄色预警", "red": "红色预警", "escalated": "升级预警（建议约谈）"}
@@ -58,8 +58,9 @@ def decide(progress: pd.DataFrame, history: pd.DataFrame, catalog: Catalog, peri
     out: list[Warning] = []
     for row in progress[progress["period"] == period].itertuples(index=False):
         if row.status == "grey":
-            # a district total shown grey for being incomplete is not a missing figure itself
-            if not (row.unit == DISTRICT and getattr(row, "missing_units", 0)):
+            # a total (county, top) shown grey for being incomplete is not a missing figure
+            missing = getattr(row, "missing_units", 0)
+            if not (missing and not pd.isna(missing)):
                 out.append(_reminder(row, catalog))
             continue
         if row.status not in ("yellow", "red"):

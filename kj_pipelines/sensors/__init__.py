@@ -17,7 +17,8 @@ from kj_pipelines.alerting import (
     recent_enough,
     store_warnings,
 )
-from kj_pipelines.domain.periods import FIRST_PERIOD, add_months, last_complete_month
+from kj_pipelines.domain.catalog import FIRST_PERIOD
+from kj_pipelines.domain.periods import add_months, last_complete_month
 from kj_pipelines.domain.reminders import due_warnings
 from kj_pipelines.domain.submissions import read_submission, sha256_of
 from kj_pipelines.ingest import pending_files
@@ -83,13 +84,14 @@ def behind_schedule_sensor(context: dg.SensorEvaluationContext, kj_data: KJDataR
     return dg.SkipReason(message)
 
 
-def inbox_run_requests(files: list[tuple[str, list[str]]], latest: str) -> list[dg.RunRequest]:
+def inbox_run_requests(files: list[tuple[str, list[str]]], latest: str,
+                       first: str = FIRST_PERIOD) -> list[dg.RunRequest]:
     """One ``monthly_review`` run per month a new file touches (and the month a year later,
     whose growth rate it is the base of); a file with no usable month is ingested with the
     latest month. ``files`` holds (sha256, periods) pairs."""
     requests: dict[str, dg.RunRequest] = {}
     for sha, periods in files:
-        months = {p for p in periods if FIRST_PERIOD <= p <= latest}
+        months = {p for p in periods if first <= p <= latest}
         months |= {add_months(p, 12) for p in months if add_months(p, 12) <= latest}
         for month in sorted(months or {latest}):
             key = f"inbox:{sha[:16]}:{month}"
@@ -125,7 +127,7 @@ def inbox_sensor(context: dg.SensorEvaluationContext, kj_data: KJDataResource):
     if not found:
         return dg.SkipReason("inbox/ 中没有新文件")
     context.update_cursor(json.dumps(seen[-REMEMBERED_HASHES:]))
-    return inbox_run_requests(found, last_complete_month(today))
+    return inbox_run_requests(found, last_complete_month(today), catalog.first_period)
 
 
 @dg.sensor(

@@ -53,7 +53,7 @@ test: setup
 	$(VENV)/bin/pytest
 
 lint: setup
-	$(VENV)/bin/ruff check kj_pipelines tests benchmarks
+	$(VENV)/bin/ruff check kj_pipelines tests benchmarks examples
 
 # the code location loads with the data directory's catalog (or the packaged one)
 check-defs: setup $(DAGSTER_HOME)/dagster.yaml

@@ -5,6 +5,7 @@ not set): the code location reads the catalog of ``$KJ_DATA_DIR`` when it loads.
 """
 
 import datetime as dt
+from typing import NamedTuple
 
 import dagster as dg
 
@@ -13,21 +14,34 @@ from kj_pipelines.domain.periods import parse_month
 from kj_pipelines.settings import TIMEZONE, DataPaths
 
 
-def _first_monday(year: int, month: int) -> str:
-    day = dt.date(year, month, 1)
-    return (day + dt.timedelta(days=(7 - day.weekday()) % 7)).isoformat()
+class Cadence(NamedTuple):
+    monthly: dg.MonthlyPartitionsDefinition
+    quarterly: dg.TimeWindowPartitionsDefinition
+    yearly: dg.TimeWindowPartitionsDefinition
+    weekly: dg.WeeklyPartitionsDefinition
+
+
+def cadence_partitions(first_period: str) -> Cadence:
+    """Monthly keys from ``first_period``; the quarter, year and week (its first Monday) that
+    hold it."""
+    year, month = parse_month(first_period)
+    first_day = dt.date(year, month, 1)
+    monday = first_day + dt.timedelta(days=(7 - first_day.weekday()) % 7)
+    return Cadence(
+        monthly=dg.MonthlyPartitionsDefinition(
+            start_date=first_period, fmt="%Y-%m", timezone=TIMEZONE, end_offset=0),
+        quarterly=dg.TimeWindowPartitionsDefinition(
+            cron_schedule="0 0 1 */3 *", start=f"{year:04d}-{(month - 1) // 3 * 3 + 1:02d}",
+            fmt="%Y-%m", timezone=TIMEZONE),
+        # the current year and the next, whose target list is issued in advance
+        yearly=dg.TimeWindowPartitionsDefinition(
+            cron_schedule="0 0 1 1 *", start=f"{year:04d}", fmt="%Y", timezone=TIMEZONE,
+            end_offset=2),
+        weekly=dg.WeeklyPartitionsDefinition(
+            start_date=monday.isoformat(), fmt="%Y-%m-%d", timezone=TIMEZONE, day_offset=1),
+    )
 
 
 FIRST_PERIOD = load_catalog(DataPaths.from_env().catalog_folder()).first_period
-_YEAR, _MONTH = parse_month(FIRST_PERIOD)
-
-monthly_partitions = dg.MonthlyPartitionsDefinition(
-    start_date=FIRST_PERIOD, fmt="%Y-%m", timezone=TIMEZONE, end_offset=0)
-quarterly_partitions = dg.TimeWindowPartitionsDefinition(
-    cron_schedule="0 0 1 */3 *", start=f"{_YEAR:04d}-{(_MONTH - 1) // 3 * 3 + 1:02d}",
-    fmt="%Y-%m", timezone=TIMEZONE)
-yearly_partitions = dg.TimeWindowPartitionsDefinition(
-    cron_schedule="0 0 1 1 *", start=f"{_YEAR:04d}", fmt="%Y", timezone=TIMEZONE,
-    end_offset=2)  # the current year and the next, whose target list is issued in advance
-weekly_partitions = dg.WeeklyPartitionsDefinition(
-    start_date=_first_monday(_YEAR, _MONTH), fmt="%Y-%m-%d", timezone=TIMEZONE, day_offset=1)
+monthly_partitions, quarterly_partitions, yearly_partitions, weekly_partitions = \
+    cadence_partitions(FIRST_PERIOD)

@@ -104,7 +104,7 @@ def run_indicator(conn: duckdb.DuckDBPyConnection, catalog: Catalog, code: str,
     due = due.assign(as_of=due["period"])
     progress = pd.concat([due[due["period"].isin(periods)],
                           carry_forward(indicator, periods, due)], ignore_index=True)
-    problems = implausible(indicator, all_values, periods)
+    problems = implausible(indicator, all_values, periods, totals=catalog.rollup_units(indicator))
     missing = {p: units for p in periods
                if (units := missing_units(indicator, catalog, p, values, today))}
     if write:

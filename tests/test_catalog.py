@@ -80,3 +80,92 @@ def test_a_rate_each_unit_reports_is_never_summed(tmp_path, catalog):
                           "value": [3.1, 2.9], "cumulative": None})
     values = compute_values(ind, rates, facts, ["2025-12"])
     assert sorted(values["unit"]) == ["JC", "ZS"]  # no district row made by adding 3.1 and 2.9
+
+
+CITY = CATALOG_SOURCE.parents[2] / "examples" / "city" / "catalog"
+
+
+def test_a_city_catalog_has_levels_parents_and_peer_groups():
+    city = load_catalog(CITY)
+    assert city.top_label == "全市" and city.first_period == "2023-01"
+    assert city.ancestors("QS_SM") == ["QS", "ALL"] and city.level("QS_SM") == 2
+    assert city.descendants("QS") == ["QS_QS", "QS_SM", "QS_YX"]
+    assert city.peer_group("QS") == "county" and city.peer_group("QS_SM") == "town"
+    assert city.kind_name("QS") == "县（市、区）" and city.level_label("ALL") == "全市"
+    rollups = city.rollup_units(city.indicators["PATENT"])
+    assert rollups["QS"] == ["QS_QS", "QS_SM", "QS_YX"] and len(rollups["ALL"]) == 11
+    assert city.rollup_units(city.indicators["RD_GDP"]) == {}
+
+
+def test_a_catalog_written_before_levels_loads_unchanged(catalog):
+    assert catalog.top_label == "全区" and catalog.first_period == "2019-01"
+    assert {u.parent for u in catalog.units.values()} == {None, "ALL"}
+    assert catalog.peer_group("HGQ") == catalog.peer_group("JC") == "town"  # parks with towns
+
+
+def _city_broken(tmp_path, file, old, new):
+    folder = tmp_path / "catalog"
+    shutil.copytree(CITY, folder)
+    text = (folder / file).read_text(encoding="utf-8")
+    assert old in text
+    (folder / file).write_text(text.replace(old, new, 1), encoding="utf-8")
+    return folder
+
+
+@pytest.mark.parametrize(("file", "old", "new", "message"), [
+    ("units.yaml", "parent: QS}", "parent: QX}",
+     "units.yaml: entry #9 (QS_QS): field 'parent': 'QX' is not in units.yaml"),
+    ("units.yaml", "kind: county, official: 钱伟", "kind: prefecture, official: 钱伟",
+     "units.yaml: entry #2 (JD): field 'kind': 'prefecture' is not one of city, county, town"),
+    ("units.yaml", "{code: JD, name: 江东区, kind: county,",
+     "{code: JD, name: 江东区, kind: county, parent: JD_DH,",
+     "units.yaml: entry #2 (JD): field 'parent': the parents run in a circle"),
+    ("units.yaml", "kind: department, official: 王芳", "kind: department, parent: JD, official: 王芳",
+     "units.yaml: entry #18 (KJJ): field 'parent': a department belongs to ALL"),
+    ("units.yaml", "  - {code: department, name: 市级部门}\n", "",
+     "units.yaml: 'kinds:' must include 'department'"),
+    ("indicators.yaml", "    reporters: [town]\n    department: KJJ\n    action: capacity",
+     "    reporters: [town, county]\n    department: KJJ\n    action: capacity",
+     "indicators.yaml: entry #1 (TECH_CONTRACT): field 'reporters': 'town' units such as "
+     "BS_BS roll up to BS ('county'), which reports too"),
+    ("settings.yaml", "first_period: 2023-01", "first_period: 2023-13",
+     "settings.yaml: entry settings: field 'first_period': '2023-13' is not a month"),
+    ("settings.yaml", "warning_lookback_months: 2",
+     "warning_lookback_months: 2\nregistry:\n  enterprises: {table: qy, columns: {city: ss}}",
+     "settings.yaml: entry registry.enterprises: field 'columns.city': not a column of "
+     "enterprises"),
+])
+def test_broken_city_catalog_names_file_entry_and_field(tmp_path, file, old, new, message):
+    with pytest.raises(CatalogError) as err:
+        load_catalog(_city_broken(tmp_path, file, old, new))
+    assert message in str(err.value)
+
+
+def test_registry_tables_under_a_regions_own_names(tmp_path):
+    import datetime as dt
+
+    import sqlalchemy as sa
+
+    from kj_pipelines.domain.registry import read_registry, registry_values
+
+    folder = _city_broken(tmp_path, "settings.yaml", "warning_lookback_months: 2",
+                          "warning_lookback_months: 2\nregistry:\n"
+                          "  rd_institutions: {table: yfjg, columns: {id: jgid, town: ssxz, "
+                          "established_on: clrq, revoked_on: cxrq}}")
+    city = load_catalog(folder)
+    url = f"sqlite:///{tmp_path / 'reg.sqlite'}"
+    engine = sa.create_engine(url)
+    with engine.begin() as con:
+        con.execute(sa.text("CREATE TABLE yfjg (jgid INTEGER, ssxz TEXT, clrq DATE, cxrq DATE)"))
+        con.execute(sa.text("INSERT INTO yfjg VALUES (1, 'QS_SM', :a, NULL), (2, 'QS_SM', :b, NULL)"
+                            ", (3, 'JD_DH', :a, :c)"), {"a": dt.date(2024, 2, 1),
+                                                        "b": dt.date(2024, 5, 3),
+                                                        "c": dt.date(2024, 4, 1)})
+    engine.dispose()
+    tables = read_registry(url, city.registry)
+    assert list(tables) == ["rd_institutions"]
+    values = registry_values(tables, {"RD_ORG": "rd_institutions_total"},
+                             {"RD_ORG": ["QS_SM", "JD_DH"]}, ["2024-03", "2024-05"])
+    got = {(r.unit, r.period): r.value for r in values.itertuples()}
+    assert got == {("QS_SM", "2024-03"): 1, ("JD_DH", "2024-03"): 1,
+                   ("QS_SM", "2024-05"): 2, ("JD_DH", "2024-05"): 0}

@@ -6,7 +6,6 @@ import datetime as dt
 from collections.abc import Iterator
 
 
-
 def month_key(year: int, month: int) -> str:
     return f"{year:04d}-{month:02d}"
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+from collections.abc import Collection
 
 import pandas as pd
 
@@ -94,7 +95,10 @@ def compute_progress(indicator: Indicator, catalog: Catalog, periods: list[str],
             # a registry figure is owed too when the registry gave nothing for the month (a
             # region without a registry): its indicators show grey, not absent
             owed = indicator.source == "submission" or (
-                indicator.source == "registry" and p.period not in reported)
+                indicator.source == "registry" and p.period not in reported) or (
+                # a rate computed for the others this month lacks this unit's inputs
+                indicator.source == "derived" and p.period in reported
+                and (p.unit in expected or p.unit in below))
             if owed and overdue(indicator, p.period, today, catalog.submission_deadline_day):
                 rows.append((p.period, indicator.code, p.unit, float("nan"), p.target, p.planned,
                              float("nan"), p.planned_share, float("nan"), "grey", department,
@@ -162,9 +166,12 @@ def worst_first(progress: pd.DataFrame) -> pd.DataFrame:
     return progress.assign(_o=order).sort_values(["_o", "gap"]).drop(columns="_o")
 
 
-def implausible(indicator: Indicator, values: pd.DataFrame, periods: list[str]) -> pd.DataFrame:
-    """Rows whose value cannot be right: falling year-to-date, a jump, a ratio out of range."""
-    frame = values.sort_values(["unit", "period"]).copy()
+def implausible(indicator: Indicator, values: pd.DataFrame, periods: list[str],
+                totals: Collection[str] = ()) -> pd.DataFrame:
+    """Rows whose value cannot be right: falling year-to-date, a jump, a ratio out of range.
+    ``totals`` are units whose figure is summed from others (a county, the top): their parts are
+    judged, not the sum, which falls when a part is missing (``missing_units`` says so)."""
+    frame = values[~values["unit"].isin(totals)].sort_values(["unit", "period"]).copy()
     frame["prev_period"] = frame.groupby("unit")["period"].shift(1)
     frame["prev_value"] = frame.groupby("unit")["value"].shift(1)
     frame["prev_monthly"] = frame.groupby("unit")["monthly"].shift(1)

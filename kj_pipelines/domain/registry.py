@@ -84,14 +84,15 @@ def _canonical(name: str, frame: pd.DataFrame, spec: RegistryTable) -> pd.DataFr
 
 def _events(tables: dict[str, pd.DataFrame], rule: str) -> tuple[pd.DataFrame, str]:
     """(frame with town, start, end[, first_time]) and whether the rule counts a stock or a flow."""
-    ent = tables["enterprises"][["enterprise_id", "town"]]
     if rule in ("effective_high_tech", "new_high_tech"):
+        ent = tables["enterprises"][["enterprise_id", "town"]]
         rec = tables["high_tech_recognitions"].merge(ent, on="enterprise_id")
         if rule == "new_high_tech":
             rec = rec[rec["first_time"].astype(bool)]
         frame = rec.rename(columns={"recognized_on": "start", "expires_on": "end"})
         return frame, "stock" if rule == "effective_high_tech" else "flow"
     if rule == "tech_sme_listed":
+        ent = tables["enterprises"][["enterprise_id", "town"]]
         rec = tables["tech_sme_listings"].merge(ent, on="enterprise_id")
         return rec.rename(columns={"listed_on": "start", "expires_on": "end"}), "stock"
     if rule in ("rd_institutions_total", "rd_institutions_new"):

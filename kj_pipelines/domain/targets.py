@@ -13,7 +13,7 @@ import pandas as pd
 from openpyxl import Workbook
 from openpyxl.styles import Font
 
-from kj_pipelines.domain.catalog import Catalog
+from kj_pipelines.domain.catalog import DISTRICT, Catalog
 from kj_pipelines.domain.cleaning import CellProblem, clean_code, clean_number, header_key
 from kj_pipelines.domain.findings import Rejection, display_value
 from kj_pipelines.domain.planlists import plan_kind, plan_workbooks
@@ -36,7 +36,7 @@ def write_target_list(path: Path, catalog: Catalog, year: int, rows: list[dict])
     wb = Workbook()
     ws = wb.active
     ws.title = "年度目标清单"
-    ws["A1"] = f"镇海区{year}年科技创新主要指标年度目标清单"
+    ws["A1"] = f"{catalog.units[DISTRICT].name}{year}年科技创新主要指标年度目标清单"
     ws["A1"].font = Font(bold=True, size=14)
     ws.append(HEADER)
     for i, row in enumerate(rows, start=1):

@@ -60,7 +60,10 @@ def decide(progress: pd.DataFrame, history: pd.DataFrame, catalog: Catalog, peri
         if row.status == "grey":
             # a total (county, top) shown grey for being incomplete is not a missing figure
             missing = getattr(row, "missing_units", 0)
-            if not (missing and not pd.isna(missing)):
+            derived = catalog.indicators[row.indicator].source == "derived" \
+                if row.indicator in catalog.indicators else False
+            # a derived rate lacks a figure because an input does: that input's reminder goes out
+            if not (missing and not pd.isna(missing)) and not derived:
                 out.append(_reminder(row, catalog))
             continue
         if row.status not in ("yellow", "red"):

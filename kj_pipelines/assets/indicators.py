@@ -43,9 +43,13 @@ def describe(ind: Indicator, catalog: Catalog) -> str:
 
 
 def values_table(run: IndicatorRun, catalog: Catalog, period: str) -> pd.DataFrame:
+    """The month's figures in the catalog's order (a county before its towns), the top last."""
     rows = run.values[run.values["period"] == period]
-    rows = rows.assign(_o=rows["unit"] == DISTRICT).sort_values(["_o", "unit"])
+    order = {code: i for i, code in enumerate(catalog.units)}
+    rows = rows.assign(_o=[(u == DISTRICT, order.get(u, len(order))) for u in rows["unit"]])
+    rows = rows.sort_values("_o")
     return pd.DataFrame({"单位": [catalog.level_label(u) for u in rows["unit"]],
+                         "层级": [catalog.kind_name(u) for u in rows["unit"]],
                          "本期值": rows["monthly"].to_numpy(), "累计/期末": rows["value"].to_numpy()})
 
 
@@ -101,17 +105,19 @@ def build_indicator_asset(ind: Indicator, catalog: Catalog) -> dg.AssetsDefiniti
     return _indicator
 
 
-def partition_metadata(run: IndicatorRun, catalog: Catalog, period: str) -> dict[str, object]:
+def partition_metadata(run: IndicatorRun, catalog: Catalog, ind: Indicator,
+                       period: str) -> dict[str, object]:
     """One month's metadata: its own values and progress tables and the numbers the UI plots
     across partitions (actual beside plan and target: 挂图作战)."""
     district = run.values[(run.values["period"] == period) & (run.values["unit"] == DISTRICT)]
     progress = run.progress[run.progress["period"] == period]
     district_progress = progress[progress["unit"] == DISTRICT]
     counts = progress[progress["unit"] != DISTRICT]["status"].value_counts()
+    totals = {DISTRICT, *catalog.rollup_units(ind)}  # figures summed from the units below
     metadata: dict[str, object] = {
         "period": period,
         "units_reported": int(((run.values["period"] == period)
-                               & (run.values["unit"] != DISTRICT)).sum()),
+                               & ~run.values["unit"].isin(totals)).sum()),
         "values": markdown_table(values_table(run, catalog, period)),
         "progress": markdown_table(progress_table(progress, catalog)),
         "red_units": int(counts.get("red", 0)),
@@ -162,7 +168,7 @@ def indicator_result(context: dg.AssetExecutionContext, run: IndicatorRun, catal
                       "periods_behind": ", ".join(sorted(set(behind["period"]))) or "—",
                       "units": markdown_table(behind_table)}),
     ]
-    per_period = {p: partition_metadata(run, catalog, p) for p in periods}
+    per_period = {p: partition_metadata(run, catalog, ind, p) for p in periods}
     if ind.source == "registry":
         for period, metadata in per_period.items():
             if not (run.values["period"] == period).any():

@@ -26,7 +26,10 @@ def _catalog(paths: DataPaths):
 def cmd_catalog(args: argparse.Namespace) -> int:
     catalog = _catalog(DataPaths.from_env())
     data = {
-        "units": [{"code": u.code, "name": u.name, "kind": u.kind} for u in catalog.units.values()],
+        "units": [{"code": u.code, "name": u.name, "kind": u.kind, "parent": u.parent,
+                   "level": catalog.level(u.code)} for u in catalog.units.values()],
+        "top_label": catalog.top_label,
+        "first_period": catalog.first_period,
         "indicators": [{"code": i.code, "name": i.name, "kind": i.kind, "measure": i.measure,
                         "direction": i.direction} for i in catalog.indicators.values()],
     }

@@ -46,7 +46,11 @@ def test_validate_json_exit_codes_and_nothing_written(data_dir, tmp_path):
 def test_catalog_json(data_dir):
     out = kj("catalog", "--json", env_dir=data_dir.root)
     data = json.loads(out.stdout)
-    assert {"code": "ALL", "name": "镇海区", "kind": "district"} in data["units"]
+    assert {"code": "ALL", "name": "镇海区", "kind": "district", "parent": None,
+            "level": 0} in data["units"]
+    assert {"code": "JC", "name": "蛟川街道", "kind": "town", "parent": "ALL",
+            "level": 1} in data["units"]
+    assert data["top_label"] == "全区" and data["first_period"] == "2019-01"
     assert set(data["indicators"][0]) == {"code", "name", "kind", "measure", "direction"}
 
 

@@ -136,3 +136,34 @@ def test_kj_sample_refuses_the_regions_directory(tmp_path, monkeypatch, capsys):
     assert "catalog" in capsys.readouterr().err
     assert sorted(p.name for p in (root / "inbox").iterdir()) == before
     assert load_catalog(root / "catalog").top_label == "全市"
+
+
+def test_targets_add_up_bottom_up_hand_worked():
+    from kj_pipelines.domain.backschedule import resolve_targets
+
+    catalog = load_catalog(EXAMPLE / "catalog")
+    listed = pd.DataFrame([
+        {"year": 2024, "indicator": "PATENT", "unit": u, "target": t, "deadline_month": d}
+        for u, t, d in (("JD_DH", 10, 12), ("JD_WJ", 20, 9), ("JX", 50, 12), ("JX_XY", 5, 12))])
+    got = resolve_targets(catalog.indicators["PATENT"], catalog, 2024, listed).set_index("unit")
+    assert got.loc["JD", "target"] == 30 and got.loc["JD", "target_source"] == "units_sum"
+    assert got.loc["JD", "deadline_month"] == 12
+    assert got.loc["JX", "target"] == 50 and got.loc["JX", "target_source"] == "list"
+    assert got.loc[DISTRICT, "target"] == 80  # JD's 30 and JX's listed 50, not its town's 5
+    assert "QS" not in got.index  # nothing listed below it
+
+
+def test_values_roll_up_hand_worked():
+    from kj_pipelines.domain.indicators import compute_values
+
+    catalog = load_catalog(EXAMPLE / "catalog")
+    facts = pd.DataFrame([
+        ("JD_DH", "PATENT", "2024-01", 3.0, 3.0), ("JD_WJ", "PATENT", "2024-01", 4.0, 4.0),
+        ("QS_SM", "PATENT", "2024-01", 1.0, 1.0), ("JD_DH", "PATENT", "2024-02", 2.0, None)],
+        columns=["unit", "indicator", "period", "value", "cumulative"])
+    values = compute_values(catalog.indicators["PATENT"], catalog, facts, ["2024-01", "2024-02"])
+    got = {(r.period, r.unit): r.value for r in values.itertuples()}
+    assert got[("2024-01", "JD")] == 7 and got[("2024-01", "QS")] == 1
+    assert got[("2024-01", DISTRICT)] == 8
+    assert got[("2024-02", "JD_DH")] == 5 and got[("2024-02", "JD")] == 5  # year to date
+    assert ("2024-01", "JX") not in got  # no town of JX reported: no total made of nothing

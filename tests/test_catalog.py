@@ -22,9 +22,9 @@ def test_district_catalog_covers_the_seeds(catalog):
             ("YOUNG_TALENT", 30)} <= goals
 
 
-def _broken(tmp_path, file, old, new):
+def _broken(tmp_path, file, old, new, source=CATALOG_SOURCE):
     folder = tmp_path / "catalog"
-    shutil.copytree(CATALOG_SOURCE, folder)
+    shutil.copytree(source, folder)
     text = (folder / file).read_text(encoding="utf-8")
     assert old in text
     (folder / file).write_text(text.replace(old, new, 1), encoding="utf-8")
@@ -104,12 +104,7 @@ def test_a_catalog_written_before_levels_loads_unchanged(catalog):
 
 
 def _city_broken(tmp_path, file, old, new):
-    folder = tmp_path / "catalog"
-    shutil.copytree(CITY, folder)
-    text = (folder / file).read_text(encoding="utf-8")
-    assert old in text
-    (folder / file).write_text(text.replace(old, new, 1), encoding="utf-8")
-    return folder
+    return _broken(tmp_path, file, old, new, source=CITY)
 
 
 @pytest.mark.parametrize(("file", "old", "new", "message"), [

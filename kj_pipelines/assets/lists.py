@@ -20,6 +20,14 @@ from kj_pipelines.assets.common import WAREHOUSE_POOL, markdown_table, partition
 from kj_pipelines.domain import ledger as lg
 from kj_pipelines.domain.catalog import Catalog
 from kj_pipelines.domain.list_export import Column, write_list_report
+from kj_pipelines.domain.list_tables import (
+    Table,
+    problems_table,
+    projects_table,
+    supervision_table,
+    targets_table,
+    tasks_table,
+)
 from kj_pipelines.domain.periods import month_end, parse_month
 from kj_pipelines.domain.planlists import read_plan_lists
 from kj_pipelines.domain.targets import read_target_lists
@@ -40,12 +48,6 @@ from kj_pipelines.partitions import monthly_partitions
 from kj_pipelines.resources import KJDataResource, WarehouseResource
 from kj_pipelines.settings import DataPaths, now_local
 from kj_pipelines.warehouse import ensure_schema, replace_rows
-
-TASK_LABEL = {"overdue": "逾期", "behind": "严重滞后", "at_risk": "临期/滞后", "on_time": "正常",
-              "done": "完成", "pending": "未到期"}
-TARGET_LABEL = {"red": "红", "yellow": "黄", "green": "绿", "grey": "缺报", "done": "完成",
-                "pending": "未到期"}
-SUPERVISION_LABEL = {"open": "督办中", "reopened": "重新督办", "closed": "已销号"}
 
 
 @dg.asset(
@@ -168,6 +170,12 @@ def _report(paths: DataPaths, period: str, name: str) -> Path:
     return paths.reports / period / f"{name}_{period}.xlsx"
 
 
+def _export(paths: DataPaths, period: str, name: str, table: Table) -> Path:
+    return write_list_report(_report(paths, period, name), table.title, table.columns,
+                             table.frame, data_date=str(month_end(period)), source=table.source,
+                             status_key=table.status_key, summary=table.summary or None)
+
+
 def _counts(series: pd.Series, keys: tuple[str, ...]) -> dict[str, int]:
     counts = series.value_counts()
     return {k: int(counts.get(k, 0)) for k in keys}
@@ -178,26 +186,14 @@ def _counts(series: pd.Series, keys: tuple[str, ...]) -> dict[str, int]:
 def compute_targets(conn, data, catalog: Catalog, period: str, paths: DataPaths) -> ListPeriod:
     frame = targets_at(conn, period).drop(columns="period")
     year = parse_month(period)[0]
-    shown = frame.assign(
-        指标=[catalog.indicators[c].name if c in catalog.indicators else c for c in frame["indicator"]],
-        单位=[_unit(catalog, u) for u in frame["unit"]],
-        状态=frame["status"].map(TARGET_LABEL),
-        责任部门=[_unit(catalog, d) for d in frame["department"]])
-    order = {"red": 0, "grey": 1, "yellow": 2, "green": 3, "pending": 4, "done": 5}
-    shown = shown.assign(_o=shown["status"].map(order)).sort_values(["_o", "indicator", "unit"])
-    report = write_list_report(
-        _report(paths, period, "年度目标清单"), f"{_unit(catalog, 'ALL')}{year}年度目标清单",
-        [Column("指标", "指标", 36), Column("单位", "单位", 20), Column("年度目标", "target", 12, "#,##0.00"),
-         Column("目标原文", "target_text", 18),
-         Column("截至", "as_of", 10), Column("实际", "actual", 12, "#,##0.00"),
-         Column("完成率%", "completion", 10, "0.0"), Column("状态", "状态", 10),
-         Column("责任部门", "责任部门", 20)],
-        shown, data_date=str(month_end(period)), source="年度目标清单、月度填报、登记库",
-        status_key="状态")
+    table = targets_table(frame, catalog, year)
+    shown = table.frame
+    order = ("red", "grey", "yellow", "green", "pending", "done")
+    report = _export(paths, period, "年度目标清单", table)
     missing = sorted(set(catalog.indicators) - set(frame["indicator"]))
     return ListPeriod(
         {"mart.targets": frame},
-        {"targets": len(frame), **_counts(frame["status"], tuple(order)),
+        {"targets": len(frame), **_counts(frame["status"], order),
          "report": dg.MetadataValue.path(str(report)),
          "list": markdown_table(shown[["状态", "指标", "单位", "target_text", "as_of", "actual",
                                        "completion"]].rename(columns={
@@ -244,21 +240,10 @@ def compute_responsibilities(conn, data, catalog: Catalog, period: str,
 def compute_tasks(conn, data, catalog: Catalog, period: str, paths: DataPaths) -> ListPeriod:
     tasks, milestones = tasks_at(data, period, calendar(catalog))
     tasks = worst_list_first(tasks)
-    shown = tasks.assign(
-        状态=tasks["status"].map(TASK_LABEL), 牵头单位=[_unit(catalog, u) for u in tasks["lead_unit"]],
-        行动=[catalog.actions[a].name if a in catalog.actions else a for a in tasks["action"]],
-        节点=[f"{d}/{n}" for d, n in zip(tasks["milestones_done"], tasks["milestones"], strict=True)])
     year = parse_month(period)[0]
-    report = write_list_report(
-        _report(paths, period, "重点任务攻坚表"), f"{_unit(catalog, 'ALL')}{year}年六大行动重点任务攻坚表",
-        [Column("状态", "状态", 10), Column("任务代码", "task_code", 10), Column("所属行动", "行动", 20),
-         Column("任务内容", "content", 56), Column("牵头单位", "牵头单位", 18),
-         Column("下一节点", "next_milestone", 26), Column("节点时限", "due", 12),
-         Column("节点完成", "节点", 9), Column("进度%", "progress", 8, "0"),
-         Column("逾期天数", "days_overdue", 8), Column("进展说明", "note", 30)],
-        shown, data_date=str(month_end(period)), source="重点任务攻坚表、各牵头单位任务进展",
-        status_key="状态", summary=[("任务", len(tasks)), ("逾期", int((tasks["status"] == "overdue").sum())),
-                                   ("临期", int((tasks["status"] == "at_risk").sum()))])
+    table = tasks_table(tasks, catalog, year)
+    shown = table.frame
+    report = _export(paths, period, "重点任务攻坚表", table)
     overdue = milestones[milestones["status"] == "overdue"]
     return ListPeriod(
         {"mart.tasks": tasks, "mart.milestones": milestones},
@@ -283,20 +268,9 @@ def compute_tasks(conn, data, catalog: Catalog, period: str, paths: DataPaths) -
 def compute_projects(conn, data, catalog: Catalog, period: str, paths: DataPaths) -> ListPeriod:
     projects, milestones = projects_at(data, period, calendar(catalog), catalog)
     projects = worst_list_first(projects)
-    shown = projects.assign(状态=projects["status"].map(TASK_LABEL),
-                            牵头单位=[_unit(catalog, u) for u in projects["lead_unit"]])
-    year = parse_month(period)[0]
-    report = write_list_report(
-        _report(paths, period, "重大项目实施表"), f"{_unit(catalog, 'ALL')}{year}年科技创新重大项目实施表",
-        [Column("状态", "状态", 10), Column("项目代码", "project_code", 10), Column("项目名称", "name", 34),
-         Column("牵头单位", "牵头单位", 18), Column("年度计划投资(万元)", "annual_investment", 12, "#,##0"),
-         Column("应完成(万元)", "planned_investment", 12, "#,##0"),
-         Column("已完成(万元)", "completed_investment", 12, "#,##0"),
-         Column("完成率%", "completion", 9, "0.0"), Column("差距(百分点)", "gap", 9, "0.0"),
-         Column("下一节点", "next_milestone", 10), Column("节点时限", "due", 12),
-         Column("进展说明", "note", 28)],
-        shown, data_date=str(month_end(period)), source="重大项目实施表、各牵头单位项目进展",
-        status_key="状态")
+    table = projects_table(projects, catalog, parse_month(period)[0])
+    shown = table.frame
+    report = _export(paths, period, "重大项目实施表", table)
     behind = projects[projects["status"].isin(["behind", "overdue"])]
     return ListPeriod(
         {"mart.projects": projects, "mart.project_milestones": milestones},
@@ -321,19 +295,9 @@ def compute_problems(conn, data, catalog: Catalog, period: str, paths: DataPaths
     problems = problems.assign(_closed=problems["state"] == lg.CONFIRMED) \
         .sort_values(["_closed", "overdue", "age_days"], ascending=[True, False, False]) \
         .drop(columns="_closed")
-    shown = problems.assign(
-        提出单位=[_unit(catalog, u) for u in problems["raised_by"]],
-        承办部门=[_unit(catalog, u) for u in problems["handler"]],
-        超期=["超期" if o else "" for o in problems["overdue"]])
-    report = write_list_report(
-        _report(paths, period, "问题销号进度表"), f"{_unit(catalog, 'ALL')}问题销号进度表",
-        [Column("问题编号", "problem_id", 18), Column("提出单位", "提出单位", 16), Column("问题内容", "content", 40),
-         Column("类别", "category", 10), Column("承办部门", "承办部门", 18), Column("状态", "state", 10),
-         Column("提出日期", "raised_on", 11), Column("应解决日期", "due", 11),
-         Column("销号日期", "closed_on", 11), Column("已历天数", "age_days", 8),
-         Column("超期", "超期", 6), Column("答复/说明", "reply", 30)],
-        shown, data_date=str(month_end(period)), source="各镇街、部门月度填报“问题清单”",
-        status_key="state")
+    table = problems_table(problems, catalog)
+    shown = table.frame
+    report = _export(paths, period, "问题销号进度表", table)
     by_dept = lg.department_summary(problems)
     open_ = problems[problems["state"] != lg.CONFIRMED]
     closed = problems[problems["state"] == lg.CONFIRMED]
@@ -364,23 +328,13 @@ def compute_problems(conn, data, catalog: Catalog, period: str, paths: DataPaths
 
 # ── 督办清单 ──────────────────────────────────────────────────────────────────────
 
-SOURCE_LABEL = {"indicator": "指标红灯", "task": "任务逾期", "project": "项目滞后", "problem": "问题超期"}
-
-
 def compute_supervision(conn, data, catalog: Catalog, period: str, paths: DataPaths) -> ListPeriod:
     items = supervision_at(conn, data, period, catalog)
     items = items.assign(_c=items["status"] == "closed").sort_values(
         ["_c", "overdue", "opened_on"], ascending=[True, False, True]).drop(columns="_c")
-    shown = items.assign(来源=items["source"].map(SOURCE_LABEL), 责任单位=[_unit(catalog, u) for u in items["unit"]],
-                         状态=[("未反馈超期" if o else SUPERVISION_LABEL[s])
-                             for s, o in zip(items["status"], items["overdue"], strict=True)])
-    report = write_list_report(
-        _report(paths, period, "督办清单"), f"{_unit(catalog, 'ALL')}督办清单",
-        [Column("状态", "状态", 12), Column("督办编号", "item_id", 26), Column("来源", "来源", 10),
-         Column("督办事项", "title", 46), Column("责任单位", "责任单位", 18), Column("下派日期", "opened_on", 11),
-         Column("反馈时限", "due", 11), Column("销号日期", "closed_on", 11), Column("销号原因", "close_reason", 24),
-         Column("重新督办次数", "reopened", 8)],
-        shown, data_date=str(month_end(period)), source="指标进度、重点任务、重大项目、问题销号", status_key="状态")
+    table = supervision_table(items, catalog)
+    shown = table.frame
+    report = _export(paths, period, "督办清单", table)
     open_ = items[items["status"] != "closed"]
     return ListPeriod(
         {"mart.supervision": items},

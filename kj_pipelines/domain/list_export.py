@@ -16,6 +16,7 @@ from openpyxl import Workbook
 from openpyxl.formatting.rule import CellIsRule
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.worksheet import Worksheet
 
 from kj_pipelines.domain.template import save_workbook, write_text
 
@@ -47,8 +48,30 @@ def write_list_report(path: Path, title: str, columns: list[Column], frame: pd.D
                       data_date: str, source: str, status_key: str | None = None,
                       summary: list[tuple[str, object]] | None = None) -> Path:
     wb = Workbook()
-    ws = wb.active
-    ws.title = title[:31]
+    write_table(wb.active, title, columns, frame, data_date=data_date, source=source,
+                status_key=status_key, summary=summary)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    save_workbook(wb, path)
+    return path
+
+
+def cell_value(value: object) -> object:
+    """A frame's value as a cell takes it: None for missing, dates as dates, numpy as Python."""
+    if value is None or (not isinstance(value, (str, dt.date)) and pd.isna(value)):
+        return None
+    if isinstance(value, pd.Timestamp):
+        return value.date()
+    if hasattr(value, "item"):  # numpy scalars
+        return value.item()
+    return value
+
+
+def write_table(ws: Worksheet, title: str, columns: list[Column], frame: pd.DataFrame, *,
+                data_date: str, source: str, status_key: str | None = None,
+                summary: list[tuple[str, object]] | None = None, sheet_name: str | None = None,
+                paper: str = "A4") -> int:
+    """One titled, printable table filling the sheet ``ws``; returns its last row."""
+    ws.title = (sheet_name or title)[:31]
     ws["A1"] = title
     ws["A1"].font = Font(bold=True, size=16)
     ws.merge_cells(start_row=1, start_column=1, end_row=1, end_column=len(columns))
@@ -57,7 +80,7 @@ def write_list_report(path: Path, title: str, columns: list[Column], frame: pd.D
     ws["A2"].font = Font(size=10, color="555555")
     header_row = 3
     if summary:
-        ws.cell(row=3, column=1, value="　".join(f"{k}：{v}" for k, v in summary))
+        write_text(ws.cell(row=3, column=1), "　".join(f"{k}：{v}" for k, v in summary))
         header_row = 4
     for col, c in enumerate(columns, start=1):
         cell = ws.cell(row=header_row, column=col, value=c.header)
@@ -66,13 +89,7 @@ def write_list_report(path: Path, title: str, columns: list[Column], frame: pd.D
         ws.column_dimensions[get_column_letter(col)].width = c.width
     for r, record in enumerate(frame.to_dict("records"), start=header_row + 1):
         for col, c in enumerate(columns, start=1):
-            value = record.get(c.key)
-            if value is None or (not isinstance(value, (str, dt.date)) and pd.isna(value)):
-                value = None
-            elif isinstance(value, pd.Timestamp):
-                value = value.date()
-            elif hasattr(value, "item"):  # numpy scalars
-                value = value.item()
+            value = cell_value(record.get(c.key))
             cell = ws.cell(row=r, column=col)
             write_text(cell, value)
             cell.border = _BORDER
@@ -88,19 +105,26 @@ def write_list_report(path: Path, title: str, columns: list[Column], frame: pd.D
     ws.auto_filter.ref = f"A{header_row}:{end_col}{last}"
     if status_key is not None:
         col = get_column_letter([c.key for c in columns].index(status_key) + 1)
-        cells = f"{col}{header_row + 1}:{col}{last}"
-        for label, colour in STATUS_FILLS.items():
-            ws.conditional_formatting.add(cells, CellIsRule(
-                operator="equal", formula=[f'"{label}"'], fill=PatternFill("solid", bgColor=colour)))
+        status_colours(ws, f"{col}{header_row + 1}:{col}{last}")
     ws.print_title_rows = f"{header_row}:{header_row}"
+    print_setup(ws, title, data_date, paper)
+    return last
+
+
+def status_colours(ws: Worksheet, cells: str) -> None:
+    """Conditional fills by status label (a re-sorted or filtered sheet keeps them)."""
+    for label, colour in STATUS_FILLS.items():
+        ws.conditional_formatting.add(cells, CellIsRule(
+            operator="equal", formula=[f'"{label}"'], fill=PatternFill("solid", bgColor=colour)))
+
+
+def print_setup(ws: Worksheet, title: str, data_date: str, paper: str = "A4") -> None:
+    """Landscape, fitted to the page width, centred, title and data date in the footer."""
     ws.page_setup.orientation = "landscape"
-    ws.page_setup.paperSize = ws.PAPERSIZE_A4
+    ws.page_setup.paperSize = ws.PAPERSIZE_A3 if paper == "A3" else ws.PAPERSIZE_A4
     ws.page_setup.fitToWidth = 1
     ws.page_setup.fitToHeight = 0
     ws.sheet_properties.pageSetUpPr.fitToPage = True
     ws.print_options.horizontalCentered = True
     ws.oddFooter.left.text = f"{title}　数据截至{data_date}"
     ws.oddFooter.right.text = "第 &P 页，共 &N 页"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    save_workbook(wb, path)
-    return path

@@ -64,7 +64,7 @@ def save_workbook(wb: Workbook, path: Path) -> None:
 def write_text(cell, text: object) -> None:
     """Write submitted text as text: a value starting with '=' must never become a formula."""
     cell.value = text
-    if isinstance(text, str) and text.startswith(("=", "+", "-", "@")):
+    if isinstance(text, str) and text.startswith(("=", "+", "-", "@", "\t", "\r")):
         cell.data_type = "s"
         cell.quotePrefix = True
 

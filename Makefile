@@ -11,7 +11,7 @@ RUN_MONTH ?= 2026-10
 HOST ?= 127.0.0.1
 PORT ?= 3000
 
-.PHONY: setup run sample materialize ui test lint check-defs bench clean
+.PHONY: setup run sample materialize ui test test-slow lint check-defs bench clean
 
 $(VENV)/.installed: pyproject.toml uv.lock
 	test -x $(VENV)/bin/python || $(PY) -m venv $(VENV)
@@ -51,6 +51,10 @@ run: materialize ui
 
 test: setup
 	$(VENV)/bin/pytest
+
+# the board opened in headless Chromium (Debian's `chromium`); skipped with a reason without it
+test-slow: setup
+	$(VENV)/bin/pytest -m slow
 
 lint: setup
 	$(VENV)/bin/ruff check kj_pipelines tests benchmarks examples

@@ -50,8 +50,9 @@ def test_monthly_review_fills_every_list(reviewed):
     # every submitted row was accepted, and each list has its workbook for the month
     assert _frame(reviewed, "SELECT count(*) AS n FROM quarantine.rejections")["n"][0] == 0
     reports = sorted(p.name for p in (reviewed.reports / "2026-10").iterdir())
-    assert reports == sorted(f"{n}_2026-10.xlsx" for n in (
-        "年度目标清单", "责任清单", "重点任务攻坚表", "重大项目实施表", "问题销号进度表", "督办清单"))
+    assert reports == sorted([*(f"{n}_2026-10.xlsx" for n in (
+        "年度目标清单", "责任清单", "重点任务攻坚表", "重大项目实施表", "问题销号进度表", "督办清单",
+        "月调度报告")), "挂图作战_2026-10.html"])
 
 
 def test_the_months_overview_covers_every_indicator(reviewed, catalog):

@@ -37,7 +37,7 @@ RUN_YEAR = $(firstword $(subst -, ,$(RUN_MONTH)))
 materialize: sample $(DAGSTER_HOME)/dagster.yaml
 	$(DG) launch --assets 'key:submission_inbox or key:annual_targets or key:registry_snapshot or key:work_plans'
 	if [ "$(RUN_MONTH)" != "$(RUN_YEAR)-01" ]; then \
-		$(DG) launch --assets 'key:"indicator/*" or key:indicator_progress or key:goal_distance or key:"list/*"' \
+		$(DG) launch --assets 'key:"indicator/*" or key:indicator_progress or key:goal_distance or key:"list/*" or key:monthly_report' \
 			--partition-range "$(RUN_YEAR)-01...$$($(VENV)/bin/python -c \
 			'from kj_pipelines.domain.periods import add_months; print(add_months("$(RUN_MONTH)", -1))')"; \
 	fi

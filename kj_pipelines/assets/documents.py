@@ -9,6 +9,7 @@ import pandas as pd
 from kj_pipelines.assets.common import WAREHOUSE_POOL, markdown_table, partitioned_result
 from kj_pipelines.domain.board import write_board
 from kj_pipelines.domain.catalog import Catalog
+from kj_pipelines.domain.list_tables import open_problems
 from kj_pipelines.domain.periods import parse_month
 from kj_pipelines.domain.reports import (
     MonthInputs,
@@ -77,8 +78,7 @@ def monthly_report(context: dg.AssetExecutionContext, kj_data: KJDataResource,
                 "report": dg.MetadataValue.path(str(report)),
                 "board": dg.MetadataValue.path(str(board)),
                 "red_indicators": int((overview["状态"] == "红").sum()),
-                "open_problems": int((inputs.problems["state"] != "确认销号").sum())
-                if not inputs.problems.empty else 0,
+                "open_problems": len(open_problems(inputs.problems)),
                 "preview": markdown_table(overview[[
                     "状态", "指标", "实际", "计划", "年度目标", "完成率%", "红灯单位", "黄灯单位"]]),
             }

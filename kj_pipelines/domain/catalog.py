@@ -15,9 +15,8 @@ from typing import Any
 
 import yaml
 
-# unit kinds of a catalog that declares none (units.yaml may list its own: county, city, …); the
-# kind ``department`` is reserved for the units responsible for indicators
-UNIT_KINDS = ("district", "town", "park", "department")
+# the kind reserved for the units responsible for indicators (units.yaml may declare its other
+# kinds: county, city, …; a catalog that declares none has DEFAULT_KINDS)
 DEPARTMENT = "department"
 INDICATOR_KINDS = ("flow", "stock", "ratio", "growth")
 DIRECTIONS = ("higher", "lower")
@@ -219,7 +218,7 @@ class Catalog:
             for above in self.ancestors(unit.code):
                 out.setdefault(above, []).append(unit.code)
         if indicator.source != "derived":
-            out.setdefault(DISTRICT, [])
+            out.setdefault(DISTRICT, [])  # the top's total even before any reporting unit exists
         return out
 
     def indicators_for_unit(self, unit_code: str) -> list[Indicator]:

@@ -5,7 +5,13 @@ from __future__ import annotations
 
 import dagster as dg
 
-from kj_pipelines.assets.documents import monthly_report
+from kj_pipelines.assets.documents import (
+    annual_report,
+    annual_summary,
+    monthly_report,
+    quarterly_report,
+    weekly_brief,
+)
 from kj_pipelines.assets.indicators import build_indicator_assets
 from kj_pipelines.assets.ingestion import annual_targets, registry_snapshot, submission_inbox
 from kj_pipelines.assets.lists import build_list_assets, work_plans
@@ -41,6 +47,7 @@ def build_defs(catalog: Catalog | None = None) -> dg.Definitions:
         assets=[submission_inbox, annual_targets, registry_snapshot, work_plans, indicator_plan,
                 *build_indicator_assets(catalog), build_progress_asset(catalog),
                 build_goal_distance_asset(catalog), warnings_asset, *build_list_assets(), monthly_report,
+                quarterly_report, annual_report, annual_summary, weekly_brief,
                 weekly_watchlist, quarterly_ranking, annual_scores],
         jobs=[monthly_review, weekly_consultation, quarterly_analysis, annual_evaluation],
         schedules=build_schedules(catalog.submission_deadline_day),

@@ -23,16 +23,17 @@ monthly_review = dg.define_asset_job(
 )
 annual_evaluation = dg.define_asset_job(
     "annual_evaluation",
-    selection=dg.AssetSelection.assets("indicator_plan", "annual_scores"),
+    selection=dg.AssetSelection.assets("indicator_plan", "annual_scores", "annual_report",
+                                       "annual_summary"),
     description="年考评：重算该年度主要指标进度表，并为各单位年度打分排名。",
 )
 weekly_consultation = dg.define_asset_job(
     "weekly_consultation",
-    selection=dg.AssetSelection.assets("weekly_watchlist"),
+    selection=dg.AssetSelection.assets("weekly_watchlist", "weekly_brief"),
     description="周会商：汇总本周需会商的红黄灯、缺报事项和上周新发预警。",
 )
 quarterly_analysis = dg.define_asset_job(
     "quarterly_analysis",
-    selection=dg.AssetSelection.assets("quarterly_ranking"),
+    selection=dg.AssetSelection.assets("quarterly_ranking", "quarterly_report"),
     description="季分析、季晾晒：按季末进度为各单位打分排名，滞后单位列入约谈名单。",
 )

@@ -132,6 +132,14 @@ ALTER TABLE mart.targets ADD COLUMN IF NOT EXISTS target_text VARCHAR;
 ALTER TABLE mart.targets ADD COLUMN IF NOT EXISTS stretch DOUBLE;
 ALTER TABLE mart.indicator_plan ADD COLUMN IF NOT EXISTS baseline_source VARCHAR;
 ALTER TABLE mart.unit_scores ADD COLUMN IF NOT EXISTS peer_group VARCHAR;
+ALTER TABLE mart.unit_scores ADD COLUMN IF NOT EXISTS month VARCHAR;
+ALTER TABLE mart.unit_scores ADD COLUMN IF NOT EXISTS bonus DOUBLE;
+ALTER TABLE mart.unit_scores ADD COLUMN IF NOT EXISTS deduction DOUBLE;
+ALTER TABLE mart.unit_scores ADD COLUMN IF NOT EXISTS review VARCHAR;
+CREATE TABLE IF NOT EXISTS mart.score_items (
+    period VARCHAR, unit VARCHAR, seq INTEGER, part VARCHAR, item VARCHAR, item_name VARCHAR,
+    figure VARCHAR,
+    ratio DOUBLE, points DOUBLE, max_points DOUBLE);
 CREATE OR REPLACE VIEW core.submitted_values AS
     SELECT unit, indicator, period, value, cumulative, sha256, source_file, sheet, "row",
            submitted_at, received_at
@@ -151,8 +159,9 @@ class EmptyPartitionError(RuntimeError):
 # process pays one small query per connection instead of the whole DDL at every write.
 # 1: the first release; 2: the lists, core.indicator_status, as_of and missing_units columns,
 # goal_distance by period; 3: targets as plans write them (comparator, stretch, text) and the
-# target list's baseline; 4: unit_scores' peer group (ranks are within it).
-SCHEMA_VERSION = 4
+# target list's baseline; 4: unit_scores' peer group (ranks are within it); 5: scores by the
+# rules of scoring.yaml: unit_scores' month, bonus, deduction and review, and mart.score_items.
+SCHEMA_VERSION = 5
 
 
 def ensure_schema(conn: duckdb.DuckDBPyConnection) -> None:
@@ -174,14 +183,24 @@ def ensure_schema(conn: duckdb.DuckDBPyConnection) -> None:
 
 @contextmanager
 def transaction(conn: duckdb.DuckDBPyConnection) -> Iterator[None]:
-    """Everything inside commits together or not at all."""
+    """Everything inside commits together or not at all. Nested inside another transaction on
+    the same connection, it joins the outer one (several tables replaced as one change)."""
+    if id(conn) in _IN_TRANSACTION:
+        yield
+        return
     conn.execute("BEGIN TRANSACTION")
+    _IN_TRANSACTION.add(id(conn))
     try:
         yield
         conn.execute("COMMIT")
     except BaseException:
         conn.execute("ROLLBACK")
         raise
+    finally:
+        _IN_TRANSACTION.discard(id(conn))
+
+
+_IN_TRANSACTION: set[int] = set()
 
 
 def insert_frame(conn: duckdb.DuckDBPyConnection, table: str, frame: pd.DataFrame) -> int:

@@ -3,19 +3,24 @@ quarterly ranking (季晾晒) and the annual scores (年考评). The review docu
 reports) build on these in a later step."""
 
 import datetime as dt
+import hashlib
 
 import dagster as dg
 import pandas as pd
 
-from kj_pipelines.assets.common import WAREHOUSE_POOL, markdown_table
-from kj_pipelines.domain.catalog import Catalog
-from kj_pipelines.domain.periods import add_months, last_complete_month, parse_month
+from kj_pipelines.alerting import recent_enough, store_warnings
+from kj_pipelines.assets.common import WAREHOUSE_POOL, markdown_table, partitioned_result
+from kj_pipelines.domain.catalog import DISTRICT, Catalog
+from kj_pipelines.domain.periods import add_months, last_complete_month, parse_month, quarter_label
 from kj_pipelines.domain.progress import STATUS_MARK, worst_first
-from kj_pipelines.domain.scoring import score_units
+from kj_pipelines.domain.rankings import ranking_notice
+from kj_pipelines.domain.scoring import ScoreInputs, score_units
+from kj_pipelines.domain.warnings import Warning
 from kj_pipelines.ingest import pending_files
 from kj_pipelines.partitions import quarterly_partitions, weekly_partitions, yearly_partitions
 from kj_pipelines.resources import KJDataResource, WarehouseResource
-from kj_pipelines.warehouse import ensure_schema, query, replace_rows
+from kj_pipelines.settings import now_local
+from kj_pipelines.warehouse import ensure_schema, query, replace_rows, transaction
 
 
 def _names(frame: pd.DataFrame, catalog: Catalog) -> pd.DataFrame:
@@ -62,61 +67,122 @@ def weekly_watchlist(context: dg.AssetExecutionContext, kj_data: KJDataResource,
     })
 
 
-def _scores(conn, catalog: Catalog, month: str, label: str) -> pd.DataFrame:
-    # a month's own figures: a quarterly or annual figure carried from an earlier period
-    # (as_of before the month) was scored in its own period
-    progress = query(conn, """SELECT * FROM mart.indicator_progress
-                              WHERE period = ? AND (as_of IS NULL OR as_of = period)""", [month])
-    scores = score_units(progress, catalog, label)
-    replace_rows(conn, "mart.unit_scores", scores, "period = ?", [label], allow_empty=True)
-    return scores
+def score_inputs(conn, label: str, month: str) -> ScoreInputs:
+    """The warehouse's figures a ranking reads: the month's own indicator figures (a quarterly or
+    annual figure carried from an earlier period was scored in its own period), the lists as of
+    the month and each month's first workbook of the year."""
+    year = parse_month(month)[0]
+    lists = {name: query(conn, f"SELECT * FROM mart.{name} WHERE period = ?", [month])
+             for name in ("milestones", "projects", "problems", "supervision")}
+    return ScoreInputs(
+        label=label, month=month,
+        progress=query(conn, """SELECT * FROM mart.indicator_progress
+                                WHERE period = ? AND (as_of IS NULL OR as_of = period)""", [month]),
+        project_milestones=query(conn, """SELECT m.*, p.lead_unit FROM mart.project_milestones m
+                                          JOIN mart.projects p USING (period, project_code)
+                                          WHERE m.period = ?""", [month]),
+        submissions=query(conn, """SELECT unit, period, min(submitted_at) AS first_submitted
+                                   FROM raw.submission_values
+                                   WHERE period >= ? AND period <= ? GROUP BY unit, period""",
+                          [f"{year}-01", month]),
+        **lists)
 
 
-def _score_result(scores: pd.DataFrame, catalog: Catalog, month: str) -> dg.MaterializeResult:
-    table = scores.assign(单位=[catalog.units[u].name for u in scores["unit"]])
-    behind = scores[scores["band"] == "滞后"]
-    return dg.MaterializeResult(metadata={
+def _scores(conn, catalog: Catalog, month: str, label: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+    scores, items = score_units(score_inputs(conn, label, month), catalog)
+    with transaction(conn):
+        replace_rows(conn, "mart.unit_scores", scores, "period = ?", [label], allow_empty=True)
+        replace_rows(conn, "mart.score_items", items, "period = ?", [label], allow_empty=True)
+    return scores, items
+
+
+def year_end_month(conn, year: str) -> str:
+    """December, or for a year still running the latest month reviewed (a preview)."""
+    latest = conn.execute("SELECT max(period) FROM mart.indicator_progress "
+                          "WHERE period BETWEEN ? AND ?", [f"{year}-01", f"{year}-12"]).fetchone()[0]
+    return latest or f"{year}-12"
+
+
+def queue_ranking_notice(conn, catalog: Catalog, label: str, month: str,
+                         scores: pd.DataFrame) -> bool:
+    """Queue the ranking for the Notifier (delivered by ``overdue_sensor``) when it is current
+    work: a backfilled past quarter or year is not pushed again. A ranking that changes after a
+    correction is pushed once more, marked as corrected."""
+    latest = conn.execute("SELECT max(period) FROM mart.indicator_progress").fetchone()[0]
+    if latest is None or not recent_enough([month], latest, catalog.warning_lookback_months)[0]:
+        return False
+    title, body = ranking_notice(catalog, label, scores)
+    warning_id = f"ranking:{label}:{hashlib.sha256(body.encode()).hexdigest()[:10]}"
+    earlier = query(conn, "SELECT warning_id FROM mart.warnings WHERE kind = 'ranking' "
+                          "AND period = ?", [label])["warning_id"].tolist()
+    if earlier and warning_id not in earlier:
+        title = f"{title}（更正）"
+    store_warnings(conn, [Warning(warning_id, "ranking", label, "", DISTRICT, "info", title,
+                                  body)], now_local())
+    return True
+
+
+def score_metadata(scores: pd.DataFrame, catalog: Catalog, month: str, queued: bool) -> dict:
+    table = scores.assign(单位=[catalog.unit_name(u) for u in scores["unit"]],
+                          组别=[catalog.peer_group_name(g) for g in scores["peer_group"]])
+    rules = catalog.scoring
+    return {
         "month_scored": month,
         "units": len(scores),
-        "lagging_units": len(behind),
-        "ranking": markdown_table(table[["rank", "单位", "score", "band", "red", "yellow", "grey"]]),
-    })
+        "talk_units": int((scores["review"] == rules.talk_label).sum()),
+        "share_units": int((scores["review"] == rules.share_label).sum()),
+        "mean_score": float(scores["score"].mean()) if scores["score"].notna().any() else 0.0,
+        "notice_queued": queued,
+        "ranking": markdown_table(table[["组别", "rank", "单位", "score", "band", "bonus",
+                                         "deduction", "review"]], max_rows=60),
+    }
+
+
+SCORED_LISTS = tuple(dg.AssetKey(["list", n]) for n in ("tasks", "projects", "problems",
+                                                        "supervision"))
 
 
 @dg.asset(
     group_name="reviews",
     partitions_def=quarterly_partitions,
-    deps=["indicator_progress"],
+    deps=["indicator_progress", *SCORED_LISTS],
     pool=WAREHOUSE_POOL,
     kinds={"duckdb"},
-    description="季晾晒：按季末月份各指标红黄绿状态为镇街、园区和责任部门打分排名（mart.unit_scores），"
-                "“滞后”档单位列入季度分析会约谈名单。",
+    description="季晾晒：按 scoring.yaml 的规则，以年初至季末的指标完成、任务节点、重大项目、问题销号、督办落实"
+                "为镇街、园区和责任部门打分，加标志性成果分、扣缺报迟报分，分组排名定档，写入 mart.unit_scores"
+                "和得分明细 mart.score_items；点名介绍经验和约谈的单位，晾晒结果经通知渠道推送。",
 )
 def quarterly_ranking(context: dg.AssetExecutionContext, kj_data: KJDataResource,
                       warehouse: WarehouseResource) -> dg.MaterializeResult:
     catalog = kj_data.catalog()
     month = add_months(context.partition_key, 2)
-    year, first = parse_month(context.partition_key)
+    label = quarter_label(context.partition_key)
     with warehouse.get_connection() as conn:
         ensure_schema(conn)
-        scores = _scores(conn, catalog, month, f"{year}-Q{(first - 1) // 3 + 1}")
-    return _score_result(scores, catalog, month)
+        scores, _ = _scores(conn, catalog, month, label)
+        queued = queue_ranking_notice(conn, catalog, label, month, scores)
+    return dg.MaterializeResult(metadata=score_metadata(scores, catalog, month, queued))
 
 
 @dg.asset(
     group_name="reviews",
     partitions_def=yearly_partitions,
     backfill_policy=dg.BackfillPolicy.single_run(),
-    deps=["indicator_progress", "indicator_plan"],
+    deps=["indicator_progress", "indicator_plan", *SCORED_LISTS],
     pool=WAREHOUSE_POOL,
     kinds={"duckdb"},
-    description="年考评：按12月各指标完成状态为镇街、园区和责任部门打分排名，纳入区政府年度目标管理绩效考核。",
+    description="年考评：按 scoring.yaml 的规则（年度未结束时按最近已调度月份预评）对全年工作为镇街、园区和责任部门综合打分排名（得分明细可查），"
+                "结果纳入区政府年度目标管理绩效考核，并经通知渠道通报。",
 )
 def annual_scores(context: dg.AssetExecutionContext, kj_data: KJDataResource,
                   warehouse: WarehouseResource) -> dg.MaterializeResult:
     catalog = kj_data.catalog()
+    per_year = {}
     with warehouse.get_connection() as conn:
         ensure_schema(conn)
         for year in context.partition_keys:
-            scores = _scores(conn, catalog, f"{year}-12", year)
-    return _score_result(scores, catalog, f"{context.partition_keys[-1]}-12")
+            month = year_end_month(conn, year)
+            scores, _ = _scores(conn, catalog, month, year)
+            queued = queue_ranking_notice(conn, catalog, year, month, scores)
+            per_year[year] = score_metadata(scores, catalog, month, queued)
+    return partitioned_result(context, per_year)

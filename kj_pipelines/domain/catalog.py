@@ -11,9 +11,12 @@ import re
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
+
+if TYPE_CHECKING:
+    from kj_pipelines.domain.scoring_rules import ScoringRules
 
 # the kind reserved for the units responsible for indicators (units.yaml may declare its other
 # kinds: county, city, …; a catalog that declares none has DEFAULT_KINDS)
@@ -140,7 +143,7 @@ class Catalog:
     actions: dict[str, Action]
     indicators: dict[str, Indicator]
     goals: tuple[Goal, ...]
-    scoring: dict[str, Any]
+    scoring: ScoringRules
     holidays: dict[int, dict[str, list[str]]]
     submission_deadline_day: int = 10
     escalate_after_red_months: int = 3
@@ -184,6 +187,11 @@ class Catalog:
         """Which units a unit is ranked with: the kinds sharing its ``peers`` name."""
         unit = self.units[code]
         return self.kinds[unit.kind].peers if unit.kind in self.kinds else unit.kind
+
+    def peer_group_name(self, group: str) -> str:
+        """How a ranking names a peer group: its kinds' names (乡镇（街道）、园区)."""
+        names = [k.name for k in self.kinds.values() if k.peers == group]
+        return "、".join(names) or group
 
     def kind_name(self, code: str) -> str:
         """The Chinese name of a unit's kind (镇（街道）, 县（市、区）, 部门)."""
@@ -460,10 +468,11 @@ def load_catalog(folder: Path) -> Catalog:
         goals.append(Goal(ind_code, unit, year, r.get("value", float), base_year,
                           r.get("baseline_value", float), r.get("note", str, default="")))
 
+    from kj_pipelines.domain.scoring_rules import ScoringRules, parse_scoring
+
     scoring_path = folder / "scoring.yaml"
-    scoring = _load_yaml(scoring_path) if scoring_path.exists() else {}
-    if not isinstance(scoring, dict):
-        raise CatalogError("scoring.yaml: expected a mapping")
+    scoring = (parse_scoring(scoring_path, _load_yaml(scoring_path), units, actions)
+               if scoring_path.exists() else ScoringRules())
     holidays = _load_holidays(folder / "holidays.yaml")
     settings_path = folder / "settings.yaml"
     deadline, escalate, lookback, first, registry = 10, 3, 2, FIRST_PERIOD, {}

@@ -135,7 +135,7 @@ def inbox_sensor(context: dg.SensorEvaluationContext, kj_data: KJDataResource):
     minimum_interval_seconds=3600,
     default_status=dg.DefaultSensorStatus.RUNNING,
     description="到期提醒与逾期预警：按最近一期清单，对重点任务节点、重大项目节点、问题办理和督办反馈，"
-                "到期前N个工作日提醒、逾期后预警，每项每级只发一次；每天评估一次。",
+                "到期前N个工作日提醒、逾期后预警，每项每级只发一次；每天评估一次。同时推送季晾晒和年考评结果。",
 )
 def overdue_sensor(context: dg.SensorEvaluationContext, kj_data: KJDataResource,
                    warehouse: WarehouseResource, notifier: NotifierResource) -> dg.SkipReason:
@@ -149,7 +149,7 @@ def overdue_sensor(context: dg.SensorEvaluationContext, kj_data: KJDataResource,
             warnings = due_warnings(due_items(conn, catalog, floor), now.date(),
                                     catalog.lists.reminder_workdays, calendar(catalog))
             new = store_warnings(conn, warnings, now)
-        delivered, failed = deliver_pending(conn, notifier.notifier(), LIST_KINDS)
+        delivered, failed = deliver_pending(conn, notifier.notifier(), (*LIST_KINDS, "ranking"))
     report_warnings(context, new, "overdue_sensor")
     context.update_cursor(today)
     message = f"清单新提醒/预警 {len(new)} 条，送达 {delivered} 条，待重试 {failed} 条"

@@ -25,15 +25,17 @@ annual_evaluation = dg.define_asset_job(
     "annual_evaluation",
     selection=dg.AssetSelection.assets("indicator_plan", "annual_scores", "annual_report",
                                        "annual_summary"),
-    description="年考评：重算该年度主要指标进度表，并为各单位年度打分排名。",
+    description="年考评：重算该年度主要指标进度表，按考评规则为各单位全年打分排名，生成年度考评工作簿（含历年排名）"
+                "和年度工作总结（目标与实际、同比、多年目标进度、清单完成情况、下年目标）。",
 )
 weekly_consultation = dg.define_asset_job(
     "weekly_consultation",
     selection=dg.AssetSelection.assets("weekly_watchlist", "weekly_brief"),
-    description="周会商：汇总本周需会商的红黄灯、缺报事项和上周新发预警。",
+    description="周会商：汇总本周需会商的红黄灯、缺报事项和上周新发预警，生成周会商简报（新发预警、节点、问题、督办、缺报）。",
 )
 quarterly_analysis = dg.define_asset_job(
     "quarterly_analysis",
     selection=dg.AssetSelection.assets("quarterly_ranking", "quarterly_report"),
-    description="季分析、季晾晒：按季末进度为各单位打分排名，滞后单位列入约谈名单。",
+    description="季分析、季晾晒：按考评规则为镇街园区和部门分组打分排名，点名介绍经验和约谈的单位，"
+                "推送晾晒结果，生成季度晾晒工作簿。",
 )

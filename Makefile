@@ -30,19 +30,24 @@ $(DAGSTER_HOME)/dagster.yaml: dagster.yaml
 	cp dagster.yaml "$@"
 
 RUN_YEAR = $(firstword $(subst -, ,$(RUN_MONTH)))
+KJ := $(VENV)/bin/kj
 
-# Ingest everything pending, then the year's earlier months of the indicators and lists in one
-# single-run backfill (the charts' history), then the month itself last (so the UI opens on it,
-# and its supervision list sees the months before it), then the year's plan.
+# Ingest everything pending; then, in one single-run backfill, the indicators, lists and monthly
+# reports from December two years back (not before the catalog's first period) to the month before RUN_MONTH (the charts' history, the
+# year before evaluated, compared with its own year before); then the month itself last (so the
+# UI opens on it, and its supervision list sees the months before it); the year's plan; and the
+# reviews that read the month: the last complete quarter's ranking, the last complete year's
+# evaluation and summary, the weekly consultation after the month's deadline (`kj keys`).
 materialize: sample $(DAGSTER_HOME)/dagster.yaml
 	$(DG) launch --assets 'key:submission_inbox or key:annual_targets or key:registry_snapshot or key:work_plans'
-	if [ "$(RUN_MONTH)" != "$(RUN_YEAR)-01" ]; then \
-		$(DG) launch --assets 'key:"indicator/*" or key:indicator_progress or key:goal_distance or key:"list/*" or key:monthly_report' \
-			--partition-range "$(RUN_YEAR)-01...$$($(VENV)/bin/python -c \
-			'from kj_pipelines.domain.periods import add_months; print(add_months("$(RUN_MONTH)", -1))')"; \
-	fi
+	$(DG) launch --assets 'key:"indicator/*" or key:indicator_progress or key:goal_distance or key:"list/*" or key:monthly_report' \
+		--partition-range "$$($(KJ) keys $(RUN_MONTH) --job history_from)...$$($(VENV)/bin/python -c \
+		'from kj_pipelines.domain.periods import add_months; print(add_months("$(RUN_MONTH)", -1))')"
 	$(DG) launch --job monthly_review --partition "$(RUN_MONTH)"
 	$(DG) launch --assets indicator_plan --partition "$(RUN_YEAR)"
+	$(DG) launch --job quarterly_analysis --partition "$$($(KJ) keys $(RUN_MONTH) --job quarterly_analysis)"
+	$(DG) launch --job annual_evaluation --partition "$$($(KJ) keys $(RUN_MONTH) --job annual_evaluation)"
+	$(DG) launch --job weekly_consultation --partition "$$($(KJ) keys $(RUN_MONTH) --job weekly_consultation)"
 
 ui: setup $(DAGSTER_HOME)/dagster.yaml
 	$(DG) dev --host $(HOST) --port $(PORT)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import json
 import logging
 import sys
@@ -127,6 +128,41 @@ def cmd_sample(args: argparse.Namespace) -> int:
     return 0
 
 
+def review_keys(month: str, deadline_day: int, first_period: str,
+                today: dt.date) -> dict[str, str]:
+    """The partition key of each review job that reads ``month``'s figures (the weekly one no
+    later than the last complete week), and ``history_from``: the first month to backfill for
+    the charts and for the last complete year's comparison with its own year before."""
+    from kj_pipelines.domain.periods import last_complete_quarter, parse_month, review_monday
+
+    year = parse_month(month)[0]
+    evaluated = year if month.endswith("-12") else year - 1
+    last_week = today - dt.timedelta(days=today.weekday() + 7)
+    return {"monthly_review": month,
+            "weekly_consultation": min(review_monday(month, deadline_day), last_week).isoformat(),
+            "quarterly_analysis": last_complete_quarter(month),
+            "annual_evaluation": str(evaluated),
+            "history_from": max(f"{evaluated - 1}-12", first_period)}
+
+
+def cmd_keys(args: argparse.Namespace) -> int:
+    from kj_pipelines.domain.cleaning import CellProblem, clean_period
+
+    month = clean_period(args.month)
+    if isinstance(month, CellProblem):
+        print(f"kj keys: {args.month!r} is not a month (YYYY-MM)", file=sys.stderr)
+        return 1
+    catalog = _catalog(DataPaths.from_env())
+    keys = review_keys(month, catalog.submission_deadline_day, catalog.first_period,
+                       now_local().date())
+    if args.job:
+        print(keys[args.job])
+    else:
+        for job, key in keys.items():
+            print(f"{job}={key}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="kj", description="kj_pipelines command line")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -150,6 +186,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--start", default="2019-01", help=argparse.SUPPRESS)
     p.add_argument("--end", default=None, help=argparse.SUPPRESS)
     p.set_defaults(func=cmd_sample)
+    p = sub.add_parser("keys", help="the partition key of each review job that reads a month: "
+                                    "its week after the deadline, last complete quarter, last "
+                                    "complete year")
+    p.add_argument("month", help="YYYY-MM")
+    p.add_argument("--job", choices=["monthly_review", "weekly_consultation",
+                                     "quarterly_analysis", "annual_evaluation", "history_from"],
+                   help="print only this key")
+    p.set_defaults(func=cmd_keys)
     return parser
 
 

@@ -127,3 +127,19 @@ def test_kj_catalog_says_when_it_shows_the_packaged_catalog(tmp_path):
     assert result.returncode == 0
     assert json.loads(result.stdout)["units"]  # stdout stays pure JSON
     assert "packaged sample" in result.stderr
+
+
+def test_keys_name_each_review_of_a_month(data_dir, capsys, monkeypatch):
+    monkeypatch.setenv("KJ_TODAY", "2026-11-24")
+    assert main(["keys", "2026-10"]) == 0
+    assert capsys.readouterr().out.split() == [
+        "monthly_review=2026-10", "weekly_consultation=2026-11-16",
+        "quarterly_analysis=2026-07", "annual_evaluation=2025", "history_from=2024-12"]
+    # the weekly key is never a week that has not ended yet
+    monkeypatch.setenv("KJ_TODAY", "2026-11-20")
+    assert main(["keys", "2026-10", "--job", "weekly_consultation"]) == 0
+    assert capsys.readouterr().out.strip() == "2026-11-09"
+    assert main(["keys", "2026年12月", "--job", "annual_evaluation"]) == 0
+    assert capsys.readouterr().out.strip() == "2026"
+    assert main(["keys", "2026-13"]) == 1
+    assert "not a month" in capsys.readouterr().err

@@ -14,6 +14,7 @@ from kj_pipelines.assets.documents import week_inputs, year_inputs
 from kj_pipelines.assets.reviews import score_inputs
 from kj_pipelines.definitions import build_defs
 from kj_pipelines.domain.catalog import DEPARTMENT, DISTRICT
+from kj_pipelines.domain.periods import last_complete_quarter, review_monday
 from kj_pipelines.domain.rankings import write_ranking_workbook
 from kj_pipelines.domain.scoring import score_units
 from kj_pipelines.domain.scoring_rules import Landmark
@@ -72,7 +73,8 @@ def test_rankings_cover_every_town_park_and_department(documents, catalog):
             assert ordered["rank"].iloc[0] == 1 and ordered["score"].is_monotonic_decreasing
     # the breakdown adds up to the score
     merged = scores.merge(items, on=["unit", "period"])
-    assert (merged["score"] - merged["points"]).abs().max() < 0.011
+    assert (merged["score"] - merged["points"]).abs().max() < 1e-9
+    assert (scores["score"] - scores["bonus"]).max() <= 100
     assert set(scores[scores["period"] == "2026"]["month"]) == {"2026-10"}  # a preview
     # the ranking is queued for the Notifier once per period, with the units' names
     assert sorted(notices["period"]) == ["2026", "2026-Q3"]
@@ -96,6 +98,18 @@ def test_quarterly_and_annual_workbooks(documents, catalog):
     brief = load_workbook(documents / "reports" / "2026-W42" / "周会商简报_2026-W42.xlsx")
     assert brief.sheetnames == ["本周要点", "新发预警", "节点", "问题", "督办", "缺报", "红黄灯"]
     assert week_label(MONDAY) == "2026-W42"
+
+
+def test_the_weekly_watchlist_reads_the_last_reviewed_month(documents):
+    con = _connect(documents)
+    try:
+        watch = con.execute("SELECT status, period FROM mart.weekly_watchlist "
+                            "WHERE week = ?", [MONDAY.isoformat()]).df()
+    finally:
+        con.close()
+    # on Monday 12 October the September figures are the latest due (deadline the 10th)
+    assert not watch.empty and set(watch["status"]) <= {"red", "yellow", "grey"}
+    assert set(watch["period"]) == {"2026-09"}
 
 
 def test_documents_regenerate_byte_for_byte(documents, catalog, tmp_path):
@@ -193,3 +207,17 @@ def test_summary_text_hand_worked(catalog):
                  "2022年度全社会R&D经费支出占GDP比重达3.4%（2023年度数据尚未发布）",
                  "2024年，力争全年新增高新技术企业达到110家"):
         assert said in text, said
+
+
+@pytest.mark.parametrize(("month", "quarter"), [("2026-10", "2026-07"), ("2026-09", "2026-07"),
+                                                ("2026-03", "2026-01"), ("2026-02", "2025-10"),
+                                                ("2026-12", "2026-10")])
+def test_the_last_complete_quarter(month, quarter):
+    assert last_complete_quarter(month) == quarter
+
+
+def test_the_weekly_consultation_after_a_months_deadline():
+    # 10 November 2026 is a Tuesday: the next Monday; 10 August 2026 is a Monday: a week on
+    assert review_monday("2026-10", 10) == dt.date(2026, 11, 16)
+    assert review_monday("2026-07", 10) == dt.date(2026, 8, 17)
+    assert week_label(review_monday("2026-10", 10)) == "2026-W47"

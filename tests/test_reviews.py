@@ -1,33 +1,18 @@
-"""The weekly and quarterly jobs on the sample (scoring itself: test_scoring)."""
+"""The review jobs refuse to score a period nobody has reviewed (scoring itself: test_scoring;
+the documents: test_review_documents)."""
 
 import dagster as dg
-import duckdb
 
 from kj_pipelines.definitions import build_defs
 
 
-def test_weekly_and_quarterly_jobs_on_the_sample(catalog, reviewed_copy):
-    sample_dir = reviewed_copy  # 2026-09 and 2026-10 already reviewed
-    defs = build_defs(catalog)
+def test_a_ranking_of_an_unreviewed_quarter_fails_and_says_what_to_run(catalog, reviewed_copy):
+    defs = build_defs(catalog)  # the sample reviewed 2026-08…2026-10 only
     with dg.instance_for_test() as instance:
-        assert defs.resolve_job_def("quarterly_analysis").execute_in_process(
-            partition_key="2026-07", instance=instance).success
-        weekly = defs.resolve_job_def("weekly_consultation").execute_in_process(
-            partition_key="2026-10-12", instance=instance)
-        assert weekly.success
-        [mat] = weekly.asset_materializations_for_node("weekly_watchlist")
-        assert mat.metadata["period_reviewed"].value == "2026-09"
-    con = duckdb.connect(str(sample_dir.warehouse), read_only=True)
-    try:
-        scores = con.execute("SELECT unit, score, rank, band, peer_group FROM mart.unit_scores "
-                             "WHERE period = '2026-Q3' ORDER BY peer_group, rank").df()
-        watch = con.execute("SELECT status FROM mart.weekly_watchlist WHERE week = '2026-10-12'"
-                            ).df()
-    finally:
-        con.close()
-    assert len(scores) >= 10
-    assert scores["score"].between(0, 100).all()
-    assert set(scores["peer_group"]) == {"town", "department"}
-    for _, group in scores.groupby("peer_group"):
-        assert group["rank"].iloc[0] == 1 and group["score"].is_monotonic_decreasing
-    assert not watch.empty and set(watch["status"]) <= {"red", "yellow", "grey"}
+        result = defs.resolve_job_def("quarterly_analysis").execute_in_process(
+            partition_key="2026-01", instance=instance, raise_on_error=False)
+        assert not result.success
+        [failure] = [e for e in result.all_events if e.is_step_failure]
+        message = failure.step_failure_data.error.message
+        assert "2026-03 尚无指标进度" in message and "monthly_review" in message
+        assert not result.asset_materializations_for_node("quarterly_report")

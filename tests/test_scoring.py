@@ -9,7 +9,7 @@ import pytest
 
 from kj_pipelines.domain import ledger as lg
 from kj_pipelines.domain.catalog import CatalogError, load_catalog
-from kj_pipelines.domain.scoring import ScoreInputs, score_units
+from kj_pipelines.domain.scoring import ScoreInputs, _cents, score_units
 from kj_pipelines.domain.scoring_rules import Landmark, Part, ScoringRules
 
 D = dt.date
@@ -165,3 +165,12 @@ def test_first_release_scoring_yaml_still_loads(tmp_path):
     rules = load_catalog(folder).scoring
     assert rules.status_points["yellow"] == 60 and rules.band(59.9) == "差"
     assert rules.parts["indicators"].weight == 60
+
+
+def test_rounded_items_add_up_to_the_rounded_score():
+    # three thirds of 100: rounding each gives 99.99; the largest remainder gives 100.00
+    assert _cents([100 / 3] * 3) == [3334, 3333, 3333]
+    assert sum(_cents([100 / 3] * 3)) == 10000
+    # a deduction rounds with the rest, and nothing is lost or invented
+    assert _cents([59.996, 15.004, -2.0]) == [6000, 1500, -200]
+    assert _cents([0.125, 0.125]) == [13, 12]  # 0.25 in total, the tie to the first item

@@ -89,6 +89,10 @@ def score_inputs(conn, label: str, month: str) -> ScoreInputs:
 
 
 def _scores(conn, catalog: Catalog, month: str, label: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+    if not conn.execute("SELECT count(*) FROM mart.indicator_progress WHERE period = ?",
+                        [month]).fetchone()[0]:
+        raise dg.Failure(f"{month} 尚无指标进度，无法评出 {label} 的得分：请先对 {month} 运行月调度"
+                         f"（monthly_review，或回填该年各月），再运行本次考评。")
     scores, items = score_units(score_inputs(conn, label, month), catalog)
     with transaction(conn):
         replace_rows(conn, "mart.unit_scores", scores, "period = ?", [label], allow_empty=True)

@@ -62,3 +62,17 @@ def deadline(key: str, release_lag: int, deadline_day: int) -> dt.date:
 
 def last_complete_month(today: dt.date) -> str:
     return add_months(month_key(today.year, today.month), -1)
+
+
+def last_complete_quarter(key: str) -> str:
+    """The partition key (first month) of the last quarter ending at or before month ``key``:
+    2026-10 → 2026-07, 2026-09 → 2026-07, 2026-02 → 2025-10."""
+    quarter_end = add_months(key, -(parse_month(key)[1] % 3))
+    return add_months(quarter_end, -2)
+
+
+def review_monday(key: str, deadline_day: int) -> dt.date:
+    """The Monday of the first weekly consultation after month ``key``'s submission deadline
+    (the week it can discuss the month's figures)."""
+    due = deadline(key, 0, deadline_day)
+    return due + dt.timedelta(days=(7 - due.weekday()) % 7 or 7)

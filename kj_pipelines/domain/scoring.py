@@ -24,6 +24,7 @@ A part with nothing in it for a unit is not applicable: the other parts' weights
 from __future__ import annotations
 
 import datetime as dt
+import math
 from dataclasses import dataclass
 
 import pandas as pd
@@ -255,11 +256,11 @@ def score_units(inputs: ScoreInputs, catalog: Catalog) -> tuple[pd.DataFrame, pd
         extras = _landmark_items(unit, catalog, end) + \
             _submission_items(unit, inputs, catalog)
         items.extend(extras)
-        for item in items:
-            item["points"] = round(float(item["points"]), 2)
+        for item, cents in zip(items, _cents(i["points"] for i in items), strict=True):
+            item["points"] = cents / 100  # rounded so that the items add up to the score
             item["max_points"] = round(float(item["max_points"]), 2)
         status = rows["status"].value_counts()
-        score = round(max(sum(i["points"] for i in items), 0.0), 2) if applicable else None
+        score = max(round(sum(i["points"] for i in items), 2), 0.0) if applicable else None
         scores.append({
             "unit": unit, "score": score,
             "indicators": len(rows), "red": int(status.get("red", 0)),
@@ -287,6 +288,18 @@ def canonical_scores(scores: pd.DataFrame, catalog: Catalog) -> pd.DataFrame:
                                                         for u in catalog.units))}
     return scores.assign(_g=scores["peer_group"].map(groups)).sort_values(
         ["_g", "rank", "unit"], na_position="last").drop(columns="_g")
+
+
+def _cents(points) -> list[int]:
+    """Points in hundredths, rounded so that they add up to the rounded total (largest
+    remainder): a unit adding up its breakdown gets exactly its score."""
+    exact = [float(p) * 100 for p in points]
+    floors = [math.floor(e) for e in exact]
+    short = round(sum(exact)) - sum(floors)
+    by_remainder = sorted(range(len(exact)), key=lambda i: (floors[i] - exact[i], i))
+    for i in by_remainder[:short]:
+        floors[i] += 1
+    return floors
 
 
 def _review(rules: ScoringRules, row) -> str:

@@ -1,5 +1,6 @@
 """Small helpers shared by the asset modules: time, Markdown tables, partition ranges."""
 
+from collections.abc import Callable
 
 import dagster as dg
 import pandas as pd
@@ -35,3 +36,16 @@ def partitioned_result(context: dg.AssetExecutionContext, per_period: dict[str, 
             context.add_asset_metadata(metadata, partition_key=period)
         return dg.MaterializeResult(**kwargs)
     return dg.MaterializeResult(metadata=next(iter(per_period.values())), **kwargs)
+
+
+def each_partition(context: dg.AssetExecutionContext, kj_data, warehouse,
+                   produce: Callable[..., dict]) -> dg.MaterializeResult:
+    """``produce(conn, catalog, key)`` for every partition of the run, on one warehouse
+    connection; each partition keeps the metadata it returns."""
+    from kj_pipelines.warehouse import ensure_schema
+
+    catalog = kj_data.catalog()
+    with warehouse.get_connection() as conn:
+        ensure_schema(conn)
+        per_key = {key: produce(conn, catalog, key) for key in context.partition_keys}
+    return partitioned_result(context, per_key)

@@ -7,7 +7,12 @@ import dagster as dg
 import duckdb
 import pandas as pd
 
-from kj_pipelines.assets.common import WAREHOUSE_POOL, markdown_table, partitioned_result
+from kj_pipelines.assets.common import (
+    WAREHOUSE_POOL,
+    each_partition,
+    markdown_table,
+    partitioned_result,
+)
 from kj_pipelines.assets.reviews import year_end_month
 from kj_pipelines.domain.board import write_board
 from kj_pipelines.domain.catalog import DISTRICT, Catalog
@@ -134,14 +139,12 @@ def _ranking_document(conn, catalog: Catalog, label: str, month: str, path,
 )
 def quarterly_report(context: dg.AssetExecutionContext, kj_data: KJDataResource,
                      warehouse: WarehouseResource) -> dg.MaterializeResult:
-    catalog = kj_data.catalog()
-    label = quarter_label(context.partition_key)
-    month = add_months(context.partition_key, 2)
-    path = kj_data.paths.reports / label / f"季度晾晒_{label}.xlsx"
-    with warehouse.get_connection() as conn:
-        ensure_schema(conn)
-        metadata = _ranking_document(conn, catalog, label, month, path, with_history=False)
-    return dg.MaterializeResult(metadata=metadata)
+    def document(conn, catalog: Catalog, key: str) -> dict:
+        label = quarter_label(key)
+        return _ranking_document(conn, catalog, label, add_months(key, 2),
+                                 kj_data.paths.reports / label / f"季度晾晒_{label}.xlsx",
+                                 with_history=False)
+    return each_partition(context, kj_data, warehouse, document)
 
 
 @dg.asset(
@@ -156,15 +159,11 @@ def quarterly_report(context: dg.AssetExecutionContext, kj_data: KJDataResource,
 )
 def annual_report(context: dg.AssetExecutionContext, kj_data: KJDataResource,
                   warehouse: WarehouseResource) -> dg.MaterializeResult:
-    catalog = kj_data.catalog()
-    per_year = {}
-    with warehouse.get_connection() as conn:
-        ensure_schema(conn)
-        for year in context.partition_keys:
-            path = kj_data.paths.reports / year / f"年度考评_{year}.xlsx"
-            per_year[year] = _ranking_document(conn, catalog, year, year_end_month(conn, year),
-                                               path, with_history=True)
-    return partitioned_result(context, per_year)
+    def document(conn, catalog: Catalog, year: str) -> dict:
+        return _ranking_document(conn, catalog, year, year_end_month(conn, year),
+                                 kj_data.paths.reports / year / f"年度考评_{year}.xlsx",
+                                 with_history=True)
+    return each_partition(context, kj_data, warehouse, document)
 
 
 def week_inputs(conn, monday: dt.date) -> WeekInputs:
@@ -267,20 +266,14 @@ def year_inputs(conn, catalog: Catalog, year: int) -> YearInputs:
 )
 def annual_summary(context: dg.AssetExecutionContext, kj_data: KJDataResource,
                    warehouse: WarehouseResource) -> dg.MaterializeResult:
-    catalog = kj_data.catalog()
-    per_year = {}
-    with warehouse.get_connection() as conn:
-        ensure_schema(conn)
-        for key in context.partition_keys:
-            inputs = year_inputs(conn, catalog, int(key))
-            if inputs.progress.empty:
-                raise dg.Failure(f"{key}年尚无指标进度：请先对该年的月份运行月调度（monthly_review）。")
-            path = kj_data.paths.reports / key / f"年度工作总结_{key}.xlsx"
-            write_annual_summary(path, catalog, inputs)
-            text = paragraphs(inputs, catalog)
-            per_year[key] = {
-                "year": key, "workbook": dg.MetadataValue.path(str(path)),
+    def document(conn, catalog: Catalog, key: str) -> dict:
+        inputs = year_inputs(conn, catalog, int(key))
+        if inputs.progress.empty:
+            raise dg.Failure(f"{key}年尚无指标进度：请先对该年的月份运行月调度（monthly_review）。")
+        path = kj_data.paths.reports / key / f"年度工作总结_{key}.xlsx"
+        write_annual_summary(path, catalog, inputs)
+        text = paragraphs(inputs, catalog)
+        return {"year": key, "workbook": dg.MetadataValue.path(str(path)),
                 "preview": dg.MetadataValue.md("\n\n".join(
-                    f"**{t}**" if style != "body" else t for style, t in text)),
-            }
-    return partitioned_result(context, per_year)
+                    f"**{t}**" if style != "body" else t for style, t in text))}
+    return each_partition(context, kj_data, warehouse, document)

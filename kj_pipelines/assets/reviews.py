@@ -9,7 +9,7 @@ import dagster as dg
 import pandas as pd
 
 from kj_pipelines.alerting import recent_enough, store_warnings
-from kj_pipelines.assets.common import WAREHOUSE_POOL, markdown_table, partitioned_result
+from kj_pipelines.assets.common import WAREHOUSE_POOL, each_partition, markdown_table
 from kj_pipelines.domain.catalog import DISTRICT, Catalog
 from kj_pipelines.domain.periods import add_months, last_complete_month, parse_month, quarter_label
 from kj_pipelines.domain.progress import STATUS_MARK, worst_first
@@ -142,6 +142,13 @@ def score_metadata(scores: pd.DataFrame, catalog: Catalog, month: str, queued: b
     }
 
 
+def _ranking(conn, catalog: Catalog, label: str, month: str) -> dict:
+    """Score the period, store it, queue its notice; the period's metadata."""
+    scores, _ = _scores(conn, catalog, month, label)
+    queued = queue_ranking_notice(conn, catalog, label, month, scores)
+    return score_metadata(scores, catalog, month, queued)
+
+
 SCORED_LISTS = tuple(dg.AssetKey(["list", n]) for n in ("tasks", "projects", "problems",
                                                         "supervision"))
 
@@ -158,14 +165,8 @@ SCORED_LISTS = tuple(dg.AssetKey(["list", n]) for n in ("tasks", "projects", "pr
 )
 def quarterly_ranking(context: dg.AssetExecutionContext, kj_data: KJDataResource,
                       warehouse: WarehouseResource) -> dg.MaterializeResult:
-    catalog = kj_data.catalog()
-    month = add_months(context.partition_key, 2)
-    label = quarter_label(context.partition_key)
-    with warehouse.get_connection() as conn:
-        ensure_schema(conn)
-        scores, _ = _scores(conn, catalog, month, label)
-        queued = queue_ranking_notice(conn, catalog, label, month, scores)
-    return dg.MaterializeResult(metadata=score_metadata(scores, catalog, month, queued))
+    return each_partition(context, kj_data, warehouse, lambda conn, catalog, key: _ranking(
+        conn, catalog, quarter_label(key), add_months(key, 2)))
 
 
 @dg.asset(
@@ -180,13 +181,5 @@ def quarterly_ranking(context: dg.AssetExecutionContext, kj_data: KJDataResource
 )
 def annual_scores(context: dg.AssetExecutionContext, kj_data: KJDataResource,
                   warehouse: WarehouseResource) -> dg.MaterializeResult:
-    catalog = kj_data.catalog()
-    per_year = {}
-    with warehouse.get_connection() as conn:
-        ensure_schema(conn)
-        for year in context.partition_keys:
-            month = year_end_month(conn, year)
-            scores, _ = _scores(conn, catalog, month, year)
-            queued = queue_ranking_notice(conn, catalog, year, month, scores)
-            per_year[year] = score_metadata(scores, catalog, month, queued)
-    return partitioned_result(context, per_year)
+    return each_partition(context, kj_data, warehouse, lambda conn, catalog, year: _ranking(
+        conn, catalog, year, year_end_month(conn, year)))

@@ -8,6 +8,7 @@ Text that came from a submission is written as text, never as a formula.
 from __future__ import annotations
 
 import datetime as dt
+import math
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -66,21 +67,36 @@ def cell_value(value: object) -> object:
     return value
 
 
+def _banner(ws: Worksheet, row: int, text: str, width: float, columns: int, font: Font,
+            horizontal: str = "left") -> None:
+    """A line above the table (title, data date, summary) merged across the table's width and
+    wrapped there, the row as tall as its lines: a narrow table never cuts its title."""
+    cell = ws.cell(row=row, column=1)
+    write_text(cell, text)
+    cell.font = font
+    cell.alignment = Alignment(horizontal=horizontal, vertical="center", wrap_text=True)
+    if columns > 1:
+        ws.merge_cells(start_row=row, start_column=1, end_row=row, end_column=columns)
+    # a Chinese character takes about two width units at 11 pt, a Latin one about one
+    size = font.sz or 11
+    places = sum(2 if ord(ch) > 0x2E80 else 1.1 for ch in text) * size / 11
+    lines = max(1, math.ceil(places / max(width, 1)))
+    ws.row_dimensions[row].height = lines * size * 1.45 + 2
+
+
 def write_table(ws: Worksheet, title: str, columns: list[Column], frame: pd.DataFrame, *,
                 data_date: str, source: str, status_key: str | None = None,
                 summary: list[tuple[str, object]] | None = None, sheet_name: str | None = None,
                 paper: str = "A4") -> int:
     """One titled, printable table filling the sheet ``ws``; returns its last row."""
     ws.title = (sheet_name or title)[:31]
-    ws["A1"] = title
-    ws["A1"].font = Font(bold=True, size=16)
-    ws.merge_cells(start_row=1, start_column=1, end_row=1, end_column=len(columns))
-    ws["A1"].alignment = Alignment(horizontal="center")
-    ws["A2"] = f"数据截至：{data_date}　　来源：{source}"
-    ws["A2"].font = Font(size=10, color="555555")
+    width = sum(c.width for c in columns)
+    _banner(ws, 1, title, width, len(columns), Font(bold=True, size=16), "center")
+    _banner(ws, 2, f"数据截至：{data_date}　　来源：{source}", width, len(columns),
+            Font(size=10, color="555555"))
     header_row = 3
     if summary:
-        write_text(ws.cell(row=3, column=1), "　".join(f"{k}：{v}" for k, v in summary))
+        _banner(ws, 3, "　".join(f"{k}：{v}" for k, v in summary), width, len(columns), Font())
         header_row = 4
     for col, c in enumerate(columns, start=1):
         cell = ws.cell(row=header_row, column=col, value=c.header)

@@ -142,8 +142,8 @@ def history_frame(history: pd.DataFrame, catalog: Catalog) -> tuple[pd.DataFrame
         rows.append(row)
     columns = [Column("组别", "组别", 14), Column("单位", "单位", 22)] + [
         c for y in years for c in (Column(f"{y}得分", f"{y}得分", 8, "0.00"),
-                                   Column(f"{y}名次", f"{y}名次", 6),
-                                   Column(f"{y}档次", f"{y}档次", 6))]
+                                   Column(f"{y}名次", f"{y}名次", 9),
+                                   Column(f"{y}档次", f"{y}档次", 9))]
     return pd.DataFrame(rows), columns
 
 

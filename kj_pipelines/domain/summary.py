@@ -10,6 +10,7 @@ tables beside it. Plain Python over frames; the same frames give the same bytes.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -214,6 +215,16 @@ def paragraphs(inputs: YearInputs, catalog: Catalog) -> list[tuple[str, str]]:
     return out
 
 
+TEXT_WIDTH = 70  # A4 portrait at 12 pt: about 32 Chinese characters a line
+
+
+def _text_height(text: str) -> float:
+    """The row height (points) a wrapped paragraph needs: a Chinese character is one place of
+    the line, a Latin letter or digit half of one."""
+    places = sum(1 if ord(ch) > 0x2E80 else 0.5 for ch in text)
+    return 16.0 * math.ceil(places / 32 + 0.01) + 4
+
+
 def write_annual_summary(path: Path, catalog: Catalog, inputs: YearInputs) -> Path:
     year = inputs.year
     date = str(month_end(inputs.month))
@@ -221,15 +232,14 @@ def write_annual_summary(path: Path, catalog: Catalog, inputs: YearInputs) -> Pa
     wb = Workbook()
     ws = wb.active
     ws.title = "总结"
-    ws.column_dimensions["A"].width = 110
+    ws.column_dimensions["A"].width = TEXT_WIDTH
     for r, (style, line) in enumerate(text, start=1):
         cell = ws.cell(row=r, column=1)
         write_text(cell, line)
         cell.alignment = Alignment(wrap_text=True, vertical="top",
                                    horizontal="center" if style == "title" else "left")
         cell.font = Font(bold=style != "body", size=16 if style == "title" else 12)
-        ws.row_dimensions[r].height = max(20, 18 * (len(line) // 52 + 1)) \
-            if style == "body" else 24
+        ws.row_dimensions[r].height = _text_height(line) if style == "body" else 24
     print_setup(ws, text[0][1], date)
     ws.page_setup.orientation = "portrait"
     ind = indicator_rows(inputs, catalog)

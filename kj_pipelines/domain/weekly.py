@@ -157,7 +157,7 @@ def write_weekly_brief(path: Path, catalog: Catalog, inputs: WeekInputs) -> Path
     date = str(end)
     wb = Workbook()
     points = pd.DataFrame(summary(inputs, catalog), columns=["事项", "数量"])
-    write_table(wb.active, title, [Column("事项", "事项", 30), Column("数量", "数量", 10)], points,
+    write_table(wb.active, title, [Column("事项", "事项", 44), Column("数量", "数量", 12)], points,
                 data_date=date, source=f"预警记录、{inputs.lists_month}清单、填报记录",
                 sheet_name="本周要点")
     write_table(wb.create_sheet(), f"{title}·新发预警", [

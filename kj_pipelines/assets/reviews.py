@@ -135,7 +135,8 @@ def score_metadata(scores: pd.DataFrame, catalog: Catalog, month: str, queued: b
         "units": len(scores),
         "talk_units": int((scores["review"] == rules.talk_label).sum()),
         "share_units": int((scores["review"] == rules.share_label).sum()),
-        "mean_score": float(scores["score"].mean()) if scores["score"].notna().any() else 0.0,
+        "mean_score": round(float(scores["score"].mean()), 2)
+        if scores["score"].notna().any() else 0.0,
         "notice_queued": queued,
         "ranking": markdown_table(table[["组别", "rank", "单位", "score", "band", "bonus",
                                          "deduction", "review"]], max_rows=60),

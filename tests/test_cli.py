@@ -21,14 +21,14 @@ def kj(*args, env_dir: Path | None = None) -> subprocess.CompletedProcess:
                           text=True, env=env, timeout=120)
 
 
-def test_validate_json_exit_codes_and_nothing_written(data_dir, tmp_path):
+def test_validate_json_exit_codes_and_nothing_written(data_dir, tmp_path, capsys):
     good = write_rows(tmp_path / "good.xlsx", [["JC", "", "2026-10", "HT_VA", "", 1, 2, ""]])
     bad = write_rows(tmp_path / "bad.xlsx", [["JC", "", "2026-10", "HT_VA", "", 1, 2, ""],
                                               ["JC", "", "2026-10", "FAI", "", "待定", "", ""]])
     before = sorted(p.relative_to(data_dir.root) for p in data_dir.root.rglob("*"))
-    ok = kj("validate", "--json", str(good), env_dir=data_dir.root)
-    assert ok.returncode == 0
-    assert json.loads(ok.stdout)["files"][0]["status"] == "accepted"
+    assert main(["validate", "--json", str(good)]) == 0
+    assert json.loads(capsys.readouterr().out)["files"][0]["status"] == "accepted"
+    # a real process: the exit code, and stdout carries only the JSON (the log goes to stderr)
     partial = kj("validate", "--json", str(good), str(bad), env_dir=data_dir.root)
     assert partial.returncode == 1
     files = json.loads(partial.stdout)["files"]  # stdout carries only the JSON
@@ -40,7 +40,7 @@ def test_validate_json_exit_codes_and_nothing_written(data_dir, tmp_path):
     assert set(files[0]) == {"file", "sha256", "status", "rows_read", "rows_accepted",
                              "rejections"}
     assert sorted(p.relative_to(data_dir.root) for p in data_dir.root.rglob("*")) == before
-    assert kj("validate", env_dir=data_dir.root).returncode == 2
+    assert main(["validate"]) == 2
 
 
 def test_catalog_json(data_dir):

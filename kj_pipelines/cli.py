@@ -163,6 +163,18 @@ def cmd_keys(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_lock(args: argparse.Namespace) -> int:
+    from kj_pipelines.warehouse_lock import holder, is_held
+
+    warehouse = DataPaths.from_env().warehouse
+    if is_held(warehouse):
+        print(f"held: {holder(warehouse)}")
+        return 1
+    last = holder(warehouse)
+    print("free" + (f" (last held: {last})" if last else ""))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="kj", description="kj_pipelines command line")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -194,6 +206,9 @@ def build_parser() -> argparse.ArgumentParser:
                                      "quarterly_analysis", "annual_evaluation", "history_from"],
                    help="print only this key")
     p.set_defaults(func=cmd_keys)
+    p = sub.add_parser("lock", help="who holds the warehouse now (exit 1 while it is held); a "
+                                    "holder that died has already let go")
+    p.set_defaults(func=cmd_lock)
     return parser
 
 

@@ -3,10 +3,34 @@ Markdown files in ``outbox/`` that the bureau's office forwards by hand."""
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 import tempfile
 from pathlib import Path
+from urllib.parse import parse_qsl, urlsplit
+
+
+def scheme(url: str) -> str:
+    return url.split("://", 1)[0] if "://" in url else "?"
+
+
+SECRET_QUERY = re.compile(r"(?i)((?:access_?token|token|key|secret|sign|password|pass)=)[^&\s'\"]+")
+
+
+def redact(text: str, urls: list[str]) -> str:
+    """The text without any part of the notification URLs that could be a credential: each
+    URL whole, its user and password, every path segment and query value of 4 characters or
+    more; and any ``token=…``-like query value, whatever URL it came from."""
+    secrets: set[str] = set()
+    for url in urls:
+        parts = urlsplit(url)
+        secrets |= {url, parts.netloc, parts.username or "", parts.password or ""}
+        secrets |= {seg for seg in parts.path.split("/") if len(seg) >= 4}
+        secrets |= {v for _, v in parse_qsl(parts.query) if len(v) >= 4}
+    for secret in sorted((s for s in secrets if len(s) >= 4), key=len, reverse=True):
+        text = text.replace(secret, "***")
+    return SECRET_QUERY.sub(r"\1***", text)
 
 
 class DeliveryError(RuntimeError):
@@ -30,13 +54,19 @@ class Notifier:
         sender = apprise.Apprise()
         for url in self.urls:
             if not sender.add(url):
-                raise DeliveryError(f"无法识别的通知地址：{url.split('://')[0]}://…")
+                raise DeliveryError(f"无法识别的通知地址：{scheme(url)}://…")
+        # Apprise logs the failing endpoint (the token is in its path or query): silenced here,
+        # and our own message names only the channels' schemes
+        quiet = logging.getLogger("apprise")
+        was, quiet.disabled = quiet.disabled, True
         try:
             ok = sender.notify(title=title, body=body, body_format=apprise.NotifyFormat.MARKDOWN)
         except Exception as exc:  # noqa: BLE001 - any transport error means "retry later"
-            raise DeliveryError(f"{type(exc).__name__}: {exc}") from exc
+            raise DeliveryError(redact(f"{type(exc).__name__}: {exc}", self.urls)) from None
+        finally:
+            quiet.disabled = was
         if not ok:
-            raise DeliveryError("通知服务未确认送达")
+            raise DeliveryError(f"通知服务未确认送达（{'、'.join(scheme(u) for u in self.urls)}）")
         return f"{len(self.urls)} 个通知渠道"
 
     def _write_outbox(self, key: str, title: str, body: str) -> Path:

@@ -5,8 +5,6 @@ from collections.abc import Callable
 import dagster as dg
 import pandas as pd
 
-WAREHOUSE_POOL = "warehouse"  # one writer at a time (limit set in dagster.yaml)
-
 
 def markdown_table(frame: pd.DataFrame, max_rows: int = 40) -> dg.MetadataValue:
     if frame.empty:

@@ -8,7 +8,6 @@ import duckdb
 import pandas as pd
 
 from kj_pipelines.assets.common import (
-    WAREHOUSE_POOL,
     each_partition,
     markdown_table,
     partitioned_result,
@@ -66,7 +65,6 @@ def _document_paths(paths: DataPaths, period: str) -> tuple:
     backfill_policy=dg.BackfillPolicy.single_run(),
     deps=["indicator_progress", "goal_distance", "annual_targets",
           *(dg.AssetKey(["list", n]) for n in ("tasks", "projects", "problems", "supervision"))],
-    pool=WAREHOUSE_POOL,
     kinds={"excel", "html"},
     description="月调度报告与挂图作战图：每月一份Excel报告（总览、分单位进度、每个指标一张计划与实际对比图、"
                 "重点任务、重大项目、下月节点、需协调问题、督办清单），以及一页可离线打开、按A3横向打印的"
@@ -132,7 +130,6 @@ def _ranking_document(conn, catalog: Catalog, label: str, month: str, path,
     group_name="reviews",
     partitions_def=quarterly_partitions,
     deps=["quarterly_ranking", "indicator_progress"],
-    pool=WAREHOUSE_POOL,
     kinds={"excel"},
     description="季度晾晒工作簿：各组（镇街园区、部门）排名与档次、逐项得分明细、约谈与介绍经验名单、季末指标进度；"
                 "写入 reports/<年-Q季>/季度晾晒_<年-Q季>.xlsx。",
@@ -152,7 +149,6 @@ def quarterly_report(context: dg.AssetExecutionContext, kj_data: KJDataResource,
     partitions_def=yearly_partitions,
     backfill_policy=dg.BackfillPolicy.single_run(),
     deps=["annual_scores", "indicator_progress"],
-    pool=WAREHOUSE_POOL,
     kinds={"excel"},
     description="年度考评工作簿：全年综合得分排名与档次、逐项得分明细、约谈与介绍经验名单、年末指标进度、历年排名；"
                 "写入 reports/<年>/年度考评_<年>.xlsx。",
@@ -203,7 +199,6 @@ def week_inputs(conn, monday: dt.date) -> WeekInputs:
     partitions_def=weekly_partitions,
     deps=["weekly_watchlist", "warnings", *(dg.AssetKey(["list", n]) for n in
                                              ("tasks", "projects", "problems", "supervision"))],
-    pool=WAREHOUSE_POOL,
     kinds={"excel"},
     description="周会商简报：上周新发预警，上周完成、两周内到期和逾期的任务与项目节点，上周新提出、销号和超期的问题，"
                 "两周内到期的督办事项，缺报单位，红黄灯清单；写入 reports/<年-W周>/周会商简报_<年-W周>.xlsx。",
@@ -259,7 +254,6 @@ def year_inputs(conn, catalog: Catalog, year: int) -> YearInputs:
     backfill_policy=dg.BackfillPolicy.single_run(),
     deps=["annual_scores", "indicator_progress", "goal_distance", "annual_targets",
           *(dg.AssetKey(["list", n]) for n in ("tasks", "projects", "problems"))],
-    pool=WAREHOUSE_POOL,
     kinds={"excel"},
     description="年度工作总结（按总结模板）：开篇主要指标、重点科技指标完成情况（目标与实际、同比）、六大行动清单进展、"
                 "多年目标推进、存在问题、下年目标；文字与数据表一并写入 reports/<年>/年度工作总结_<年>.xlsx，供办公室修改定稿。",

@@ -8,7 +8,7 @@ Generated from the catalog by :func:`build_indicator_assets`; adding an indicato
 import dagster as dg
 import pandas as pd
 
-from kj_pipelines.assets.common import WAREHOUSE_POOL, markdown_table, partitioned_result
+from kj_pipelines.assets.common import markdown_table, partitioned_result
 from kj_pipelines.domain.catalog import DISTRICT, Catalog, Indicator, derived_inputs
 from kj_pipelines.domain.progress import STATUS_MARK, worst_first
 from kj_pipelines.partitions import monthly_partitions
@@ -89,7 +89,6 @@ def build_indicator_asset(ind: Indicator, catalog: Catalog) -> dg.AssetsDefiniti
         backfill_policy=dg.BackfillPolicy.single_run(),
         deps=upstream,
         check_specs=checks,
-        pool=WAREHOUSE_POOL,
         kinds={"duckdb"},
         tags={"frequency": ind.frequency, "source": ind.source},
         metadata={"计量单位": ind.measure, "责任部门": catalog.units[ind.department].name},

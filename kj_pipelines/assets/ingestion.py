@@ -5,7 +5,7 @@ and the enterprise/institution registry (登记库), each landed in the warehous
 import dagster as dg
 import pandas as pd
 
-from kj_pipelines.assets.common import WAREHOUSE_POOL, markdown_table
+from kj_pipelines.assets.common import markdown_table
 from kj_pipelines.domain.periods import last_complete_month, months_between
 from kj_pipelines.domain.registry import RegistryUnavailable, read_registry, registry_values
 from kj_pipelines.domain.targets import read_target_lists
@@ -17,7 +17,6 @@ from kj_pipelines.warehouse import ensure_schema, in_list, replace_rows
 
 @dg.asset(
     group_name="ingestion",
-    pool=WAREHOUSE_POOL,
     deps=["work_plans"],
     description="月度填报入库：读取 inbox/ 中新提交的填报表（按SHA-256只读一次），合格行入库并保留来源，"
                 "不合格单元格进入隔离表 quarantine.rejections，文件移至 archive/。任务进展、项目进展和问题清单三张表按当年清单和问题台账校验后入库。",
@@ -52,7 +51,6 @@ def submission_inbox(context: dg.AssetExecutionContext, kj_data: KJDataResource,
 
 @dg.asset(
     group_name="ingestion",
-    pool=WAREHOUSE_POOL,
     description="年度目标清单：读取 plans/<年份>/ 下局里下达的各指标、各单位年度目标（Excel），"
                 "校验后写入 core.annual_targets；问题行进入隔离表。",
     kinds={"duckdb", "excel"},
@@ -81,7 +79,6 @@ def annual_targets(kj_data: KJDataResource, warehouse: WarehouseResource) -> dg.
 
 @dg.asset(
     group_name="ingestion",
-    pool=WAREHOUSE_POOL,
     description="登记库指标：通过SQLAlchemy读取企业/机构登记库（高企认定与到期、科技型中小企业、"
                 "研发机构、院士工作站与博士创新站），逐月计算各镇街的登记库指标，不经手工填报。",
     kinds={"duckdb", "sql"},

@@ -16,7 +16,7 @@ import dagster as dg
 import duckdb
 import pandas as pd
 
-from kj_pipelines.assets.common import WAREHOUSE_POOL, markdown_table, partitioned_result
+from kj_pipelines.assets.common import markdown_table, partitioned_result
 from kj_pipelines.domain import ledger as lg
 from kj_pipelines.domain.catalog import Catalog
 from kj_pipelines.domain.list_export import Column, write_list_report
@@ -52,7 +52,6 @@ from kj_pipelines.warehouse import ensure_schema, replace_rows
 
 @dg.asset(
     group_name="ingestion",
-    pool=WAREHOUSE_POOL,
     kinds={"duckdb", "excel"},
     description="年度任务与项目清单：读取 plans/<年份>/ 下局里维护的六大行动重点任务攻坚表（任务、节点、时限）、"
                 "科技创新重大项目实施表（分季度计划投资、开工/主体完工/竣工/投产节点）和督办反馈认可表，"
@@ -127,7 +126,6 @@ def build_list_asset(spec: ListSpec) -> dg.AssetsDefinition:
         deps=list(spec.deps),
         check_specs=[dg.AssetCheckSpec(n, asset=key, description=d, blocking=s == dg.AssetCheckSeverity.ERROR)
                      for n, (s, d) in spec.checks.items()],
-        pool=WAREHOUSE_POOL,
         kinds={"duckdb", "excel"},
     )
     def _list(context: dg.AssetExecutionContext, kj_data: KJDataResource,

@@ -4,7 +4,7 @@ month, the distance still to go to each multi-year goal (到2027年目标)."""
 
 import dagster as dg
 
-from kj_pipelines.assets.common import WAREHOUSE_POOL, markdown_table, partitioned_result
+from kj_pipelines.assets.common import markdown_table, partitioned_result
 from kj_pipelines.assets.indicators import indicator_key
 from kj_pipelines.domain.catalog import DISTRICT, Catalog
 from kj_pipelines.domain.goals import goal_distance
@@ -19,7 +19,6 @@ from kj_pipelines.warehouse import query, replace_rows
     partitions_def=yearly_partitions,
     backfill_policy=dg.BackfillPolicy.single_run(),
     deps=["annual_targets", "submission_inbox", "registry_snapshot"],
-    pool=WAREHOUSE_POOL,
     kinds={"duckdb"},
     description="年度主要指标进度表：按指标、单位将年度目标倒排分解到季度和月度（线性、工作日、季节性、"
                 "节点、批次等方式），多年目标未列入年度清单的按基期至目标年均匀分解。",
@@ -57,7 +56,6 @@ def build_goal_distance_asset(catalog: Catalog) -> dg.AssetsDefinition:
         partitions_def=monthly_partitions,
         backfill_policy=dg.BackfillPolicy.single_run(),
         deps=[indicator_key(c) for c in sorted({g.indicator for g in catalog.goals})],
-        pool=WAREHOUSE_POOL,
         kinds={"duckdb"},
         description="距多年目标差距（mart.goal_distance）：截至本月，各项“到2027年”目标的最新值、剩余差距和"
                     "已完成的进程（流量指标按最近一个完整年度计）。",

@@ -5,7 +5,7 @@ monthly dispatch look at first, and what the behind-schedule sensor watches."""
 import dagster as dg
 import pandas as pd
 
-from kj_pipelines.assets.common import WAREHOUSE_POOL, markdown_table, partitioned_result
+from kj_pipelines.assets.common import markdown_table, partitioned_result
 from kj_pipelines.assets.indicators import indicator_key
 from kj_pipelines.domain.catalog import DISTRICT, Catalog
 from kj_pipelines.domain.progress import STATUS_MARK
@@ -51,7 +51,6 @@ def build_progress_asset(catalog: Catalog) -> dg.AssetsDefinition:
         partitions_def=monthly_partitions,
         backfill_policy=dg.BackfillPolicy.single_run(),
         deps=[indicator_key(c) for c in catalog.indicators],
-        pool=WAREHOUSE_POOL,
         kinds={"duckdb"},
         description=f"年度主要指标进度总览（mart.indicator_progress）：汇集各指标当月{catalog.top_label}及各单位的"
                     "实际、计划、完成率、差距和红黄绿灯状态（季度、年度指标取最近一期并注明截至月份；合计数缺报单位时"

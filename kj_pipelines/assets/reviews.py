@@ -9,7 +9,7 @@ import dagster as dg
 import pandas as pd
 
 from kj_pipelines.alerting import recent_enough, store_warnings
-from kj_pipelines.assets.common import WAREHOUSE_POOL, each_partition, markdown_table
+from kj_pipelines.assets.common import each_partition, markdown_table
 from kj_pipelines.domain.catalog import DISTRICT, Catalog
 from kj_pipelines.domain.periods import add_months, last_complete_month, parse_month, quarter_label
 from kj_pipelines.domain.progress import STATUS_MARK, worst_first
@@ -34,7 +34,6 @@ def _names(frame: pd.DataFrame, catalog: Catalog) -> pd.DataFrame:
     group_name="reviews",
     partitions_def=weekly_partitions,
     deps=["indicator_progress", "warnings"],
-    pool=WAREHOUSE_POOL,
     kinds={"duckdb"},
     description="周会商清单：截至本周一，最近一个已调度月份中红灯、黄灯和缺报的事项，以及上周新发预警和待处理填报。",
 )
@@ -158,7 +157,6 @@ SCORED_LISTS = tuple(dg.AssetKey(["list", n]) for n in ("tasks", "projects", "pr
     group_name="reviews",
     partitions_def=quarterly_partitions,
     deps=["indicator_progress", *SCORED_LISTS],
-    pool=WAREHOUSE_POOL,
     kinds={"duckdb"},
     description="季晾晒：按 scoring.yaml 的规则，以年初至季末的指标完成、任务节点、重大项目、问题销号、督办落实"
                 "为镇街、园区和责任部门打分，加标志性成果分、扣缺报迟报分，分组排名定档，写入 mart.unit_scores"
@@ -175,7 +173,6 @@ def quarterly_ranking(context: dg.AssetExecutionContext, kj_data: KJDataResource
     partitions_def=yearly_partitions,
     backfill_policy=dg.BackfillPolicy.single_run(),
     deps=["indicator_progress", "indicator_plan", *SCORED_LISTS],
-    pool=WAREHOUSE_POOL,
     kinds={"duckdb"},
     description="年考评：按 scoring.yaml 的规则（年度未结束时按最近已调度月份预评）对全年工作为镇街、园区和责任部门综合打分排名（得分明细可查），"
                 "结果纳入区政府年度目标管理绩效考核，并经通知渠道通报。",

@@ -8,10 +8,12 @@ from pathlib import Path
 import dagster as dg
 import duckdb
 from dagster_duckdb import DuckDBResource
+from pydantic import PrivateAttr
 
 from kj_pipelines.domain.catalog import Catalog, load_catalog
 from kj_pipelines.notify import Notifier
 from kj_pipelines.settings import DataPaths
+from kj_pipelines.warehouse_lock import warehouse_lock
 
 
 class KJDataResource(dg.ConfigurableResource):
@@ -28,16 +30,30 @@ class KJDataResource(dg.ConfigurableResource):
 
 
 class WarehouseResource(dg.ConfigurableResource):
-    """The DuckDB warehouse, ``warehouse.duckdb`` in the data directory (one file per region)."""
+    """The DuckDB warehouse, ``warehouse.duckdb`` in the data directory (one file per region).
+
+    Every connection holds the warehouse lock (:mod:`kj_pipelines.warehouse_lock`) while open:
+    one process at a time, released by the kernel when its holder dies."""
 
     data_dir: str
+    _holder: str = PrivateAttr(default="")
+
+    def setup_for_execution(self, context: dg.InitResourceContext) -> None:
+        # the lock file names the run holding the warehouse, for `kj lock` and the logs
+        run_id = getattr(context, "run_id", None)
+        self._holder = f"dagster run {run_id}" if run_id else "dagster"
 
     @contextmanager
-    def get_connection(self) -> Iterator[duckdb.DuckDBPyConnection]:
-        # dagster-duckdb's resource retries while another process holds the file
-        with DuckDBResource(database=str(DataPaths(Path(self.data_dir)).warehouse)
-                            ).get_connection() as conn:
-            yield conn
+    def get_connection(self, *, wait: float | None = None,
+                       purpose: str = "") -> Iterator[duckdb.DuckDBPyConnection]:
+        """``wait``: seconds to wait for another holder (None: as long as it takes, for runs;
+        a few seconds for a sensor tick, which raises :class:`WarehouseBusy` and skips)."""
+        path = DataPaths(Path(self.data_dir)).warehouse
+        with warehouse_lock(path, purpose=purpose or self._holder or "dagster", wait=wait):
+            # dagster-duckdb's resource still retries if a process outside the lock (someone's
+            # duckdb shell) holds the file
+            with DuckDBResource(database=str(path)).get_connection() as conn:
+                yield conn
 
 
 class NotifierResource(dg.ConfigurableResource):

@@ -26,6 +26,15 @@ from kj_pipelines.jobs import monthly_review
 from kj_pipelines.lists import calendar
 from kj_pipelines.resources import KJDataResource, NotifierResource, WarehouseResource
 from kj_pipelines.settings import now_local
+from kj_pipelines.warehouse_lock import WarehouseBusy
+
+# A tick waits this long for a run holding the warehouse, then skips and keeps its cursor: the
+# next tick (a minute later) picks up where this one would have.
+SENSOR_WAIT_SECONDS = 5.0
+
+
+def busy_reason(exc: WarehouseBusy) -> dg.SkipReason:
+    return dg.SkipReason(f"{exc}：本次跳过，游标不动，下次再评估")
 
 PROGRESS_KEY = dg.AssetKey("indicator_progress")
 WARNINGS_KEY = dg.AssetKey("warnings")
@@ -70,10 +79,14 @@ def behind_schedule_sensor(context: dg.SensorEvaluationContext, kj_data: KJDataR
     now = now_local()
     keep, skipped = recent_enough(periods, last_complete_month(now.date()),
                                   catalog.warning_lookback_months)
-    with warehouse.get_connection() as conn:
-        new = raise_warnings(conn, catalog, keep, now,
-                             escalate_after=catalog.escalate_after_red_months)
-        delivered, failed = deliver_pending(conn, notifier.notifier())
+    try:
+        with warehouse.get_connection(wait=SENSOR_WAIT_SECONDS,
+                                      purpose="behind_schedule_sensor") as conn:
+            new = raise_warnings(conn, catalog, keep, now,
+                                 escalate_after=catalog.escalate_after_red_months)
+            delivered, failed = deliver_pending(conn, notifier.notifier())
+    except WarehouseBusy as exc:
+        return busy_reason(exc)
     report_warnings(context, new, "behind_schedule_sensor")
     if records:
         context.update_cursor(str(max(r.storage_id for r in records)))
@@ -143,13 +156,17 @@ def overdue_sensor(context: dg.SensorEvaluationContext, kj_data: KJDataResource,
     now = now_local()
     today = now.date().isoformat()
     floor = add_months(last_complete_month(now.date()), -catalog.warning_lookback_months)
-    with warehouse.get_connection() as conn:
-        new: list = []
-        if context.cursor != today:  # the lists change once a month; one evaluation a day
-            warnings = due_warnings(due_items(conn, catalog, floor), now.date(),
-                                    catalog.lists.reminder_workdays, calendar(catalog))
-            new = store_warnings(conn, warnings, now)
-        delivered, failed = deliver_pending(conn, notifier.notifier(), (*LIST_KINDS, "ranking"))
+    try:
+        with warehouse.get_connection(wait=SENSOR_WAIT_SECONDS, purpose="overdue_sensor") as conn:
+            new: list = []
+            if context.cursor != today:  # the lists change once a month; one evaluation a day
+                warnings = due_warnings(due_items(conn, catalog, floor), now.date(),
+                                        catalog.lists.reminder_workdays, calendar(catalog))
+                new = store_warnings(conn, warnings, now)
+            delivered, failed = deliver_pending(conn, notifier.notifier(),
+                                                (*LIST_KINDS, "ranking"))
+    except WarehouseBusy as exc:
+        return busy_reason(exc)
     report_warnings(context, new, "overdue_sensor")
     context.update_cursor(today)
     message = f"清单新提醒/预警 {len(new)} 条，送达 {delivered} 条，待重试 {failed} 条"

@@ -11,7 +11,7 @@ RUN_MONTH ?= 2026-10
 HOST ?= 127.0.0.1
 PORT ?= 3000
 
-.PHONY: setup run sample materialize ui test test-slow lint check-defs bench clean
+.PHONY: setup run sample materialize ui ui-readonly test test-slow lint check-defs bench clean
 
 $(VENV)/.installed: pyproject.toml uv.lock
 	test -x $(VENV)/bin/python || $(PY) -m venv $(VENV)
@@ -51,6 +51,10 @@ materialize: sample $(DAGSTER_HOME)/dagster.yaml
 
 ui: setup $(DAGSTER_HOME)/dagster.yaml
 	$(DG) dev --host $(HOST) --port $(PORT)
+
+# for viewers: the UI without launching, cancelling or toggling anything (no daemon either)
+ui-readonly: setup $(DAGSTER_HOME)/dagster.yaml
+	$(VENV)/bin/dagster-webserver --read-only -h $(HOST) -p $(PORT) -w workspace.yaml
 
 run: materialize ui
 

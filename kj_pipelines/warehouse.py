@@ -13,7 +13,7 @@ from typing import Any
 import duckdb
 import pandas as pd
 
-DDL = """
+BASELINE = """
 CREATE SCHEMA IF NOT EXISTS raw;
 CREATE SCHEMA IF NOT EXISTS core;
 CREATE SCHEMA IF NOT EXISTS mart;
@@ -132,14 +132,6 @@ ALTER TABLE mart.targets ADD COLUMN IF NOT EXISTS target_text VARCHAR;
 ALTER TABLE mart.targets ADD COLUMN IF NOT EXISTS stretch DOUBLE;
 ALTER TABLE mart.indicator_plan ADD COLUMN IF NOT EXISTS baseline_source VARCHAR;
 ALTER TABLE mart.unit_scores ADD COLUMN IF NOT EXISTS peer_group VARCHAR;
-ALTER TABLE mart.unit_scores ADD COLUMN IF NOT EXISTS month VARCHAR;
-ALTER TABLE mart.unit_scores ADD COLUMN IF NOT EXISTS bonus DOUBLE;
-ALTER TABLE mart.unit_scores ADD COLUMN IF NOT EXISTS deduction DOUBLE;
-ALTER TABLE mart.unit_scores ADD COLUMN IF NOT EXISTS review VARCHAR;
-CREATE TABLE IF NOT EXISTS mart.score_items (
-    period VARCHAR, unit VARCHAR, seq INTEGER, part VARCHAR, item VARCHAR, item_name VARCHAR,
-    figure VARCHAR,
-    ratio DOUBLE, points DOUBLE, max_points DOUBLE);
 CREATE OR REPLACE VIEW core.submitted_values AS
     SELECT unit, indicator, period, value, cumulative, sha256, source_file, sheet, "row",
            submitted_at, received_at
@@ -157,28 +149,64 @@ class EmptyPartitionError(RuntimeError):
 
 # Bump with every change to DDL: a warehouse at this version is not touched again, so each
 # process pays one small query per connection instead of the whole DDL at every write.
+# The schema's history. Versions 1-4 are one idempotent baseline (what release 4 created: every
+# statement is CREATE … IF NOT EXISTS / ADD COLUMN IF NOT EXISTS, so it also completes a warehouse
+# of version 1, 2 or 3); from 5 on, each version is one migration, run once, in order.
 # 1: the first release; 2: the lists, core.indicator_status, as_of and missing_units columns,
 # goal_distance by period; 3: targets as plans write them (comparator, stretch, text) and the
-# target list's baseline; 4: unit_scores' peer group (ranks are within it); 5: scores by the
-# rules of scoring.yaml: unit_scores' month, bonus, deduction and review, and mart.score_items.
-SCHEMA_VERSION = 5
+# target list's baseline; 4: unit_scores' peer group (ranks are within it).
+BASELINE_VERSION = 4
+MIGRATIONS: dict[int, str] = {
+    # 5: scores by the rules of scoring.yaml: unit_scores' month, bonus, deduction and review;
+    # mart.score_items, every rule's points
+    5: """ALTER TABLE mart.unit_scores ADD COLUMN IF NOT EXISTS month VARCHAR;
+ALTER TABLE mart.unit_scores ADD COLUMN IF NOT EXISTS bonus DOUBLE;
+ALTER TABLE mart.unit_scores ADD COLUMN IF NOT EXISTS deduction DOUBLE;
+ALTER TABLE mart.unit_scores ADD COLUMN IF NOT EXISTS review VARCHAR;
+CREATE TABLE IF NOT EXISTS mart.score_items (
+    period VARCHAR, unit VARCHAR, seq INTEGER, part VARCHAR, item VARCHAR, item_name VARCHAR,
+    figure VARCHAR,
+    ratio DOUBLE, points DOUBLE, max_points DOUBLE);
+""",
+}
+SCHEMA_VERSION = max(MIGRATIONS)
+
+
+class NewerSchemaError(RuntimeError):
+    """The warehouse was written by a newer release: this one must not write to it."""
+
+
+def warehouse_version(conn: duckdb.DuckDBPyConnection) -> int:
+    """The warehouse's version; 0 for a new one (or one written before versions were kept)."""
+    try:
+        return conn.execute("SELECT max(version) FROM core.schema_version").fetchone()[0] or 0
+    except duckdb.CatalogException:
+        return 0
 
 
 def ensure_schema(conn: duckdb.DuckDBPyConnection) -> None:
-    """Bring the warehouse to ``SCHEMA_VERSION`` (idempotent DDL, new tables and columns only:
-    nothing that holds data is ever replaced)."""
-    try:
-        if conn.execute("SELECT max(version) FROM core.schema_version").fetchone()[0] \
-                == SCHEMA_VERSION:
-            return
-    except duckdb.CatalogException:
-        pass  # a new warehouse, or one written before versions were recorded
+    """Bring the warehouse to ``SCHEMA_VERSION`` before anything writes: the baseline, then each
+    migration it lacks, in order, all in one transaction (a crash leaves the old version). New
+    tables and columns only: nothing that holds data is ever replaced."""
+    current = warehouse_version(conn)
+    if current == SCHEMA_VERSION:
+        return
+    if current > SCHEMA_VERSION:
+        raise NewerSchemaError(
+            f"the warehouse has schema version {current}, this release knows {SCHEMA_VERSION}: "
+            "upgrade kj_pipelines before running it on this warehouse")
     with transaction(conn):
-        conn.execute(DDL)
+        conn.execute("CREATE SCHEMA IF NOT EXISTS core")
         conn.execute("CREATE TABLE IF NOT EXISTS core.schema_version "
                      "(version INTEGER, applied_at TIMESTAMP)")
-        conn.execute("INSERT INTO core.schema_version VALUES (?, current_timestamp)",
-                     [SCHEMA_VERSION])
+        if current < BASELINE_VERSION:
+            conn.execute(BASELINE)
+            conn.execute("INSERT INTO core.schema_version VALUES (?, current_timestamp)",
+                         [BASELINE_VERSION])
+        for version in sorted(v for v in MIGRATIONS if v > max(current, BASELINE_VERSION)):
+            conn.execute(MIGRATIONS[version])
+            conn.execute("INSERT INTO core.schema_version VALUES (?, current_timestamp)",
+                         [version])
 
 
 @contextmanager

@@ -65,6 +65,7 @@ with warehouse_lock(Path(sys.argv[1]), purpose="waiter"):
 """
 
 
+@pytest.mark.slow  # watches a waiter for two seconds
 def test_a_waiter_sleeps_and_stops_on_sigterm(tmp_path):
     warehouse = tmp_path / "warehouse.duckdb"
     with warehouse_lock(warehouse, purpose="a long run"):

@@ -1,0 +1,95 @@
+"""A warehouse written by the previous release's schema (version 4, kept in schema_v4.sql) is
+upgraded in place: every row of every table kept, the new columns and tables added, each
+migration run once; a warehouse of a newer release is refused before anything is written."""
+
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from kj_pipelines.warehouse import (
+    SCHEMA_VERSION,
+    NewerSchemaError,
+    ensure_schema,
+    replace_rows,
+    warehouse_version,
+)
+
+OLD = Path(__file__).with_name("schema_v4.sql")
+
+
+def _tables(conn) -> list[str]:
+    return [f"{s}.{t}" for s, t in conn.execute(
+        "SELECT table_schema, table_name FROM information_schema.tables "
+        "WHERE table_type = 'BASE TABLE' ORDER BY 1, 2").fetchall()]
+
+
+def _contents(conn, tables) -> dict[str, list]:
+    return {t: conn.execute(f"SELECT * FROM {t} ORDER BY ALL").fetchall() for t in tables}
+
+
+def _value(sql_type: str) -> str:
+    if sql_type.startswith(("VARCHAR", "TEXT")):
+        return "'x'"
+    if sql_type == "DATE":
+        return "DATE '2026-01-31'"
+    if sql_type.startswith("TIMESTAMP"):
+        return "TIMESTAMP '2026-01-31 09:00:00'"
+    if sql_type == "BOOLEAN":
+        return "true"
+    return "7"
+
+
+@pytest.fixture
+def old_warehouse(tmp_path):
+    conn = duckdb.connect(str(tmp_path / "warehouse.duckdb"))
+    conn.execute(OLD.read_text(encoding="utf-8"))
+    # a row in every table of the old schema, every column filled, and real-looking scores
+    for table in _tables(conn):
+        if table == "core.schema_version":
+            continue
+        schema, name = table.split(".")
+        types = [t for (t,) in conn.execute(
+            "SELECT data_type FROM information_schema.columns WHERE table_schema = ? AND "
+            "table_name = ? ORDER BY ordinal_position", [schema, name]).fetchall()]
+        conn.execute(f"INSERT INTO {table} VALUES ({', '.join(_value(t) for t in types)})")
+    conn.execute("INSERT INTO mart.unit_scores (period, unit, score, rank, band, peer_group) "
+                 "VALUES ('2025', 'JC', 91.5, 1, '优秀', 'town')")
+    yield conn
+    conn.close()
+
+
+def test_a_warehouse_of_the_previous_release_upgrades_with_nothing_lost(old_warehouse):
+    conn = old_warehouse
+    assert warehouse_version(conn) == 4
+    tables = _tables(conn)
+    before = _contents(conn, tables)
+    ensure_schema(conn)
+    assert warehouse_version(conn) == SCHEMA_VERSION == 5
+    after = _contents(conn, tables)
+    for table in tables:
+        if table == "core.schema_version":
+            continue
+        width = len(before[table][0])  # new columns come after the old ones
+        assert [row[:width] for row in after[table]] == before[table], table
+    assert conn.execute("SELECT score, band, month, bonus, review FROM mart.unit_scores "
+                        "WHERE unit = 'JC'").fetchall() == [(91.5, "优秀", None, None, None)]
+    assert "mart.score_items" in _tables(conn)
+    # run once: a second start changes nothing and records nothing
+    ensure_schema(conn)
+    assert [v for (v,) in conn.execute("SELECT version FROM core.schema_version ORDER BY 1"
+                                       ).fetchall()] == [4, 5]
+    # and the upgraded warehouse takes the new release's writes
+    import pandas as pd
+    replace_rows(conn, "mart.score_items", pd.DataFrame([{
+        "period": "2025", "unit": "JC", "seq": 1, "part": "indicators", "item": "HT_VA",
+        "points": 5.0}]), "period = ?", ["2025"])
+
+
+def test_a_warehouse_of_a_newer_release_is_refused(old_warehouse):
+    conn = old_warehouse
+    conn.execute("INSERT INTO core.schema_version VALUES (?, current_timestamp)",
+                 [SCHEMA_VERSION + 1])
+    with pytest.raises(NewerSchemaError, match="upgrade kj_pipelines"):
+        ensure_schema(conn)
+    assert "mart.score_items" not in _tables(conn)

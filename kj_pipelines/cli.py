@@ -175,6 +175,27 @@ def cmd_lock(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_backup(args: argparse.Namespace) -> int:
+    from kj_pipelines.backup import backup
+
+    entries = backup(DataPaths.from_env(), Path(args.dir))
+    log.info("backup written to %s: %d files, %.1f MB, MANIFEST.json with their SHA-256",
+             args.dir, len(entries), sum(e.size for e in entries) / 1e6)
+    return 0
+
+
+def cmd_restore(args: argparse.Namespace) -> int:
+    from kj_pipelines.backup import BackupError, restore
+
+    try:
+        entries = restore(Path(args.dir), DataPaths.from_env(), replace=args.replace)
+    except BackupError as exc:
+        print(f"kj restore: {exc}", file=sys.stderr)
+        return 1
+    log.info("restored %d files from %s, every SHA-256 verified", len(entries), args.dir)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="kj", description="kj_pipelines command line")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -209,6 +230,16 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("lock", help="who holds the warehouse now (exit 1 while it is held); a "
                                     "holder that died has already let go")
     p.set_defaults(func=cmd_lock)
+    p = sub.add_parser("backup", help="a consistent copy of the warehouse, catalog, plans, "
+                                      "archive and reports, with a SHA-256 manifest")
+    p.add_argument("dir", help="a new (or empty) directory")
+    p.set_defaults(func=cmd_backup)
+    p = sub.add_parser("restore", help="verify a backup, then put it into KJ_DATA_DIR")
+    p.add_argument("dir")
+    p.add_argument("--replace", action="store_true",
+                   help="restore over an existing warehouse (kept beside it as "
+                        "*.before-restore-<time>)")
+    p.set_defaults(func=cmd_restore)
     return parser
 
 

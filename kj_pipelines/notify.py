@@ -51,18 +51,20 @@ class Notifier:
             return str(self._write_outbox(key, title, body))
         import apprise  # deferred: only deliveries need it
 
-        sender = apprise.Apprise()
-        for url in self.urls:
-            if not sender.add(url):
-                raise DeliveryError(f"无法识别的通知地址：{scheme(url)}://…")
-        # Apprise logs the failing endpoint (the token is in its path or query): silenced here,
-        # and our own message names only the channels' schemes
+        # Apprise logs each URL it loads and each endpoint it calls (the token is in its path
+        # or query): silenced for the whole delivery; our messages name only the schemes
         quiet = logging.getLogger("apprise")
         was, quiet.disabled = quiet.disabled, True
         try:
-            ok = sender.notify(title=title, body=body, body_format=apprise.NotifyFormat.MARKDOWN)
-        except Exception as exc:  # noqa: BLE001 - any transport error means "retry later"
-            raise DeliveryError(redact(f"{type(exc).__name__}: {exc}", self.urls)) from None
+            sender = apprise.Apprise()
+            for url in self.urls:
+                if not sender.add(url):
+                    raise DeliveryError(f"无法识别的通知地址：{scheme(url)}://…")
+            try:
+                ok = sender.notify(title=title, body=body,
+                                   body_format=apprise.NotifyFormat.MARKDOWN)
+            except Exception as exc:  # noqa: BLE001 - any transport error means "retry later"
+                raise DeliveryError(redact(f"{type(exc).__name__}: {exc}", self.urls)) from None
         finally:
             quiet.disabled = was
         if not ok:

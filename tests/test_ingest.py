@@ -73,14 +73,17 @@ def test_later_file_wins_even_when_ingested_in_one_batch(data_dir, catalog, conn
     assert conn.execute("SELECT value FROM core.submitted_values").fetchall() == [(1.0,)]
 
 
-def test_sample_is_byte_for_byte_deterministic(tmp_path, catalog, conn):
+def test_sample_is_byte_for_byte_deterministic(tmp_path, catalog, conn, small_sample):
+    import shutil
+
     from kj_pipelines.domain.sample import generate_sample
     from kj_pipelines.domain.submissions import sha256_of
     from kj_pipelines.settings import DataPaths
 
+    # the session's sample (2026-08…10), and the same written again here
     first, second = tmp_path / "a", tmp_path / "b"
-    for root in (first, second):
-        generate_sample(root, start="2026-09", end="2026-10")
+    shutil.copytree(small_sample, first)
+    generate_sample(second, start="2026-08", end="2026-10")
     names = sorted(p.name for p in (first / "inbox").iterdir())
     assert names == sorted(p.name for p in (second / "inbox").iterdir())
     assert all(sha256_of(first / "inbox" / n) == sha256_of(second / "inbox" / n) for n in names)

@@ -59,6 +59,7 @@ def test_a_damaged_backup_is_refused_and_nothing_is_restored(reviewed_copy, tmp_
         verify(tmp_path / "bk")
 
 
+@pytest.mark.slow  # waits a second on a held lock
 def test_a_backup_waits_for_the_writer_and_never_goes_into_a_full_directory(reviewed_copy,
                                                                              tmp_path):
     finished = []

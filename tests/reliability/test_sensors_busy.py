@@ -65,8 +65,10 @@ TOKEN = "9f3c2e1d8b7a6c5d4e3f2a1b0c9d8e7f"
 def test_a_failed_delivery_leaks_no_token(reviewed_copy, caplog):
     paths = reviewed_copy
     _lookback_forever(paths)
-    urls = (f"dingtalk://{TOKEN}/ json://kj:{TOKEN}@127.0.0.1:9/hook?access_token={TOKEN} "
-            f"wecombot://{TOKEN}")
+    # local endpoints that refuse at once (no DNS, no network), the token in user, password,
+    # path and query: wherever a webhook service puts it
+    urls = (f"json://kj:{TOKEN}@127.0.0.1:9/hook?access_token={TOKEN} "
+            f"xml://{TOKEN}@127.0.0.1:9/robot/{TOKEN}/send")
     resources = default_resources() | {"notifier": NotifierResource(
         urls=urls, data_dir=str(paths.root))}
     caplog.set_level(logging.DEBUG)

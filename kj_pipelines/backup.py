@@ -14,7 +14,6 @@ Dagster instance (``DAGSTER_HOME``: run history, schedules' state; see the READM
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import json
 import os
 import shutil
@@ -23,6 +22,7 @@ from pathlib import Path
 
 import duckdb
 
+from kj_pipelines.domain.findings import sha256_of
 from kj_pipelines.settings import DataPaths
 from kj_pipelines.warehouse_lock import warehouse_lock
 
@@ -40,14 +40,6 @@ class Entry:
     path: str
     size: int
     sha256: str
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def _files(root: Path) -> list[Path]:
@@ -72,7 +64,7 @@ def backup(paths: DataPaths, target: Path, *, wait: float | None = 600) -> list[
         source = paths.root / folder
         if source.exists():
             shutil.copytree(source, target / folder)
-    entries = [Entry(str(p.relative_to(target)), p.stat().st_size, _sha256(p))
+    entries = [Entry(str(p.relative_to(target)), p.stat().st_size, sha256_of(p))
                for p in _files(target)]
     (target / MANIFEST).write_text(json.dumps({
         "format": FORMAT, "written_at": dt.datetime.now().isoformat(timespec="seconds"),
@@ -93,7 +85,7 @@ def verify(source: Path) -> list[Entry]:
         path = source / e.path
         if not path.is_file():
             problems.append(f"missing: {e.path}")
-        elif path.stat().st_size != e.size or _sha256(path) != e.sha256:
+        elif path.stat().st_size != e.size or sha256_of(path) != e.sha256:
             problems.append(f"changed: {e.path}")
     listed = {e.path for e in entries}
     problems += [f"not in the manifest: {p.relative_to(source)}" for p in _files(source)
@@ -116,7 +108,7 @@ def restore(source: Path, paths: DataPaths, *, replace: bool = False) -> list[En
         stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
         for e in entries:
             target = paths.root / e.path
-            if target.exists() and _sha256(target) == e.sha256:
+            if target.exists() and sha256_of(target) == e.sha256:
                 continue
             if target.exists():
                 target.rename(target.with_name(f"{target.name}.before-restore-{stamp}"))
@@ -124,10 +116,10 @@ def restore(source: Path, paths: DataPaths, *, replace: bool = False) -> list[En
             tmp = target.with_name(f".{target.name}.restoring")
             shutil.copy2(source / e.path, tmp)
             os.replace(tmp, target)
-        for stale in (warehouse.with_name(warehouse.name + ".wal"),):
-            if stale.exists():  # a WAL of the replaced file would be replayed onto the restored one
-                stale.rename(stale.with_name(f"{stale.name}.before-restore-{stamp}"))
+        wal = warehouse.with_name(warehouse.name + ".wal")
+        if wal.exists():  # a WAL of the replaced file would be replayed onto the restored one
+            wal.rename(wal.with_name(f"{wal.name}.before-restore-{stamp}"))
     for e in entries:
-        if _sha256(paths.root / e.path) != e.sha256:
+        if sha256_of(paths.root / e.path) != e.sha256:
             raise BackupError(f"restored {e.path} does not match the backup")
     return entries

@@ -128,3 +128,22 @@ def reviewed_copy(reviewed, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> 
     shutil.copytree(reviewed[0].root, root)
     monkeypatch.setenv("KJ_DATA_DIR", str(root))
     return DataPaths(root)
+
+
+def stored_warnings(paths: DataPaths) -> list[tuple]:
+    """mart.warnings as (warning_id, notified, attempts, last_error), in id order."""
+    con = duckdb.connect(str(paths.warehouse), read_only=True)
+    try:
+        return con.execute("SELECT warning_id, notified, attempts, last_error FROM mart.warnings "
+                           "ORDER BY warning_id").fetchall()
+    finally:
+        con.close()
+
+
+def lookback_forever(paths: DataPaths) -> None:
+    """Warnings are only raised for recent months: make the sample's months count as recent
+    whenever the suite runs."""
+    settings = paths.catalog / "settings.yaml"
+    text = settings.read_text(encoding="utf-8")
+    settings.write_text(text.replace("warning_lookback_months: 2", "warning_lookback_months: 120"),
+                        encoding="utf-8")

@@ -5,9 +5,8 @@ import shutil
 from zoneinfo import ZoneInfo
 
 import dagster as dg
-import duckdb
 import pytest
-from conftest import write_rows
+from conftest import lookback_forever, stored_warnings, write_rows
 
 from kj_pipelines.definitions import build_defs
 from kj_pipelines.resources import KJDataResource, NotifierResource, default_resources
@@ -24,13 +23,6 @@ def _materialize(instance, month):
         asset_key="indicator_progress", partition=month))
 
 
-def _warnings(paths):
-    con = duckdb.connect(str(paths.warehouse), read_only=True)
-    try:
-        return con.execute("SELECT warning_id, notified, attempts, last_error FROM mart.warnings "
-                           "ORDER BY warning_id").fetchall()
-    finally:
-        con.close()
 
 
 def _tick(instance, cursor=None, resources=None):
@@ -40,13 +32,6 @@ def _tick(instance, cursor=None, resources=None):
     return result, ctx.cursor
 
 
-def _lookback_forever(paths):
-    """Warnings are only raised for recent months: make the sample's months count as recent
-    whenever the suite runs."""
-    settings = paths.catalog / "settings.yaml"
-    text = settings.read_text(encoding="utf-8")
-    settings.write_text(text.replace("warning_lookback_months: 2", "warning_lookback_months: 120"),
-                        encoding="utf-8")
 
 
 @pytest.fixture
@@ -57,25 +42,25 @@ def instance():
 
 def test_behind_schedule_sensor_warns_once_then_on_worsening(catalog, reviewed_copy, instance):
     sample_dir = reviewed_copy
-    _lookback_forever(sample_dir)
+    lookback_forever(sample_dir)
     _materialize(instance, "2026-09")
     result, cursor = _tick(instance)
-    first = _warnings(sample_dir)
+    first = stored_warnings(sample_dir)
     assert first and all(notified for _, notified, _, _ in first)
     assert "新预警" in result.skip_message
     outbox = sorted(p.name for p in sample_dir.outbox.iterdir())
     assert len(outbox) == len(first)
     # a second evaluation with nothing new repeats nothing
     _, cursor = _tick(instance, cursor)
-    assert _warnings(sample_dir) == first
+    assert stored_warnings(sample_dir) == first
     # re-running the same month repeats nothing either (ids are stable)
     _materialize(instance, "2026-09")
     _, cursor = _tick(instance, cursor)
-    assert _warnings(sample_dir) == first
+    assert stored_warnings(sample_dir) == first
     # the next month warns only on changes: newly yellow/red, worsened, or missing
     _materialize(instance, "2026-10")
     _tick(instance, cursor)
-    second = _warnings(sample_dir)
+    second = stored_warnings(sample_dir)
     new_ids = {w[0] for w in second} - {w[0] for w in first}
     assert new_ids and all(":2026-10:" in w for w in new_ids)
     red_in_sep = {tuple(w[0].split(":")[2:4]) for w in first if w[0].endswith(":red")}
@@ -85,17 +70,17 @@ def test_behind_schedule_sensor_warns_once_then_on_worsening(catalog, reviewed_c
 
 def test_failed_delivery_is_recorded_and_retried(catalog, reviewed_copy, instance):
     sample_dir = reviewed_copy
-    _lookback_forever(sample_dir)
+    lookback_forever(sample_dir)
     _materialize(instance, "2026-10")
     broken = default_resources() | {"notifier": NotifierResource(
         urls="json://127.0.0.1:9/", data_dir=str(sample_dir.root))}
     result, cursor = _tick(instance, resources=broken)
-    failed = _warnings(sample_dir)
+    failed = stored_warnings(sample_dir)
     assert failed and all(not n and a == 1 and err for _, n, a, err in failed)
     assert "待重试" in result.skip_message
     assert not sample_dir.outbox.exists() or not any(sample_dir.outbox.iterdir())
     _tick(instance, cursor)  # the channel is back (outbox): pending ones go out
-    retried = _warnings(sample_dir)
+    retried = stored_warnings(sample_dir)
     assert [w[0] for w in retried] == [w[0] for w in failed]
     assert all(n and a == 2 and err is None for _, n, a, err in retried)
     assert len(list(sample_dir.outbox.iterdir())) == len(retried)

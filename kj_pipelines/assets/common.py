@@ -5,6 +5,8 @@ from collections.abc import Callable
 import dagster as dg
 import pandas as pd
 
+from kj_pipelines.warehouse import ensure_schema
+
 
 def markdown_table(frame: pd.DataFrame, max_rows: int = 40) -> dg.MetadataValue:
     if frame.empty:
@@ -40,8 +42,6 @@ def each_partition(context: dg.AssetExecutionContext, kj_data, warehouse,
                    produce: Callable[..., dict]) -> dg.MaterializeResult:
     """``produce(conn, catalog, key)`` for every partition of the run, on one warehouse
     connection; each partition keeps the metadata it returns."""
-    from kj_pipelines.warehouse import ensure_schema
-
     catalog = kj_data.catalog()
     with warehouse.get_connection() as conn:
         ensure_schema(conn)

@@ -17,7 +17,7 @@ from kj_pipelines.domain.board import write_board
 from kj_pipelines.domain.catalog import DISTRICT, Catalog
 from kj_pipelines.domain.list_tables import open_problems
 from kj_pipelines.domain.periods import add_months, parse_month, quarter_label
-from kj_pipelines.domain.rankings import write_ranking_workbook
+from kj_pipelines.domain.rankings import with_unit_names, write_ranking_workbook
 from kj_pipelines.domain.reports import (
     MonthInputs,
     month_series,
@@ -115,7 +115,7 @@ def _ranking_document(conn, catalog: Catalog, label: str, month: str, path,
                                  ORDER BY period, unit""", [label])
     write_ranking_workbook(path, catalog, label, month, scores, items, progress, history)
     rules = catalog.scoring
-    named = scores.assign(单位=[catalog.unit_name(u) for u in scores["unit"]])
+    named = with_unit_names(scores, catalog)
     return {
         "period": label,
         "workbook": dg.MetadataValue.path(str(path)),

@@ -13,7 +13,7 @@ from kj_pipelines.assets.common import each_partition, markdown_table
 from kj_pipelines.domain.catalog import DISTRICT, Catalog
 from kj_pipelines.domain.periods import add_months, last_complete_month, parse_month, quarter_label
 from kj_pipelines.domain.progress import STATUS_MARK, worst_first
-from kj_pipelines.domain.rankings import ranking_notice
+from kj_pipelines.domain.rankings import ranking_notice, with_unit_names
 from kj_pipelines.domain.scoring import ScoreInputs, score_units
 from kj_pipelines.domain.warnings import Warning
 from kj_pipelines.ingest import pending_files
@@ -126,8 +126,8 @@ def queue_ranking_notice(conn, catalog: Catalog, label: str, month: str,
 
 
 def score_metadata(scores: pd.DataFrame, catalog: Catalog, month: str, queued: bool) -> dict:
-    table = scores.assign(单位=[catalog.unit_name(u) for u in scores["unit"]],
-                          组别=[catalog.peer_group_name(g) for g in scores["peer_group"]])
+    table = with_unit_names(scores, catalog).assign(
+        组别=[catalog.peer_group_name(g) for g in scores["peer_group"]])
     rules = catalog.scoring
     return {
         "month_scored": month,

@@ -77,9 +77,8 @@ def _banner(ws: Worksheet, row: int, text: str, width: float, columns: int, font
     cell.alignment = Alignment(horizontal=horizontal, vertical="center", wrap_text=True)
     if columns > 1:
         ws.merge_cells(start_row=row, start_column=1, end_row=row, end_column=columns)
-    # a Chinese character takes about two width units at 11 pt, a Latin one about one
     size = font.sz or 11
-    places = sum(2 if ord(ch) > 0x2E80 else 1.1 for ch in text) * size / 11
+    places = display_width(text) * size / 11  # display_width is at 11 pt
     lines = max(1, math.ceil(places / max(width, 1)))
     ws.row_dimensions[row].height = lines * size * 1.45 + 2
 

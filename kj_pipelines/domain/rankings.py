@@ -51,7 +51,8 @@ def _band_colours(ws, rules: ScoringRules, cells: str) -> None:
             operator="equal", formula=[f'"{name}"'], fill=PatternFill("solid", bgColor=colour)))
 
 
-def _named(frame: pd.DataFrame, catalog: Catalog) -> pd.DataFrame:
+def with_unit_names(frame: pd.DataFrame, catalog: Catalog) -> pd.DataFrame:
+    """The frame with a 单位 column: each unit code's Chinese name."""
     return frame.assign(单位=[catalog.unit_name(u) for u in frame["unit"]])
 
 
@@ -61,7 +62,7 @@ def ranking_sheets(wb: Workbook, catalog: Catalog, scores: pd.DataFrame, title: 
     groups = list(dict.fromkeys(catalog.peer_group(u) for u in catalog.units if u in
                                 set(scores["unit"])))
     for group in groups:
-        rows = _named(scores[scores["peer_group"] == group], catalog)
+        rows = with_unit_names(scores[scores["peer_group"] == group], catalog)
         name = catalog.peer_group_name(group)
         ws = wb.create_sheet() if wb.worksheets[0].max_row > 1 else wb.worksheets[0]
         bands = rows["band"].value_counts()
@@ -77,13 +78,13 @@ def items_frame(items: pd.DataFrame, scores: pd.DataFrame, catalog: Catalog) -> 
     """The breakdown in the ranking's order of units, each unit's items in their own order."""
     order = {u: i for i, u in enumerate(scores["unit"])}
     rows = items.assign(_o=items["unit"].map(order)).sort_values(["_o", "seq"])
-    return _named(rows, catalog).assign(
+    return with_unit_names(rows, catalog).assign(
         部分=[part_label(p) for p in rows["part"]],
         比率=[None if pd.isna(r) else round(r * 100, 1) for r in rows["ratio"]])
 
 
 def review_frame(scores: pd.DataFrame, catalog: Catalog) -> pd.DataFrame:
-    named = _named(scores[scores["review"].fillna("") != ""], catalog)
+    named = with_unit_names(scores[scores["review"].fillna("") != ""], catalog)
     return named.assign(组别=[catalog.peer_group_name(g) for g in named["peer_group"]],
                         负责人=[catalog.units[u].official for u in named["unit"]])
 

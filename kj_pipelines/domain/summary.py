@@ -20,7 +20,7 @@ from openpyxl.styles import Alignment, Font
 
 from kj_pipelines.domain import ledger as lg
 from kj_pipelines.domain.catalog import DISTRICT, Catalog, Indicator
-from kj_pipelines.domain.list_export import Column, print_setup, write_table
+from kj_pipelines.domain.list_export import Column, display_width, print_setup, write_table
 from kj_pipelines.domain.list_tables import region
 from kj_pipelines.domain.periods import month_end
 from kj_pipelines.domain.reports import STATUS_LABEL
@@ -219,10 +219,9 @@ TEXT_WIDTH = 70  # A4 portrait at 12 pt: about 32 Chinese characters a line
 
 
 def _text_height(text: str) -> float:
-    """The row height (points) a wrapped paragraph needs: a Chinese character is one place of
-    the line, a Latin letter or digit half of one."""
-    places = sum(1 if ord(ch) > 0x2E80 else 0.5 for ch in text)
-    return 16.0 * math.ceil(places / 32 + 0.01) + 4
+    """The row height (points) a wrapped paragraph needs: 32 Chinese characters (64 width
+    units) to a line."""
+    return 16.0 * math.ceil(display_width(text) / 64 + 0.01) + 4
 
 
 def write_annual_summary(path: Path, catalog: Catalog, inputs: YearInputs) -> Path:

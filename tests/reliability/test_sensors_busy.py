@@ -4,27 +4,11 @@ after the writer finishes raises every warning once; a failing delivery leaks no
 import logging
 
 import dagster as dg
-import duckdb
+from conftest import lookback_forever, stored_warnings
 
 from kj_pipelines.resources import NotifierResource, default_resources
 from kj_pipelines.sensors import behind_schedule_sensor, overdue_sensor
 from kj_pipelines.warehouse_lock import warehouse_lock
-
-
-def _lookback_forever(paths):
-    settings = paths.catalog / "settings.yaml"
-    text = settings.read_text(encoding="utf-8")
-    settings.write_text(text.replace("warning_lookback_months: 2", "warning_lookback_months: 120"),
-                        encoding="utf-8")
-
-
-def _warnings(paths):
-    con = duckdb.connect(str(paths.warehouse), read_only=True)
-    try:
-        return con.execute("SELECT warning_id, notified, attempts, last_error FROM mart.warnings "
-                           "ORDER BY warning_id").fetchall()
-    finally:
-        con.close()
 
 
 def test_a_tick_while_a_run_holds_the_warehouse_skips_and_keeps_its_cursor(reviewed_copy,
@@ -33,7 +17,7 @@ def test_a_tick_while_a_run_holds_the_warehouse_skips_and_keeps_its_cursor(revie
 
     monkeypatch.setattr(sensors, "SENSOR_WAIT_SECONDS", 0.2)
     paths = reviewed_copy
-    _lookback_forever(paths)
+    lookback_forever(paths)
     with dg.instance_for_test() as instance:
         instance.report_runless_asset_event(dg.AssetMaterialization(
             asset_key="indicator_progress", partition="2026-10"))
@@ -47,16 +31,16 @@ def test_a_tick_while_a_run_holds_the_warehouse_skips_and_keeps_its_cursor(revie
                                             resources=default_resources())
             assert "游标不动" in overdue_sensor(lists).skip_message
             assert lists.cursor == "2026-11-01"
-        assert _warnings(paths) == []  # nothing half-done while it waited
+        assert stored_warnings(paths) == []  # nothing half-done while it waited
         # the writer finished: the next tick does all of it, once
         ctx = dg.build_sensor_context(instance=instance, cursor="0",
                                       resources=default_resources())
         behind_schedule_sensor(ctx)
-        first = _warnings(paths)
+        first = stored_warnings(paths)
         assert first and all(notified for _, notified, _, _ in first) and ctx.cursor != "0"
         behind_schedule_sensor(dg.build_sensor_context(
             instance=instance, cursor=ctx.cursor, resources=default_resources()))
-        assert _warnings(paths) == first
+        assert stored_warnings(paths) == first
 
 
 TOKEN = "9f3c2e1d8b7a6c5d4e3f2a1b0c9d8e7f"
@@ -64,7 +48,7 @@ TOKEN = "9f3c2e1d8b7a6c5d4e3f2a1b0c9d8e7f"
 
 def test_a_failed_delivery_leaks_no_token(reviewed_copy, caplog):
     paths = reviewed_copy
-    _lookback_forever(paths)
+    lookback_forever(paths)
     # local endpoints that refuse at once (no DNS, no network), the token in user, password,
     # path and query: wherever a webhook service puts it
     urls = (f"json://kj:{TOKEN}@127.0.0.1:9/hook?access_token={TOKEN} "
@@ -77,7 +61,7 @@ def test_a_failed_delivery_leaks_no_token(reviewed_copy, caplog):
             asset_key="indicator_progress", partition="2026-10"))
         ctx = dg.build_sensor_context(instance=instance, resources=resources)
         result = behind_schedule_sensor(ctx)
-    failed = _warnings(paths)
+    failed = stored_warnings(paths)
     assert failed and all(not notified and error for _, notified, _, error in failed)
     for _, _, _, error in failed:
         assert TOKEN not in error and "json" in error  # says which channel, not its address

@@ -42,6 +42,19 @@ class WarehouseBusy(RuntimeError):
         self.holder = holder
 
 
+def is_file_locked_error(exc: BaseException) -> bool:
+    """DuckDB refused to open the file because a process outside this lock has it open (someone's
+    ``duckdb`` shell, a notebook): transient, unlike every other error opening or writing it."""
+    return "could not set lock on file" in str(exc).lower()
+
+
+def retry_delay(attempt: int, base: float = 20.0, cap: float = 300.0) -> float:
+    """Seconds to wait before retry ``attempt`` (1, 2, …): exponential, capped, with full jitter
+    (uniform between half and the whole), so runs that failed together do not retry together."""
+    ceiling = min(cap, base * 2 ** (attempt - 1))
+    return ceiling * (0.5 + random.random() / 2)
+
+
 def lock_path(warehouse: Path) -> Path:
     return warehouse.with_name(warehouse.name + ".lock")
 

@@ -2,7 +2,7 @@
 
 import os
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, closing, contextmanager
 from pathlib import Path
 
 import dagster as dg
@@ -13,7 +13,16 @@ from pydantic import PrivateAttr
 from kj_pipelines.domain.catalog import Catalog, load_catalog
 from kj_pipelines.notify import Notifier
 from kj_pipelines.settings import DataPaths
-from kj_pipelines.warehouse_lock import warehouse_lock
+from kj_pipelines.warehouse_lock import (
+    WarehouseBusy,
+    is_file_locked_error,
+    retry_delay,
+    warehouse_lock,
+)
+
+# a step that could not open the file because a process outside the lock held it is retried
+# this many times (see WarehouseResource.get_connection); any other failure is not retried
+TRANSIENT_RETRIES = 3
 
 
 class KJDataResource(dg.ConfigurableResource):
@@ -37,6 +46,7 @@ class WarehouseResource(dg.ConfigurableResource):
 
     data_dir: str
     _holder: str = PrivateAttr(default="")
+    _refused: int = PrivateAttr(default=0)  # opens refused for an outside holder, this run
 
     def setup_for_execution(self, context: dg.InitResourceContext) -> None:
         # the lock file names the run holding the warehouse, for `kj lock` and the logs
@@ -49,11 +59,25 @@ class WarehouseResource(dg.ConfigurableResource):
         """``wait``: seconds to wait for another holder (None: as long as it takes, for runs;
         a few seconds for a sensor tick, which raises :class:`WarehouseBusy` and skips)."""
         path = DataPaths(Path(self.data_dir)).warehouse
-        with warehouse_lock(path, purpose=purpose or self._holder or "dagster", wait=wait):
-            # dagster-duckdb's resource still retries if a process outside the lock (someone's
-            # duckdb shell) holds the file
-            with DuckDBResource(database=str(path)).get_connection() as conn:
-                yield conn
+        with warehouse_lock(path, purpose=purpose or self._holder or "dagster", wait=wait), \
+                ExitStack() as stack:
+            try:
+                if wait is None:
+                    # a run: dagster-duckdb's resource retries opening for ~100 s
+                    conn = stack.enter_context(DuckDBResource(database=str(path)).get_connection())
+                else:
+                    # a sensor tick has a minute in all: one try
+                    conn = stack.enter_context(closing(duckdb.connect(str(path))))
+            except duckdb.IOException as exc:
+                if not is_file_locked_error(exc):
+                    raise
+                # held by a process outside the lock: the only failure worth retrying
+                if wait is not None:
+                    raise WarehouseBusy(f"本系统以外的进程打开了数仓文件：{exc}") from exc
+                self._refused += 1
+                raise dg.RetryRequested(max_retries=TRANSIENT_RETRIES,
+                                        seconds_to_wait=retry_delay(self._refused)) from exc
+            yield conn
 
 
 class NotifierResource(dg.ConfigurableResource):

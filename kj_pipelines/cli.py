@@ -196,6 +196,53 @@ def cmd_restore(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_audit(args: argparse.Namespace) -> int:
+    from dataclasses import asdict
+
+    import duckdb
+
+    from kj_pipelines.audit import audit, render
+    from kj_pipelines.domain.catalog import DISTRICT
+    from kj_pipelines.domain.cleaning import CellProblem, clean_period
+    from kj_pipelines.domain.registry import RegistryUnavailable, read_registry
+    from kj_pipelines.warehouse_lock import warehouse_lock
+
+    paths = DataPaths.from_env()
+    catalog = _catalog(paths)
+    period = clean_period(args.period)
+    problems = []
+    if args.indicator not in catalog.indicators:
+        problems.append(f"--indicator {args.indicator!r} is not in the catalog (kj catalog)")
+    if args.unit not in catalog.units and args.unit != DISTRICT:
+        problems.append(f"--unit {args.unit!r} is not in the catalog (the top is {DISTRICT})")
+    if isinstance(period, CellProblem):
+        problems.append(f"--period {args.period!r} is not a month (YYYY-MM)")
+    if problems:
+        for problem in problems:
+            print(f"kj audit: {problem}", file=sys.stderr)
+        return 2
+    if not paths.warehouse.exists():
+        print(f"kj audit: no warehouse in {paths.root}", file=sys.stderr)
+        return 1
+    try:
+        registry = read_registry(paths.source_db_url(), catalog.registry)
+    except RegistryUnavailable:
+        registry = None
+    # read-only, but DuckDB lets nobody open a file a writer holds: wait for the run to finish
+    with warehouse_lock(paths.warehouse, purpose="kj audit", wait=args.wait):
+        conn = duckdb.connect(str(paths.warehouse), read_only=True)
+        try:
+            result = audit(conn, catalog, args.indicator, args.unit, period, registry)
+        finally:
+            conn.close()
+    if args.json:
+        json.dump(asdict(result), sys.stdout, ensure_ascii=False, indent=2, default=str)
+        sys.stdout.write("\n")
+    else:
+        print(render(result, catalog))
+    return 1 if result.mismatch else 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="kj", description="kj_pipelines command line")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -240,6 +287,17 @@ def build_parser() -> argparse.ArgumentParser:
                    help="restore over an existing warehouse (kept beside it as "
                         "*.before-restore-<time>)")
     p.set_defaults(func=cmd_restore)
+    p = sub.add_parser("audit", help="where a stored figure comes from: the chain down to every "
+                                     "source cell (file, SHA-256, sheet, row, column) or registry "
+                                     "record, and which submissions each cell replaced; exit 1 "
+                                     "when the stored figure no longer matches its sources")
+    p.add_argument("--indicator", required=True, help="indicator code (kj catalog)")
+    p.add_argument("--unit", required=True, help="unit code, or ALL for the top level")
+    p.add_argument("--period", required=True, help="YYYY-MM")
+    p.add_argument("--json", action="store_true")
+    p.add_argument("--wait", type=float, default=300,
+                   help="seconds to wait for a run holding the warehouse (default 300)")
+    p.set_defaults(func=cmd_audit)
     return parser
 
 

@@ -4,11 +4,11 @@ Markdown files in ``outbox/`` that the bureau's office forwards by hand."""
 from __future__ import annotations
 
 import logging
-import os
 import re
-import tempfile
 from pathlib import Path
 from urllib.parse import parse_qsl, urlsplit
+
+from kj_pipelines.domain.files import write_atomic
 
 
 def scheme(url: str) -> str:
@@ -74,9 +74,5 @@ class Notifier:
     def _write_outbox(self, key: str, title: str, body: str) -> Path:
         self.outbox.mkdir(parents=True, exist_ok=True)
         name = re.sub(r"[^0-9A-Za-z_.-]+", "_", key) + ".md"
-        target = self.outbox / name
-        fd, tmp = tempfile.mkstemp(dir=self.outbox, suffix=".tmp")
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(f"# {title}\n\n{body}\n")
-        os.replace(tmp, target)  # a reader never sees half a message
-        return target
+        # a reader never sees half a message
+        return write_atomic(self.outbox / name, f"# {title}\n\n{body}\n".encode())

@@ -168,6 +168,11 @@ CREATE TABLE IF NOT EXISTS mart.score_items (
     figure VARCHAR,
     ratio DOUBLE, points DOUBLE, max_points DOUBLE);
 """,
+    # 6: the column letters of a submitted row's cells, so `kj audit` names the cell (E12);
+    # rows stored before stay NULL and are named by their column header
+    6: """ALTER TABLE raw.submission_values ADD COLUMN IF NOT EXISTS value_column VARCHAR;
+ALTER TABLE raw.submission_values ADD COLUMN IF NOT EXISTS cumulative_column VARCHAR;
+""",
 }
 SCHEMA_VERSION = max(MIGRATIONS)
 

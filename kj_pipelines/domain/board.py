@@ -20,6 +20,7 @@ from plotly.offline import get_plotlyjs
 
 from kj_pipelines.domain import ledger as lg
 from kj_pipelines.domain.catalog import DISTRICT, Catalog
+from kj_pipelines.domain.files import write_atomic
 from kj_pipelines.domain.list_tables import region, unit_label
 from kj_pipelines.domain.periods import month_end, parse_month
 from kj_pipelines.domain.reports import STATUS_LABEL, MonthInputs
@@ -201,8 +202,4 @@ def _overdue_sections(catalog: Catalog, inputs: MonthInputs) -> str:
 
 
 def write_board(path: Path, catalog: Catalog, inputs: MonthInputs, goals: pd.DataFrame) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(board_html(catalog, inputs, goals), encoding="utf-8")
-    tmp.replace(path)
-    return path
+    return write_atomic(path, board_html(catalog, inputs, goals).encode("utf-8"))

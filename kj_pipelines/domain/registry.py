@@ -105,6 +105,35 @@ def _events(tables: dict[str, pd.DataFrame], rule: str) -> tuple[pd.DataFrame, s
     return ws, "stock" if rule == "academician_workstations" else "flow"
 
 
+def _id_column(events: pd.DataFrame) -> str:
+    return "enterprise_id" if "enterprise_id" in events.columns else "id"
+
+
+def _counted(events: pd.DataFrame, kind: str, period: str) -> pd.Series:
+    """The records a rule counts for a month: a stock's records in force at month end, a flow's
+    started since January."""
+    last = pd.Timestamp(month_end(period))
+    start, end = events["start"], events["end"]
+    if kind == "stock":
+        return (start <= last) & (end.isna() | (end > last))
+    return (start >= last.replace(month=1, day=1)) & (start <= last)
+
+
+def counted_records(tables: dict[str, pd.DataFrame], rule: str, town: str,
+                    period: str) -> tuple[pd.DataFrame, str]:
+    """The registry records behind one town's figure for a month (``kj audit``): id, start and
+    end, one row per record counted; and whether the rule counts a stock or a flow."""
+    if not all(t in tables for t in RULE_TABLES[rule]):
+        return pd.DataFrame(columns=["id", "start", "end"]), "stock"
+    events, kind = _events(tables, rule)
+    rows = events[_counted(events, kind, period) & (events["town"] == town)]
+    out = pd.DataFrame({"id": rows[_id_column(rows)].astype(str), "start": rows["start"],
+                        "end": rows["end"]})
+    if kind == "stock":  # a stock counts each record once, a flow each event
+        out = out.drop_duplicates("id")
+    return out.sort_values(["start", "id"]).reset_index(drop=True), kind
+
+
 def registry_values(tables: dict[str, pd.DataFrame], rules: dict[str, str],
                     units: Mapping[str, list[str]], periods: list[str]) -> pd.DataFrame:
     """Monthly values per unit for every registry indicator (``rules``: indicator → rule;
@@ -114,21 +143,16 @@ def registry_values(tables: dict[str, pd.DataFrame], rules: dict[str, str],
         if not all(t in tables for t in RULE_TABLES[rule]):
             continue  # this region's registry lacks the tables of this rule
         events, kind = _events(tables, rule)
-        start = events["start"]
-        end = events["end"]
-        id_col = "enterprise_id" if "enterprise_id" in events.columns else "id"
+        id_col = _id_column(events)
         for period in periods:
-            last = pd.Timestamp(month_end(period))
+            counted = events[_counted(events, kind, period)]
             if kind == "stock":
-                active = (start <= last) & (end.isna() | (end > last))
-                counts = events[active].groupby("town")[id_col].nunique()
+                counts = counted.groupby("town")[id_col].nunique()
                 monthly = None
             else:
-                first, month_first = last.replace(month=1, day=1), last.replace(day=1)
-                in_year = (start >= first) & (start <= last)
-                counts = events[in_year].groupby("town")[id_col].count()
-                monthly = events[(start >= month_first) & (start <= last)].groupby("town")[
-                    id_col].count()
+                counts = counted.groupby("town")[id_col].count()
+                this_month = counted["start"] >= pd.Timestamp(month_end(period)).replace(day=1)
+                monthly = counted[this_month].groupby("town")[id_col].count()
             for town in units.get(code, []):
                 value = float(counts.get(town, 0))
                 if monthly is None:

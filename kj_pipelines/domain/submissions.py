@@ -36,7 +36,8 @@ COLUMNS = {"单位代码": "unit", "报告期": "period", "指标代码": "indic
 REQUIRED = ("单位代码", "报告期", "指标代码")
 VALUE_COLUMNS = ("本期值", "累计值")
 HEADER_SEARCH_ROWS = 30
-ACCEPTED_COLUMNS = ["unit", "indicator", "period", "value", "cumulative", "note", "sheet", "row"]
+ACCEPTED_COLUMNS = ["unit", "indicator", "period", "value", "cumulative", "note", "sheet", "row",
+                    "value_column", "cumulative_column"]  # the cells' column letters (kj audit)
 
 
 @dataclass
@@ -216,7 +217,11 @@ def _validate_rows(sheet: str, rows: list[tuple[int, tuple[Any, ...]]], catalog:
     for excel_row in sorted(problems):
         result.rejections.extend(problems[excel_row])
     accepted = clean[~clean["row"].isin(problems.keys())] if not clean.empty else clean
-    accepted = accepted.assign(sheet=sheet)[ACCEPTED_COLUMNS].reset_index(drop=True)
+    accepted = accepted.assign(
+        sheet=sheet,
+        value_column=column_letter(found["本期值"]) if "本期值" in found else None,
+        cumulative_column=column_letter(found["累计值"]) if "累计值" in found else None,
+    )[ACCEPTED_COLUMNS].reset_index(drop=True)
     accepted["value"] = accepted["value"].astype("float64")
     accepted["cumulative"] = accepted["cumulative"].astype("float64")
     result.accepted = accepted

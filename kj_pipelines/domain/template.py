@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-import os
 import re
 import zipfile
 from dataclasses import dataclass, field
@@ -19,6 +18,7 @@ from openpyxl.styles import Alignment, Border, Font, PatternFill, Protection, Si
 from openpyxl.worksheet.datavalidation import DataValidation
 
 from kj_pipelines.domain.catalog import DEPARTMENT, Catalog, Indicator
+from kj_pipelines.domain.files import write_atomic
 from kj_pipelines.domain.periods import add_months, parse_month
 
 HEADER = ["单位代码", "单位名称", "报告期", "指标代码", "指标名称", "计量单位", "本期值", "累计值", "备注"]
@@ -46,10 +46,9 @@ def save_workbook(wb: Workbook, path: Path) -> None:
     wb.properties.created = wb.properties.modified = FIXED_TIME
     buffer = io.BytesIO()
     wb.save(buffer)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
+    out = io.BytesIO()
     with zipfile.ZipFile(io.BytesIO(buffer.getvalue())) as src, \
-            zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as dst:
+            zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
         for info in src.infolist():
             fixed = zipfile.ZipInfo(info.filename, date_time=FIXED_TIME.timetuple()[:6])
             fixed.compress_type = zipfile.ZIP_DEFLATED
@@ -58,7 +57,7 @@ def save_workbook(wb: Workbook, path: Path) -> None:
                 data = re.sub(rb"(<dcterms:modified[^>]*>)[^<]*", rb"\g<1>2026-01-01T00:00:00Z",
                               data)
             dst.writestr(fixed, data)
-    os.replace(tmp, path)
+    write_atomic(path, out.getvalue())
 
 
 def write_text(cell, text: object) -> None:

@@ -1,6 +1,7 @@
-"""A warehouse written by the previous release's schema (version 4, kept in schema_v4.sql) is
-upgraded in place: every row of every table kept, the new columns and tables added, each
-migration run once; a warehouse of a newer release is refused before anything is written."""
+"""A warehouse written by an earlier release's schema (versions 4 and 5, kept in schema_v4.sql
+and schema_v5.sql) is upgraded in place: every row of every table kept, the new columns and
+tables added, each migration run once; a warehouse of a newer release is refused before anything
+is written."""
 
 from pathlib import Path
 
@@ -15,7 +16,7 @@ from kj_pipelines.warehouse import (
     warehouse_version,
 )
 
-OLD = Path(__file__).with_name("schema_v4.sql")
+RELEASES = [4, 5]
 
 
 def _tables(conn) -> list[str]:
@@ -40,10 +41,11 @@ def _value(sql_type: str) -> str:
     return "7"
 
 
-@pytest.fixture
-def old_warehouse(tmp_path):
+@pytest.fixture(params=RELEASES, ids=[f"v{r}" for r in RELEASES])
+def old_warehouse(request, tmp_path):
     conn = duckdb.connect(str(tmp_path / "warehouse.duckdb"))
-    conn.execute(OLD.read_text(encoding="utf-8"))
+    conn.execute(Path(__file__).with_name(f"schema_v{request.param}.sql").read_text(
+        encoding="utf-8"))
     # a row in every table of the old schema, every column filled, and real-looking scores
     for table in _tables(conn):
         if table == "core.schema_version":
@@ -61,24 +63,28 @@ def old_warehouse(tmp_path):
 
 def test_a_warehouse_of_the_previous_release_upgrades_with_nothing_lost(old_warehouse):
     conn = old_warehouse
-    assert warehouse_version(conn) == 4
+    release = warehouse_version(conn)
+    assert release in RELEASES
     tables = _tables(conn)
     before = _contents(conn, tables)
     ensure_schema(conn)
-    assert warehouse_version(conn) == SCHEMA_VERSION == 5
+    assert warehouse_version(conn) == SCHEMA_VERSION == 6
     after = _contents(conn, tables)
     for table in tables:
         if table == "core.schema_version":
             continue
         width = len(before[table][0])  # new columns come after the old ones
         assert [row[:width] for row in after[table]] == before[table], table
-    assert conn.execute("SELECT score, band, month, bonus, review FROM mart.unit_scores "
-                        "WHERE unit = 'JC'").fetchall() == [(91.5, "优秀", None, None, None)]
+    if release < 5:
+        assert conn.execute("SELECT score, band, month, bonus, review FROM mart.unit_scores "
+                            "WHERE unit = 'JC'").fetchall() == [(91.5, "优秀", None, None, None)]
     assert "mart.score_items" in _tables(conn)
+    assert conn.execute("SELECT value, value_column, cumulative_column "
+                        "FROM raw.submission_values").fetchall() == [(7.0, None, None)]
     # run once: a second start changes nothing and records nothing
     ensure_schema(conn)
     assert [v for (v,) in conn.execute("SELECT version FROM core.schema_version ORDER BY 1"
-                                       ).fetchall()] == [4, 5]
+                                       ).fetchall()] == list(range(4, SCHEMA_VERSION + 1))
     # and the upgraded warehouse takes the new release's writes
     import pandas as pd
     replace_rows(conn, "mart.score_items", pd.DataFrame([{
@@ -90,6 +96,7 @@ def test_a_warehouse_of_a_newer_release_is_refused(old_warehouse):
     conn = old_warehouse
     conn.execute("INSERT INTO core.schema_version VALUES (?, current_timestamp)",
                  [SCHEMA_VERSION + 1])
+    before = _tables(conn)
     with pytest.raises(NewerSchemaError, match="upgrade kj_pipelines"):
         ensure_schema(conn)
-    assert "mart.score_items" not in _tables(conn)
+    assert _tables(conn) == before

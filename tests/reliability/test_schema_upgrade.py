@@ -1,5 +1,5 @@
 """A warehouse written by an earlier release's schema (versions 4 and 5, kept in schema_v4.sql
-and schema_v5.sql) is upgraded in place: every row of every table kept, the new columns and
+and, as the change it made, schema_v5.sql) is upgraded in place: every row of every table kept, the new columns and
 tables added, each migration run once; a warehouse of a newer release is refused before anything
 is written."""
 
@@ -44,8 +44,9 @@ def _value(sql_type: str) -> str:
 @pytest.fixture(params=RELEASES, ids=[f"v{r}" for r in RELEASES])
 def old_warehouse(request, tmp_path):
     conn = duckdb.connect(str(tmp_path / "warehouse.duckdb"))
-    conn.execute(Path(__file__).with_name(f"schema_v{request.param}.sql").read_text(
-        encoding="utf-8"))
+    for release in range(RELEASES[0], request.param + 1):  # each later file is a delta
+        conn.execute(Path(__file__).with_name(f"schema_v{release}.sql").read_text(
+            encoding="utf-8"))
     # a row in every table of the old schema, every column filled, and real-looking scores
     for table in _tables(conn):
         if table == "core.schema_version":

@@ -9,20 +9,27 @@ from kj_pipelines.warehouse import ensure_schema
 
 
 def markdown_table(frame: pd.DataFrame, max_rows: int = 40) -> dg.MetadataValue:
-    if frame.empty:
+    return markdown_rows(list(frame.columns), list(frame.head(max_rows).itertuples(index=False)),
+                         total=len(frame), max_rows=max_rows)
+
+
+def _cell_text(v: object) -> str:
+    if isinstance(v, float):
+        return "—" if v != v else f"{v:,.2f}"  # NaN
+    return "—" if v is None or v is pd.NA else str(v).replace("|", "/")
+
+
+def markdown_rows(columns: list[str], rows: list[tuple], *, total: int | None = None,
+                  max_rows: int = 40) -> dg.MetadataValue:
+    """A Markdown table from plain rows (the hot path: one per month and asset of a backfill
+    builds it without a DataFrame); ``total``: the rows there were before cutting."""
+    total = len(rows) if total is None else total
+    if not total:
         return dg.MetadataValue.md("（无数据）")
-    shown = frame.head(max_rows)
-
-    def fmt(v: object) -> str:
-        if isinstance(v, float):
-            return "—" if pd.isna(v) else f"{v:,.2f}"
-        return "—" if v is None else str(v).replace("|", "/")
-
-    lines = ["| " + " | ".join(map(str, shown.columns)) + " |",
-             "|" + "---|" * len(shown.columns)]
-    lines += ["| " + " | ".join(fmt(v) for v in row) + " |" for row in shown.itertuples(index=False)]
-    if len(frame) > max_rows:
-        lines.append(f"\n…共{len(frame)}行，仅显示前{max_rows}行")
+    lines = ["| " + " | ".join(map(str, columns)) + " |", "|" + "---|" * len(columns)]
+    lines += ["| " + " | ".join(_cell_text(v) for v in row) + " |" for row in rows[:max_rows]]
+    if total > max_rows:
+        lines.append(f"\n…共{total}行，仅显示前{max_rows}行")
     return dg.MetadataValue.md("\n".join(lines))
 
 

@@ -8,9 +8,9 @@ Generated from the catalog by :func:`build_indicator_assets`; adding an indicato
 import dagster as dg
 import pandas as pd
 
-from kj_pipelines.assets.common import markdown_table, partitioned_result
+from kj_pipelines.assets.common import markdown_rows, markdown_table, partitioned_result
 from kj_pipelines.domain.catalog import DISTRICT, Catalog, Indicator, derived_inputs
-from kj_pipelines.domain.progress import STATUS_MARK, worst_first
+from kj_pipelines.domain.progress import STATUS_MARK, STATUS_ORDER, worst_first
 from kj_pipelines.partitions import monthly_partitions
 from kj_pipelines.pipeline import IndicatorRun, run_indicator
 from kj_pipelines.resources import KJDataResource, WarehouseResource
@@ -40,17 +40,6 @@ def describe(ind: Indicator, catalog: Catalog) -> str:
     if ind.aggregate == "growth":
         lines.append(f"- 计算：{catalog.indicators[ind.base].name}较上年同期增长")
     return "\n".join(lines)
-
-
-def values_table(run: IndicatorRun, catalog: Catalog, period: str) -> pd.DataFrame:
-    """The month's figures in the catalog's order (a county before its towns), the top last."""
-    rows = run.values[run.values["period"] == period]
-    order = {code: i for i, code in enumerate(catalog.units)}
-    rows = rows.assign(_o=[(u == DISTRICT, order.get(u, len(order))) for u in rows["unit"]])
-    rows = rows.sort_values("_o")
-    return pd.DataFrame({"单位": [catalog.level_label(u) for u in rows["unit"]],
-                         "层级": [catalog.kind_name(u) for u in rows["unit"]],
-                         "本期值": rows["monthly"].to_numpy(), "累计/期末": rows["value"].to_numpy()})
 
 
 def progress_table(progress: pd.DataFrame, catalog: Catalog) -> pd.DataFrame:
@@ -104,31 +93,62 @@ def build_indicator_asset(ind: Indicator, catalog: Catalog) -> dg.AssetsDefiniti
     return _indicator
 
 
-def partition_metadata(run: IndicatorRun, catalog: Catalog, ind: Indicator,
-                       period: str) -> dict[str, object]:
-    """One month's metadata: its own values and progress tables and the numbers the UI plots
-    across partitions (actual beside plan and target: 挂图作战)."""
-    district = run.values[(run.values["period"] == period) & (run.values["unit"] == DISTRICT)]
-    progress = run.progress[run.progress["period"] == period]
-    district_progress = progress[progress["unit"] == DISTRICT]
-    counts = progress[progress["unit"] != DISTRICT]["status"].value_counts()
+VALUE_COLUMNS = ["单位", "层级", "本期值", "累计/期末"]
+PROGRESS_COLUMNS = ["状态", "单位", "层级", "实际", "计划", "年度目标", "完成率%", "计划进度%",
+                    "差距(百分点)"]
+
+
+def partitions_metadata(run: IndicatorRun, catalog: Catalog, ind: Indicator,
+                        periods: list[str]) -> dict[str, dict[str, object]]:
+    """Each month's metadata. A backfill builds this for every month of every indicator, so it
+    works on plain records split by month once (measured: 8.5 ms a month with a DataFrame per
+    table, the largest part of a backfill's computation)."""
+    values: dict[str, list[dict]] = {}
+    for r in run.values.to_dict("records"):
+        values.setdefault(r["period"], []).append(r)
+    progress: dict[str, list[dict]] = {}
+    for r in run.progress.to_dict("records"):
+        progress.setdefault(r["period"], []).append(r)
     totals = {DISTRICT, *catalog.rollup_units(ind)}  # figures summed from the units below
+    order = {code: i for i, code in enumerate(catalog.units)}
+    return {p: partition_metadata(values.get(p, []), progress.get(p, []), catalog, p, totals,
+                                  order) for p in periods}
+
+
+def _number(x: object) -> float | None:
+    return None if x is None or x != x else float(x)  # NaN
+
+
+def partition_metadata(values: list[dict], progress: list[dict], catalog: Catalog, period: str,
+                       totals: set[str], order: dict[str, int]) -> dict[str, object]:
+    """One month's metadata from its own rows: its values and progress tables and the numbers
+    the UI plots across partitions (actual beside plan and target: 挂图作战)."""
+    shown = sorted(values, key=lambda r: (r["unit"] == DISTRICT, order.get(r["unit"], len(order))))
+    value_rows = [(catalog.level_label(r["unit"]), catalog.kind_name(r["unit"]), r["monthly"],
+                   r["value"]) for r in shown]
+    worst = sorted(progress, key=lambda r: (STATUS_ORDER[r["status"]], r["gap"] != r["gap"],
+                                            r["gap"] if r["gap"] == r["gap"] else 0.0))
+    progress_rows = [(STATUS_MARK[r["status"]], catalog.level_label(r["unit"]),
+                      catalog.kind_name(r["unit"]), r["actual"], r["planned"], r["target"],
+                      r["completion"], r["planned_share"], r["gap"]) for r in worst]
+    units = [r for r in progress if r["unit"] != DISTRICT]
     metadata: dict[str, object] = {
         "period": period,
-        "units_reported": int(((run.values["period"] == period)
-                               & ~run.values["unit"].isin(totals)).sum()),
-        "values": markdown_table(values_table(run, catalog, period)),
-        "progress": markdown_table(progress_table(progress, catalog)),
-        "red_units": int(counts.get("red", 0)),
-        "yellow_units": int(counts.get("yellow", 0)),
-        "grey_units": int(counts.get("grey", 0)),
+        "units_reported": sum(r["unit"] not in totals for r in values),
+        "values": markdown_rows(VALUE_COLUMNS, value_rows),
+        "progress": markdown_rows(PROGRESS_COLUMNS, progress_rows),
+        "red_units": sum(r["status"] == "red" for r in units),
+        "yellow_units": sum(r["status"] == "yellow" for r in units),
+        "grey_units": sum(r["status"] == "grey" for r in units),
     }
-    if not district.empty:
-        metadata["district_value"] = dg.MetadataValue.float(float(district["value"].iloc[0]))
-    if not district_progress.empty:
-        row = district_progress.iloc[0]
+    district = [r for r in values if r["unit"] == DISTRICT]
+    if district:
+        metadata["district_value"] = dg.MetadataValue.float(float(district[0]["value"]))
+    district_progress = [r for r in progress if r["unit"] == DISTRICT]
+    if district_progress:
+        row = district_progress[0]
         for name in ("planned", "target", "completion", "planned_share", "gap"):
-            if not pd.isna(row[name]):
+            if _number(row[name]) is not None:
                 metadata[f"district_{name}"] = dg.MetadataValue.float(round(float(row[name]), 4))
         metadata["district_status"] = STATUS_MARK[row["status"]]
         metadata["district_missing_units"] = int(row["missing_units"])
@@ -167,7 +187,7 @@ def indicator_result(context: dg.AssetExecutionContext, run: IndicatorRun, catal
                       "periods_behind": ", ".join(sorted(set(behind["period"]))) or "—",
                       "units": markdown_table(behind_table)}),
     ]
-    per_period = {p: partition_metadata(run, catalog, ind, p) for p in periods}
+    per_period = partitions_metadata(run, catalog, ind, periods)
     if ind.source == "registry":
         for period, metadata in per_period.items():
             if not (run.values["period"] == period).any():

@@ -15,32 +15,34 @@ from kj_pipelines.resources import KJDataResource, WarehouseResource
 from kj_pipelines.warehouse import ensure_schema
 
 
-def _as_of(group: pd.DataFrame) -> str:
-    """The period the indicator's figures are as of (a quarterly or annual one's latest due;
-    rows written before ``as_of`` existed are as of their own period)."""
-    return str(group["as_of"].fillna(group["period"]).max())
-
-
 def progress_overview(progress: pd.DataFrame, catalog: Catalog) -> pd.DataFrame:
-    """Per indicator: the top's status (全区 / 全市) and how many units are red, yellow, grey."""
-    top, rows = catalog.top_label, []
-    for code, group in progress.groupby("indicator", sort=False):
-        district = group[group["unit"] == DISTRICT]
-        units = group[group["unit"] != DISTRICT]
-        counts = units["status"].value_counts()
-        rows.append({
+    """Per indicator: the top's status (全区 / 全市) and how many units are red, yellow, grey.
+    Built from plain records in one pass (one per month of a backfill; 57 ms a month by groups)."""
+    top = catalog.top_label
+    found: dict[str, dict] = {}
+    for r in progress.to_dict("records"):
+        code = r["indicator"]
+        row = found.setdefault(code, {
             "指标": catalog.indicators[code].name if code in catalog.indicators else code,
-            f"{top}状态": STATUS_MARK[district["status"].iloc[0]] if not district.empty else "—",
-            f"{top}完成率%": float(district["completion"].iloc[0]) if not district.empty else None,
-            "计划进度%": float(district["planned_share"].iloc[0]) if not district.empty else None,
-            "截至": _as_of(group),
-            f"{top}缺报": int(district["missing_units"].fillna(0).iloc[0]) if not district.empty
-            else 0,
-            "红": int(counts.get("red", 0)), "黄": int(counts.get("yellow", 0)),
-            "缺报": int(counts.get("grey", 0)),
-        })
-    frame = pd.DataFrame(rows, columns=["指标", f"{top}状态", f"{top}完成率%", "计划进度%", "截至",
-                                        f"{top}缺报", "红", "黄", "缺报"])
+            f"{top}状态": "—", f"{top}完成率%": None, "计划进度%": None, "截至": "",
+            f"{top}缺报": 0, "红": 0, "黄": 0, "缺报": 0})
+        # rows written before ``as_of`` existed are as of their own period
+        as_of = r.get("as_of") if isinstance(r.get("as_of"), str) else r["period"]
+        row["截至"] = max(row["截至"], as_of)
+        if r["unit"] == DISTRICT:
+            if row[f"{top}状态"] == "—":  # the first of the top's rows, as before
+                row[f"{top}状态"] = STATUS_MARK[r["status"]]
+                row[f"{top}完成率%"] = float(r["completion"])
+                row["计划进度%"] = float(r["planned_share"])
+                missing = r.get("missing_units")
+                row[f"{top}缺报"] = 0 if missing is None or missing != missing else int(missing)
+        else:
+            column = {"red": "红", "yellow": "黄", "grey": "缺报"}.get(r["status"])
+            if column:
+                row[column] += 1
+    frame = pd.DataFrame(list(found.values()),
+                         columns=["指标", f"{top}状态", f"{top}完成率%", "计划进度%", "截至",
+                                  f"{top}缺报", "红", "黄", "缺报"])
     return frame.sort_values(["红", "黄", "缺报"], ascending=False)
 
 

@@ -35,7 +35,28 @@ class KJDataResource(dg.ConfigurableResource):
         return DataPaths(Path(self.root))
 
     def catalog(self) -> Catalog:
-        return load_catalog(self.paths.catalog)
+        """The catalog as the folder holds it now: read again only when a file in it changed
+        (every asset of a run asks; a backfill of 30 assets read it 30 times)."""
+        folder = self.paths.catalog
+        stamp = _folder_stamp(folder)
+        cached = _CATALOGS.get(folder)
+        if cached is None or cached[0] != stamp:
+            cached = (stamp, load_catalog(folder))
+            _CATALOGS[folder] = cached
+        return cached[1]
+
+
+_CATALOGS: dict[Path, tuple[tuple, Catalog]] = {}
+
+
+def _folder_stamp(folder: Path) -> tuple:
+    """Name, size and modification time of every file in the folder (a changed, added or
+    removed file changes it)."""
+    try:
+        return tuple(sorted((p.name, st.st_size, st.st_mtime_ns)
+                            for p in folder.iterdir() if p.is_file() for st in [p.stat()]))
+    except OSError:
+        return ()
 
 
 class WarehouseResource(dg.ConfigurableResource):

@@ -147,3 +147,15 @@ def lookback_forever(paths: DataPaths) -> None:
     text = settings.read_text(encoding="utf-8")
     settings.write_text(text.replace("warning_lookback_months: 2", "warning_lookback_months: 120"),
                         encoding="utf-8")
+
+
+def tick(sensor, instance, cursor: str | None = None, resources: dict | None = None):
+    """One evaluation of ``sensor`` as the daemon makes it (resources opened and closed with the
+    context): (its result, the cursor it left)."""
+    import dagster as dg
+
+    from kj_pipelines.resources import default_resources
+
+    with dg.build_sensor_context(instance=instance, cursor=cursor,
+                                 resources=resources or default_resources()) as ctx:
+        return sensor(ctx), ctx.cursor

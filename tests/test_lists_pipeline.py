@@ -7,6 +7,7 @@ import shutil
 import dagster as dg
 import duckdb
 import pandas as pd
+from conftest import tick
 
 from kj_pipelines.resources import default_resources
 from kj_pipelines.settings import DataPaths
@@ -148,15 +149,13 @@ def test_overdue_sensor_warns_once_per_item_and_level(reviewed_copy, monkeypatch
     resources = default_resources()
     assert isinstance(resources["kj_data"], KJDataResource)
     with dg.instance_for_test() as instance:
-        context = dg.build_sensor_context(instance=instance, resources=resources)
-        sensors.overdue_sensor(context)
+        tick(sensors.overdue_sensor, instance, resources=resources)
         first = _frame(reviewed, "SELECT warning_id, kind, level, notified FROM mart.warnings "
                                  "WHERE kind IN ('milestone', 'project', 'problem', 'supervision')")
         assert {"overdue", "due_soon"} <= set(first["level"])
         assert set(first["kind"]) >= {"milestone", "problem", "supervision"}
         assert first["notified"].all()
-        context = dg.build_sensor_context(instance=instance, resources=resources, cursor="")
-        sensors.overdue_sensor(context)
+        tick(sensors.overdue_sensor, instance, "", resources)
         second = _frame(reviewed, "SELECT warning_id FROM mart.warnings "
                                   "WHERE kind IN ('milestone', 'project', 'problem', 'supervision')")
         assert sorted(second["warning_id"]) == sorted(first["warning_id"])

@@ -6,7 +6,7 @@ from zoneinfo import ZoneInfo
 
 import dagster as dg
 import pytest
-from conftest import lookback_forever, stored_warnings, write_rows
+from conftest import lookback_forever, stored_warnings, tick, write_rows
 
 from kj_pipelines.definitions import build_defs
 from kj_pipelines.resources import KJDataResource, NotifierResource, default_resources
@@ -26,10 +26,7 @@ def _materialize(instance, month):
 
 
 def _tick(instance, cursor=None, resources=None):
-    ctx = dg.build_sensor_context(instance=instance, cursor=cursor,
-                                  resources=resources or default_resources())
-    result = behind_schedule_sensor(ctx)
-    return result, ctx.cursor
+    return tick(behind_schedule_sensor, instance, cursor, resources)
 
 
 

@@ -4,7 +4,7 @@ after the writer finishes raises every warning once; a failing delivery leaks no
 import logging
 
 import dagster as dg
-from conftest import lookback_forever, stored_warnings
+from conftest import lookback_forever, stored_warnings, tick
 
 from kj_pipelines.resources import NotifierResource, default_resources
 from kj_pipelines.sensors import behind_schedule_sensor, overdue_sensor
@@ -22,24 +22,17 @@ def test_a_tick_while_a_run_holds_the_warehouse_skips_and_keeps_its_cursor(revie
         instance.report_runless_asset_event(dg.AssetMaterialization(
             asset_key="indicator_progress", partition="2026-10"))
         with warehouse_lock(paths.warehouse, purpose="dagster run a-long-backfill"):
-            ctx = dg.build_sensor_context(instance=instance, cursor="0",
-                                          resources=default_resources())
-            busy = behind_schedule_sensor(ctx)
+            busy, cursor = tick(behind_schedule_sensor, instance, "0")
             assert "a-long-backfill" in busy.skip_message and "游标不动" in busy.skip_message
-            assert ctx.cursor == "0"
-            lists = dg.build_sensor_context(instance=instance, cursor="2026-11-01",
-                                            resources=default_resources())
-            assert "游标不动" in overdue_sensor(lists).skip_message
-            assert lists.cursor == "2026-11-01"
+            assert cursor == "0"
+            skipped, cursor = tick(overdue_sensor, instance, "2026-11-01")
+            assert "游标不动" in skipped.skip_message and cursor == "2026-11-01"
         assert stored_warnings(paths) == []  # nothing half-done while it waited
         # the writer finished: the next tick does all of it, once
-        ctx = dg.build_sensor_context(instance=instance, cursor="0",
-                                      resources=default_resources())
-        behind_schedule_sensor(ctx)
+        _, cursor = tick(behind_schedule_sensor, instance, "0")
         first = stored_warnings(paths)
-        assert first and all(notified for _, notified, _, _ in first) and ctx.cursor != "0"
-        behind_schedule_sensor(dg.build_sensor_context(
-            instance=instance, cursor=ctx.cursor, resources=default_resources()))
+        assert first and all(notified for _, notified, _, _ in first) and cursor != "0"
+        tick(behind_schedule_sensor, instance, cursor)
         assert stored_warnings(paths) == first
 
 
@@ -59,8 +52,7 @@ def test_a_failed_delivery_leaks_no_token(reviewed_copy, caplog):
     with dg.instance_for_test() as instance:
         instance.report_runless_asset_event(dg.AssetMaterialization(
             asset_key="indicator_progress", partition="2026-10"))
-        ctx = dg.build_sensor_context(instance=instance, resources=resources)
-        result = behind_schedule_sensor(ctx)
+        result, _ = tick(behind_schedule_sensor, instance, resources=resources)
     failed = stored_warnings(paths)
     assert failed and all(not notified and error for _, notified, _, error in failed)
     for _, _, _, error in failed:

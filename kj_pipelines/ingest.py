@@ -17,7 +17,7 @@ import pandas as pd
 
 from kj_pipelines.domain.catalog import Catalog
 from kj_pipelines.domain.submissions import FileResult, read_submission, sha256_of
-from kj_pipelines.lists import list_context, store_list_rows
+from kj_pipelines.lists import list_context, list_rows
 from kj_pipelines.settings import DataPaths
 from kj_pipelines.warehouse import ensure_schema, insert_frame, transaction
 
@@ -54,6 +54,12 @@ def rejections_frame(result: FileResult, received_at: dt.datetime) -> pd.DataFra
         columns=REJECTION_COLUMNS).astype({"row": "Int64"})
 
 
+# Workbooks committed together: one transaction and one insert per table for the batch instead
+# of five per file (measured: a year's 177 workbooks, 16 ms a file in inserts and commits). A
+# crash loses at most the batch's uncommitted rows, whose files are still in the inbox.
+BATCH_FILES = 100
+
+
 def ingest_pending(paths: DataPaths, catalog: Catalog, conn: duckdb.DuckDBPyConnection,
                    now: dt.datetime) -> IngestReport:
     ensure_schema(conn)
@@ -62,24 +68,55 @@ def ingest_pending(paths: DataPaths, catalog: Catalog, conn: duckdb.DuckDBPyConn
     # list sheets are checked against the plans and the problem ledger, which each accepted
     # event moves on: a town's 提出 earlier in the run is known to a department's 受理 after it
     lists = list_context(conn, paths.plans, catalog) if files else None
+    batch: list[Stored] = []
+    in_batch: set[str] = set()
     for path in files:
         try:
             sha = sha256_of(path)
         except OSError:
             continue  # unreadable right now (still being copied, permissions): next run
 
-        seen = conn.execute("SELECT 1 FROM raw.submission_files WHERE sha256 = ?", [sha]).fetchone()
-        if seen:
+        if sha in in_batch:  # a copy of a file of this batch: archived after the commit
+            report.already_seen.append(path.name)
+            batch.append(Stored(None, now, "", path, sha))
+            continue
+        if conn.execute("SELECT 1 FROM raw.submission_files WHERE sha256 = ?", [sha]).fetchone():
             report.already_seen.append(path.name)
             _archive(paths, path, sha, now)
             continue
         result = read_submission(path, catalog, now.date(), display_name=path.name, lists=lists)
         submitted_at = dt.datetime.fromtimestamp(path.stat().st_mtime)
-        archived_as = _archive_name(paths, path, sha, now)
-        _store(conn, result, submitted_at, now, archived_as)
-        _archive(paths, path, sha, now)
+        batch.append(Stored(result, submitted_at, _archive_name(paths, path, sha, now), path, sha))
+        in_batch.add(sha)
         report.results.append(result)
+        if len(batch) >= BATCH_FILES:
+            _flush(paths, conn, batch, now)
+            batch, in_batch = [], set()
+    _flush(paths, conn, batch, now)
     return report
+
+
+@dataclass
+class Stored:
+    """A workbook read in this run, waiting for its batch's commit (``result`` None: a copy of
+    a file earlier in the batch, only archived)."""
+
+    result: FileResult | None
+    submitted_at: dt.datetime
+    archived_as: str
+    path: Path
+    sha: str
+
+
+def _flush(paths: DataPaths, conn: duckdb.DuckDBPyConnection, batch: list[Stored],
+           now: dt.datetime) -> None:
+    """Commit the batch's rows, then move its files to the archive (the commit first: a crash
+    in between leaves files whose hash is known, which the next run only archives)."""
+    if not batch:
+        return
+    _store(conn, [b for b in batch if b.result is not None], now)
+    for b in batch:
+        _archive(paths, b.path, b.sha, now)
 
 
 def _archive_name(paths: DataPaths, path: Path, sha: str, now: dt.datetime) -> str:
@@ -92,15 +129,26 @@ def _archive(paths: DataPaths, path: Path, sha: str, now: dt.datetime) -> None:
     shutil.move(str(path), target)
 
 
-def _store(conn: duckdb.DuckDBPyConnection, result: FileResult, submitted_at: dt.datetime,
-           received_at: dt.datetime, archived_as: str) -> None:
-    values = result.accepted.assign(sha256=result.sha256, source_file=result.file,
-                                    submitted_at=submitted_at, received_at=received_at)
-    rejections = rejections_frame(result, received_at)
+def _concat(frames: list[pd.DataFrame]) -> pd.DataFrame:
+    frames = [f for f in frames if not f.empty]
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+
+
+def _store(conn: duckdb.DuckDBPyConnection, batch: list[Stored],
+           received_at: dt.datetime) -> None:
+    values = _concat([b.result.accepted.assign(
+        sha256=b.result.sha256, source_file=b.result.file, submitted_at=b.submitted_at,
+        received_at=received_at) for b in batch])
+    rejections = _concat([rejections_frame(b.result, received_at) for b in batch])
+    files = pd.DataFrame([(b.result.sha256, b.result.file, b.archived_as, b.submitted_at,
+                           received_at, b.result.status, b.result.rows_read,
+                           b.result.rows_accepted) for b in batch],
+                         columns=["sha256", "file", "archived_as", "submitted_at", "received_at",
+                                  "status", "rows_read", "rows_accepted"])
     with transaction(conn):
         insert_frame(conn, "raw.submission_values", values)
         insert_frame(conn, "quarantine.rejections", rejections)
-        store_list_rows(conn, result, submitted_at, received_at)
-        conn.execute("INSERT INTO raw.submission_files VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                     [result.sha256, result.file, archived_as, submitted_at, received_at,
-                      result.status, result.rows_read, result.rows_accepted])
+        for table, frame in list_rows(
+                [(b.result, b.submitted_at) for b in batch], received_at).items():
+            insert_frame(conn, table, frame)
+        insert_frame(conn, "raw.submission_files", files)

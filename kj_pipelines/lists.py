@@ -66,15 +66,20 @@ def list_context(conn: duckdb.DuckDBPyConnection, plans_dir: Path,
     return ListContext(read_plan_lists(plans_dir, catalog), stored_ledger(conn))
 
 
-def store_list_rows(conn: duckdb.DuckDBPyConnection, result: FileResult,
-                    submitted_at: dt.datetime, received_at: dt.datetime) -> None:
-    """Insert a file's accepted list rows; called inside the caller's transaction."""
-    provenance = {"sha256": result.sha256, "source_file": result.file,
-                  "submitted_at": submitted_at, "received_at": received_at}
-    for frame, table in ((result.lists.tasks, "raw.task_progress"),
-                         (result.lists.projects, "raw.project_progress"),
-                         (result.lists.problems, "raw.problem_events")):
-        insert_frame(conn, table, frame.assign(**provenance))
+def list_rows(files: list[tuple[FileResult, dt.datetime]],
+              received_at: dt.datetime) -> dict[str, pd.DataFrame]:
+    """The files' accepted list rows with their provenance, per raw table (files are
+    (result, submitted_at) pairs)."""
+    out: dict[str, list[pd.DataFrame]] = {}
+    for result, submitted_at in files:
+        provenance = {"sha256": result.sha256, "source_file": result.file,
+                      "submitted_at": submitted_at, "received_at": received_at}
+        for frame, table in ((result.lists.tasks, "raw.task_progress"),
+                             (result.lists.projects, "raw.project_progress"),
+                             (result.lists.problems, "raw.problem_events")):
+            if not frame.empty:
+                out.setdefault(table, []).append(frame.assign(**provenance))
+    return {table: pd.concat(frames, ignore_index=True) for table, frames in out.items()}
 
 
 @dataclass

@@ -92,6 +92,7 @@ import sys, time, datetime as dt
 from pathlib import Path
 import duckdb
 import kj_pipelines.ingest as ingest
+ingest.BATCH_FILES = 3  # six workbooks: two batches
 from kj_pipelines.domain.catalog import load_catalog
 from kj_pipelines.settings import DataPaths
 
@@ -101,7 +102,7 @@ original = getattr(ingest, name)
 calls = []
 def pause(*args, **kwargs):
     calls.append(1)
-    if len(calls) == 2:  # the second workbook: the first is fully done
+    if len(calls) == 2:  # the second batch before its commit, or the second file after it
         print("at " + where, flush=True)
         time.sleep(600)
     return original(*args, **kwargs)
@@ -143,13 +144,15 @@ def test_sigkill_mid_ingestion_loses_and_duplicates_nothing(small_sample, catalo
                f"at {where}")
 
     left = sorted(p.name for p in crashed.inbox.iterdir())
-    # the second workbook is still in the inbox: archived only after its rows are committed
-    assert files[1] in left and files[0] not in left
+    # killed before the second batch's commit, its three workbooks are still in the inbox; killed
+    # after the first batch's commit, while moving its second file, that file and the next too:
+    # a workbook is archived only after its rows are committed
+    assert left == (files[3:] if where == "before_commit" else files[1:])
     con = duckdb.connect(str(crashed.warehouse))
     report = ingest_pending(crashed, catalog, con, NOW)
     con.close()
     if where == "after_commit":
-        assert report.already_seen == [files[1]]  # recognised by its SHA-256, not read again
+        assert report.already_seen == files[1:3]  # recognised by their SHA-256, not read again
     assert not any(crashed.inbox.iterdir())
     assert _counts(crashed) == _counts(reference)
     files_n, values_n, (rows, distinct) = _counts(crashed)

@@ -9,7 +9,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 import pandas as pd
-import sqlalchemy as sa
 
 from kj_pipelines.domain.catalog import REGISTRY_SCHEMA, RegistryTable
 from kj_pipelines.domain.periods import month_end
@@ -45,6 +44,9 @@ def read_registry(url: str, mapping: Mapping[str, RegistryTable] | None = None
     settings.yaml). Tables come back under their canonical names and columns. Raises
     :class:`RegistryUnavailable` when there is none, or a mapped column is missing."""
     from pathlib import Path
+
+    # here, not at the top: SQLAlchemy takes 0.5 s to import and only this reads through it
+    import sqlalchemy as sa
 
     file = sqlite_file(url)
     if file is not None and not Path(file).exists():  # SQLite would create an empty file

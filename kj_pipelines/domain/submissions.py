@@ -11,10 +11,9 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
-import pandera.pandas as pa
 
 from kj_pipelines.domain.catalog import Catalog
 from kj_pipelines.domain.cleaning import (
@@ -30,6 +29,9 @@ from kj_pipelines.domain.findings import Rejection, display_value, sha256_of
 from kj_pipelines.domain.listsheets import LIST_SHEETS, ListContext, ListRows, validate_list_sheet
 from kj_pipelines.domain.planlists import PlanLists
 from kj_pipelines.domain.workbook import WorkbookError, read_sheets
+
+if TYPE_CHECKING:
+    import pandera.pandas as pa
 
 COLUMNS = {"单位代码": "unit", "报告期": "period", "指标代码": "indicator", "本期值": "value",
            "累计值": "cumulative", "备注": "note"}
@@ -230,6 +232,7 @@ def _validate_rows(sheet: str, rows: list[tuple[int, tuple[Any, ...]]], catalog:
 
 def submission_schema(catalog: Catalog, today: dt.date) -> pa.DataFrameSchema:
     """Catalog rules as a pandera schema; each check is named after its reason code and column."""
+    import pandera.pandas as pa  # imported when first needed: the code location loads faster
     current = f"{today.year:04d}-{today.month:02d}"
     allowed = {(u.code, ind.code) for ind in catalog.indicators.values()
                for u in catalog.reporting_units(ind) if ind.source == "submission"}
@@ -294,10 +297,12 @@ def _schema_problems(clean: pd.DataFrame, catalog: Catalog, today: dt.date, col_
                      sheet: str):
     frame = clean[["unit", "indicator", "period", "value", "cumulative"]].astype(
         {"value": "float64", "cumulative": "float64"})
+    from pandera.errors import SchemaErrors
+
     try:
         submission_schema(catalog, today).validate(frame, lazy=True)
         return
-    except pa.errors.SchemaErrors as err:
+    except SchemaErrors as err:
         cases = err.failure_cases
     seen: set[tuple[int, str]] = set()
     for case in cases.itertuples(index=False):

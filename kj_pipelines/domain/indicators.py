@@ -99,8 +99,8 @@ def _flow_ytd(own: pd.DataFrame, periods: list[str]) -> pd.DataFrame:
     frame = own[["unit", "period", "value", "cumulative"]].copy()
     frame["year"] = frame["period"].str[:4]
     frame = frame.sort_values(["unit", "period"])
-    frame["running"] = frame.groupby(["unit", "year"])["value"].transform(
-        lambda s: s.fillna(0).cumsum())
+    frame["running"] = frame["value"].fillna(0).groupby(  # vectorised: no Python per unit
+        [frame["unit"], frame["year"]]).cumsum()
     ytd = frame["cumulative"].where(frame["cumulative"].notna(), frame["running"])
     frame["ytd"] = ytd
     prev = frame.groupby(["unit", "year"])["ytd"].shift(1)

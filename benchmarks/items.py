@@ -53,7 +53,6 @@ def noop_twin(asset):
 
 def run_graph(root: Path, *, noop: bool, partition_range: tuple[str, str]) -> dict:
     from kj_pipelines.domain.catalog import load_catalog
-    from kj_pipelines.jobs import EXECUTOR  # noqa: F401 - materialize runs in process, as EXECUTOR
     from kj_pipelines.resources import default_resources
 
     catalog = load_catalog(root / "catalog")
@@ -61,6 +60,7 @@ def run_graph(root: Path, *, noop: bool, partition_range: tuple[str, str]) -> di
     start, end = partition_range
     with dg.instance_for_test() as instance:
         began = time.perf_counter()
+        # materialize runs in process, as the code location's executor does
         result = dg.materialize(assets, instance=instance, resources=default_resources(),
                                 tags={"dagster/asset_partition_range_start": start,
                                       "dagster/asset_partition_range_end": end})

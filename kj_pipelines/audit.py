@@ -11,7 +11,6 @@ Plain Python over frames; :func:`audit` only loads them from the warehouse.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -19,6 +18,7 @@ import duckdb
 import pandas as pd
 
 from kj_pipelines.domain.catalog import Catalog, Indicator
+from kj_pipelines.domain.numbers import as_number
 from kj_pipelines.domain.periods import add_months, parse_month
 from kj_pipelines.domain.registry import counted_records
 from kj_pipelines.warehouse import in_list, query
@@ -82,6 +82,7 @@ class Sources:
 
     def __init__(self, versions: pd.DataFrame, registry: pd.DataFrame,
                  registry_tables: dict[str, pd.DataFrame] | None = None) -> None:
+        # latest first, as core.submitted_values picks the version a figure is computed from
         order = ["submitted_at", "received_at", "sha256", "row"]
         self.versions = versions.sort_values(order, ascending=False).reset_index(drop=True)
         self.by_key = {k: g for k, g in self.versions.groupby(["unit", "indicator", "period"])}
@@ -94,11 +95,6 @@ class Sources:
 
     def submitters(self, indicator: str, period: str) -> list[str]:
         return sorted({u for (u, i, p) in self.by_key if i == indicator and p == period})
-
-
-def _num(x: Any) -> float | None:
-    return None if x is None or (isinstance(x, float) and math.isnan(x)) or pd.isna(x) \
-        else float(x)
 
 
 def _stamp(x: Any) -> str:
@@ -119,8 +115,8 @@ def _used_column(row: Any, indicator: Indicator) -> str:
     """The column the computation reads from a row: a flow's 累计值 when given (else its 本期值,
     summed over the year), a stock's 本期值 when given (else its 累计值)."""
     if indicator.kind == "flow":
-        return "cumulative" if _num(row.cumulative) is not None else "value"
-    return "value" if _num(row.value) is not None else "cumulative"
+        return "cumulative" if as_number(row.cumulative) is not None else "value"
+    return "value" if as_number(row.value) is not None else "cumulative"
 
 
 def _history(rows: pd.DataFrame, indicator: Indicator) -> list[SourceCell]:
@@ -186,7 +182,7 @@ def _submitted_leaf(sources: Sources, ind: Indicator, unit: str, submitter: str,
         if versions.empty:
             continue
         first = next(versions.itertuples(index=False))
-        if _num(first.value) is not None:
+        if as_number(first.value) is not None:
             cells.append(_cell(first, "value"))
         replaced += _history(versions, ind)
     total = sum(c.value for c in cells)
@@ -203,7 +199,7 @@ def _registry_leaf(catalog: Catalog, sources: Sources, ind: Indicator, unit: str
                    period: str) -> Trace:
     fact = sources.registry.get((unit, ind.code, period))
     stock = ind.kind != "flow"
-    value = None if fact is None else _num(fact.value if stock else fact.cumulative)
+    value = None if fact is None else as_number(fact.value if stock else fact.cumulative)
     how = "登记库：月末有效记录数" if stock else "登记库：1月以来新增记录数"
     out = Trace(ind.code, unit, period, value, how)
     if sources.registry_tables is None:
@@ -260,7 +256,7 @@ def audit(conn: duckdb.DuckDBPyConnection, catalog: Catalog, code: str, unit: st
                   code, unit, as_of)
     if as_of != period:
         chain.note = (chain.note + "；" if chain.note else "") + f"{period}沿用{as_of}的数"
-    value = _num(stored["value"].iloc[0]) if not stored.empty else None
+    value = as_number(stored["value"].iloc[0]) if not stored.empty else None
     mismatch = (value is None) != (chain.value is None) or (
         value is not None and abs(value - chain.value) > TOLERANCE * max(1.0, abs(value)))
     target_source = None
@@ -271,7 +267,7 @@ def audit(conn: duckdb.DuckDBPyConnection, catalog: Catalog, code: str, unit: st
     return Audit(code, unit, period, value,
                  _stamp(stored["updated_at"].iloc[0]) if not stored.empty else None,
                  None if progress.empty else {
-                     k: (_num(v) if isinstance(v, float) else v)
+                     k: (as_number(v) if isinstance(v, float) else v)
                      for k, v in progress.iloc[0][["actual", "target", "planned", "completion",
                                                    "planned_share", "status", "as_of"]].items()},
                  target_source, chain, mismatch)

@@ -10,6 +10,7 @@ import pandas as pd
 
 from kj_pipelines.assets.common import markdown_rows, markdown_table, partitioned_result
 from kj_pipelines.domain.catalog import DISTRICT, Catalog, Indicator, derived_inputs
+from kj_pipelines.domain.numbers import as_number
 from kj_pipelines.domain.progress import STATUS_MARK, STATUS_ORDER, worst_first
 from kj_pipelines.partitions import monthly_partitions
 from kj_pipelines.pipeline import IndicatorRun, run_indicator
@@ -115,10 +116,6 @@ def partitions_metadata(run: IndicatorRun, catalog: Catalog, ind: Indicator,
                                   order) for p in periods}
 
 
-def _number(x: object) -> float | None:
-    return None if x is None or x != x else float(x)  # NaN
-
-
 def partition_metadata(values: list[dict], progress: list[dict], catalog: Catalog, period: str,
                        totals: set[str], order: dict[str, int]) -> dict[str, object]:
     """One month's metadata from its own rows: its values and progress tables and the numbers
@@ -148,7 +145,7 @@ def partition_metadata(values: list[dict], progress: list[dict], catalog: Catalo
     if district_progress:
         row = district_progress[0]
         for name in ("planned", "target", "completion", "planned_share", "gap"):
-            if _number(row[name]) is not None:
+            if as_number(row[name]) is not None:
                 metadata[f"district_{name}"] = dg.MetadataValue.float(round(float(row[name]), 4))
         metadata["district_status"] = STATUS_MARK[row["status"]]
         metadata["district_missing_units"] = int(row["missing_units"])

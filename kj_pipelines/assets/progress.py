@@ -8,6 +8,7 @@ import pandas as pd
 from kj_pipelines.assets.common import markdown_table, partitioned_result
 from kj_pipelines.assets.indicators import indicator_key
 from kj_pipelines.domain.catalog import DISTRICT, Catalog
+from kj_pipelines.domain.numbers import as_number
 from kj_pipelines.domain.progress import STATUS_MARK
 from kj_pipelines.partitions import monthly_partitions
 from kj_pipelines.pipeline import assemble_progress
@@ -34,8 +35,7 @@ def progress_overview(progress: pd.DataFrame, catalog: Catalog) -> pd.DataFrame:
                 row[f"{top}状态"] = STATUS_MARK[r["status"]]
                 row[f"{top}完成率%"] = float(r["completion"])
                 row["计划进度%"] = float(r["planned_share"])
-                missing = r.get("missing_units")
-                row[f"{top}缺报"] = 0 if missing is None or missing != missing else int(missing)
+                row[f"{top}缺报"] = int(as_number(r.get("missing_units")) or 0)
         else:
             column = {"red": "红", "yellow": "黄", "grey": "缺报"}.get(r["status"])
             if column:

@@ -24,10 +24,9 @@ from kj_pipelines.warehouse import ensure_schema, query, replace_rows, transacti
 
 
 def _names(frame: pd.DataFrame, catalog: Catalog) -> pd.DataFrame:
-    return frame.assign(
+    return with_unit_names(frame, catalog).assign(
         指标=[catalog.indicators[c].name if c in catalog.indicators else c
-              for c in frame["indicator"]],
-        单位=[catalog.unit_name(u) for u in frame["unit"]])
+              for c in frame["indicator"]])
 
 
 @dg.asset(

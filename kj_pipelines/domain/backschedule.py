@@ -188,19 +188,13 @@ def _summed_targets(indicator: Indicator, catalog: Catalog, listed: pd.DataFrame
     return pd.DataFrame(added, columns=["unit", "target", "deadline_month", "target_source"])
 
 
-def monthly_history(values: pd.DataFrame, indicator: Indicator, unit: str,
+def monthly_history(rows: pd.DataFrame, indicator: Indicator,
                     years: Sequence[int]) -> list[list[float]]:
-    """Monthly amounts of past years for the seasonal profile.
+    """Monthly amounts of past years for the seasonal profile, from one unit's rows.
 
     Flows use the month's amount (本期值); levels use the month's change, so that the profile is
     the path from last December to this December.
     """
-    return _history_of(values[values["unit"] == unit], indicator, years)
-
-
-def _history_of(rows: pd.DataFrame, indicator: Indicator,
-                years: Sequence[int]) -> list[list[float]]:
-    """:func:`monthly_history` from one unit's rows."""
     level = dict(zip(rows["period"], rows["value"], strict=True))
     monthly = dict(zip(rows["period"], rows["monthly"], strict=True))
     out = []
@@ -240,7 +234,7 @@ def build_plan(indicator: Indicator, catalog: Catalog, year: int, listed: pd.Dat
     # 1,900 units took 50 s an indicator and year)
     by_unit = dict(tuple(history.groupby("unit", sort=False))) if not history.empty else {}
     no_rows = history.iloc[0:0]
-    district_history = _history_of(by_unit.get(DISTRICT, no_rows), indicator, past_years)
+    district_history = monthly_history(by_unit.get(DISTRICT, no_rows), indicator, past_years)
     rows = []
     last_dec = f"{year - 1:04d}-12"
     for t in targets.itertuples(index=False):
@@ -262,7 +256,7 @@ def build_plan(indicator: Indicator, catalog: Catalog, year: int, listed: pd.Dat
         profile = indicator.unit_profiles.get(t.unit, indicator.profile)  # a unit may override
         shares, used = profile_shares(
             indicator, year, int(t.deadline_month),
-            unit_history=_history_of(own, indicator, past_years)
+            unit_history=monthly_history(own, indicator, past_years)
             if profile == "seasonal" else (),
             district_history=district_history, holiday_file=catalog.holidays, profile=profile)
         for month, (planned, share) in enumerate(

@@ -22,6 +22,7 @@ from kj_pipelines.domain import ledger as lg
 from kj_pipelines.domain.catalog import DISTRICT, Catalog
 from kj_pipelines.domain.files import write_atomic
 from kj_pipelines.domain.list_tables import region, unit_label
+from kj_pipelines.domain.numbers import as_number
 from kj_pipelines.domain.periods import month_end, parse_month
 from kj_pipelines.domain.reports import STATUS_LABEL, MonthInputs
 
@@ -39,12 +40,6 @@ th, td { border: 1px solid #bbb; padding: 3px 6px; text-align: left; }
 th { background: #DDEBF7; } .red { background: #F8CBAD; } .yellow { background: #FFE699; }
 .summary span { display: inline-block; margin-right: 18px; font-size: 15px; }
 """.replace("FONT", FONT)
-
-
-def _num(value: object, digits: int | None = None) -> float | None:
-    if value is None or pd.isna(value):
-        return None
-    return round(float(value), digits) if digits is not None else float(value)
 
 
 # Two panels side by side as plotly's make_subplots lays them out (column widths 0.45 / 0.55,
@@ -65,17 +60,17 @@ def figure_spec(catalog: Catalog, code: str, series: pd.DataFrame,
     names = [catalog.level_label(u) for u in shown["unit"]]
     data = [
         {"type": "scatter", "mode": "lines", "x": months, "name": "计划",
-         "y": [_num(v) for v in rows["planned"]], "line": {"dash": "dash", "color": "#555"}},
+         "y": [as_number(v) for v in rows["planned"]], "line": {"dash": "dash", "color": "#555"}},
         {"type": "scatter", "mode": "lines+markers", "x": months, "name": "实际",
-         "y": [_num(v) for v in rows["actual"]], "line": {"color": "#1565C0", "width": 3}},
+         "y": [as_number(v) for v in rows["actual"]], "line": {"color": "#1565C0", "width": 3}},
         {"type": "scatter", "mode": "lines", "x": months, "name": "年度目标",
-         "y": [_num(v) for v in rows["target"]], "line": {"color": "#C00000", "width": 1}},
-        {"type": "bar", "x": names, "y": [_num(v, 1) for v in shown["completion"]],
+         "y": [as_number(v) for v in rows["target"]], "line": {"color": "#C00000", "width": 1}},
+        {"type": "bar", "x": names, "y": [as_number(v, 1) for v in shown["completion"]],
          "marker": {"color": [COLOURS.get(s, "#9E9E9E") for s in shown["status"]]},
          "text": [STATUS_LABEL.get(s, "") for s in shown["status"]], "name": "完成率",
          "showlegend": False, "xaxis": "x2", "yaxis": "y2"},
         {"type": "scatter", "mode": "markers", "x": names, "name": "计划进度",
-         "y": [_num(v, 1) for v in shown["planned_share"]],
+         "y": [as_number(v, 1) for v in shown["planned_share"]],
          "marker": {"symbol": "line-ew-open", "size": 18, "color": "#222"},
          "xaxis": "x2", "yaxis": "y2"},
     ]

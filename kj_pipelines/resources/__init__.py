@@ -70,6 +70,7 @@ class WarehouseResource(dg.ConfigurableResource):
 
     data_dir: str
     _holder: str = PrivateAttr(default="")
+    _in_run: bool = PrivateAttr(default=False)  # a run keeps one connection to its end
     _refused: int = PrivateAttr(default=0)  # opens refused for an outside holder, this run
     _run: ExitStack | None = PrivateAttr(default=None)
     _run_conn: duckdb.DuckDBPyConnection | None = PrivateAttr(default=None)
@@ -77,6 +78,7 @@ class WarehouseResource(dg.ConfigurableResource):
     def setup_for_execution(self, context: dg.InitResourceContext) -> None:
         # the lock file names the run holding the warehouse, for `kj lock` and the logs
         run_id = getattr(context, "run_id", None)
+        self._in_run = bool(run_id)
         self._holder = f"dagster run {run_id}" if run_id else "dagster"
 
     def teardown_after_execution(self, context: dg.InitResourceContext) -> None:
@@ -89,7 +91,7 @@ class WarehouseResource(dg.ConfigurableResource):
                        purpose: str = "") -> Iterator[duckdb.DuckDBPyConnection]:
         """``wait``: seconds to wait for another holder (None: as long as it takes, for runs;
         a few seconds for a sensor tick, which raises :class:`WarehouseBusy` and skips)."""
-        if wait is None and self._holder.startswith("dagster run"):
+        if wait is None and self._in_run:
             if self._run_conn is None:
                 run = ExitStack()
                 try:

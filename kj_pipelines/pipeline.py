@@ -13,18 +13,18 @@ import duckdb
 import pandas as pd
 
 from kj_pipelines.domain.backschedule import PLAN_COLUMNS, build_plan
-from kj_pipelines.domain.catalog import Catalog, Indicator, derived_inputs
+from kj_pipelines.domain.catalog import DISTRICT, Catalog, Indicator, derived_inputs
 from kj_pipelines.domain.indicators import compute_values, required_periods
 from kj_pipelines.domain.periods import parse_month
 from kj_pipelines.domain.progress import (
     carry_forward,
     compute_progress,
     implausible,
-    missing_units,
+    missing_by_period,
     previous_due_periods,
 )
 from kj_pipelines.settings import now_local
-from kj_pipelines.warehouse import ensure_schema, in_list, query, replace_rows
+from kj_pipelines.warehouse import ensure_schema, in_list, query, replace_rows, transaction
 
 
 @dataclass
@@ -105,8 +105,7 @@ def run_indicator(conn: duckdb.DuckDBPyConnection, catalog: Catalog, code: str,
     progress = pd.concat([due[due["period"].isin(periods)],
                           carry_forward(indicator, periods, due)], ignore_index=True)
     problems = implausible(indicator, all_values, periods, totals=catalog.rollup_units(indicator))
-    missing = {p: units for p in periods
-               if (units := missing_units(indicator, catalog, p, values, today))}
+    missing = missing_by_period(indicator, catalog, periods, values, today)
     if write:
         now = now_local()
         where, params = in_list("period", periods)
@@ -135,12 +134,45 @@ def run_plan(conn: duckdb.DuckDBPyConnection, catalog: Catalog, years: list[int]
     return plan
 
 
+PROGRESS_TABLE_COLUMNS = ["period", "indicator", "unit", "actual", "target", "planned",
+                          "completion", "planned_share", "gap", "status", "department",
+                          "updated_at", "missing_units", "as_of"]
+
+
 def assemble_progress(conn: duckdb.DuckDBPyConnection, periods: list[str]) -> pd.DataFrame:
-    """mart.indicator_progress for ``periods``: every indicator's statuses, replaced month by
-    month in one transaction each (the month's overview is never half old, half new)."""
-    frames = []
-    for period in periods:
-        month = query(conn, "SELECT * FROM core.indicator_status WHERE period = ?", [period])
-        replace_rows(conn, "mart.indicator_progress", month, "period = ?", [period])
-        frames.append(month)
-    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+    """mart.indicator_progress for ``periods``: every indicator's statuses, replaced in one
+    transaction (no month's overview is ever half old, half new), moved inside the warehouse
+    (a province's backfill is 5 M rows). Returns the summary :func:`progress_summary` gives."""
+    where, params = in_list("period", periods)
+    present = conn.execute(f"SELECT count(*) FROM core.indicator_status WHERE {where}",
+                           params).fetchone()[0]
+    if present:  # an empty result never wipes what the months hold
+        columns = ", ".join(PROGRESS_TABLE_COLUMNS)
+        with transaction(conn):
+            conn.execute(f"DELETE FROM mart.indicator_progress WHERE {where}", params)
+            conn.execute(f"INSERT INTO mart.indicator_progress ({columns}) "
+                         f"SELECT {columns} FROM core.indicator_status WHERE {where}", params)
+    return progress_summary(conn, periods)
+
+
+def progress_summary(conn: duckdb.DuckDBPyConnection, periods: list[str]) -> pd.DataFrame:
+    """Per month and indicator of mart.indicator_progress: the top's figures (全区 / 全市) and
+    how many units below it are red, yellow, grey and green or done, counted in the warehouse."""
+    where, params = in_list("period", periods)
+    return query(conn, f"""
+        SELECT period, indicator, count(*) AS rows,
+               max(coalesce(as_of, period)) AS as_of,
+               count(*) FILTER (WHERE unit != '{DISTRICT}' AND status = 'red') AS red,
+               count(*) FILTER (WHERE unit != '{DISTRICT}' AND status = 'yellow') AS yellow,
+               count(*) FILTER (WHERE unit != '{DISTRICT}' AND status = 'grey') AS grey,
+               count(*) FILTER (WHERE unit != '{DISTRICT}' AND status IN ('green', 'done'))
+                   AS green_or_done,
+               first(status ORDER BY rowid) FILTER (WHERE unit = '{DISTRICT}') AS top_status,
+               first(completion ORDER BY rowid) FILTER (WHERE unit = '{DISTRICT}')
+                   AS top_completion,
+               first(planned_share ORDER BY rowid) FILTER (WHERE unit = '{DISTRICT}')
+                   AS top_planned_share,
+               first(missing_units ORDER BY rowid) FILTER (WHERE unit = '{DISTRICT}')
+                   AS top_missing
+        FROM mart.indicator_progress WHERE {where}
+        GROUP BY period, indicator ORDER BY period, min(rowid)""", params)

@@ -8,9 +8,11 @@ import pandas as pd
 from kj_pipelines.warehouse import ensure_schema
 
 
-def markdown_table(frame: pd.DataFrame, max_rows: int = 40) -> dg.MetadataValue:
+def markdown_table(frame: pd.DataFrame, max_rows: int = 40, *,
+                   total: int | None = None) -> dg.MetadataValue:
+    """``total``: the rows there were before ``frame`` was cut to the worst (default: its own)."""
     return markdown_rows(list(frame.columns), list(frame.head(max_rows).itertuples(index=False)),
-                         total=len(frame), max_rows=max_rows)
+                         total=len(frame) if total is None else total, max_rows=max_rows)
 
 
 def _cell_text(v: object) -> str:

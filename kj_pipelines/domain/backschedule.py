@@ -12,6 +12,7 @@ import dataclasses
 import math
 from collections.abc import Mapping, Sequence
 
+import numpy as np
 import pandas as pd
 
 from kj_pipelines.domain.catalog import DISTRICT, Catalog, Goal, Indicator
@@ -175,12 +176,14 @@ def _summed_targets(indicator: Indicator, catalog: Catalog, listed: pd.DataFrame
     known = {r.unit: (float(r.target), int(r.deadline_month))
              for r in listed.itertuples(index=False)}
     above = sorted(catalog.rollup_units(indicator), key=catalog.level, reverse=True)
+    below: dict[str, list[str]] = {}
+    for code in catalog.units:  # children in catalog order, found once (a province has 90 counties)
+        below.setdefault(catalog.parent_of(code), []).append(code)
     added = []
     for unit in above:
         if unit in known:
             continue
-        children = [known[c] for c in catalog.units if catalog.parent_of(c) == unit
-                    and c in known]
+        children = [known[c] for c in below.get(unit, []) if c in known]
         if children:
             known[unit] = (sum(t for t, _ in children), max(d for _, d in children))
             added.append({"unit": unit, "target": known[unit][0],
@@ -188,28 +191,62 @@ def _summed_targets(indicator: Indicator, catalog: Catalog, listed: pd.DataFrame
     return pd.DataFrame(added, columns=["unit", "target", "deadline_month", "target_source"])
 
 
-def monthly_history(rows: pd.DataFrame, indicator: Indicator,
-                    years: Sequence[int]) -> list[list[float]]:
-    """Monthly amounts of past years for the seasonal profile, from one unit's rows.
+def monthly_amounts(history: pd.DataFrame, indicator: Indicator, years: Sequence[int],
+                    units: Sequence[str]) -> np.ndarray:
+    """Monthly amounts of past years for the seasonal profile, an array [unit, year, month]
+    (NaN where a figure is missing), from the units' rows of ``history`` (period, unit, value,
+    monthly). Flows use the month's amount (本期值); levels use the month's change, so that the
+    profile is the path from last December to this December."""
+    first = min(years)
+    months = [f"{y:04d}-{m:02d}" for y in years for m in range(1, 13)]
+    n = len(units)
+    if history.empty or not n:
+        return np.full((n, len(years), 12), np.nan)
+    if indicator.kind == "flow":
+        wide = _wide(history, "monthly", units, months)
+    else:
+        # a level's month is its change since the month before (January: since last December)
+        level = _wide(history, "value", units, [f"{first - 1:04d}-12", *months])
+        wide = level[:, 1:] - level[:, :-1]
+    return wide.reshape(n, len(years), 12)
 
-    Flows use the month's amount (本期值); levels use the month's change, so that the profile is
-    the path from last December to this December.
-    """
-    level = dict(zip(rows["period"], rows["value"], strict=True))
-    monthly = dict(zip(rows["period"], rows["monthly"], strict=True))
-    out = []
-    for year in years:
-        amounts = []
-        for m in range(1, 13):
-            key = f"{year:04d}-{m:02d}"
-            if indicator.kind == "flow":
-                amounts.append(float(monthly.get(key, float("nan"))))
-            else:
-                prev = f"{year - 1:04d}-12" if m == 1 else f"{year:04d}-{m - 1:02d}"
-                amounts.append(float(level.get(key, float("nan"))) -
-                               float(level.get(prev, float("nan"))))
-        out.append(amounts)
-    return out
+
+def _wide(history: pd.DataFrame, column: str, units: Sequence[str],
+          periods: Sequence[str]) -> np.ndarray:
+    rows = history[history["period"].isin(periods)]
+    table = rows.pivot_table(index="unit", columns="period", values=column, aggfunc="first",
+                             dropna=False) if not rows.empty else pd.DataFrame()
+    return table.reindex(index=list(units), columns=list(periods)).to_numpy(dtype="float64")
+
+
+def fold_many(weights: np.ndarray, deadlines: np.ndarray) -> np.ndarray:
+    """``_fold`` for many rows at once: [n, 12] monthly weights → [n, 12] cumulative shares,
+    each reaching 1 at its deadline month (linear where a row's weights add up to nothing)."""
+    n = len(weights)
+    month = np.arange(12)[None, :]
+    before = month < deadlines[:, None]
+    head = np.where(before, np.maximum(np.nan_to_num(weights, nan=0.0), 0.0), 0.0)
+    running = np.cumsum(head, axis=1)
+    total = running[np.arange(n), deadlines - 1]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        shares = np.where(before, running / total[:, None], 1.0)
+    linear = np.minimum((month + 1) / deadlines[:, None], 1.0)
+    shares = np.where((total > 0)[:, None], shares, linear)
+    shares[np.arange(n), deadlines - 1] = 1.0
+    return shares
+
+
+def seasonal_many(amounts: np.ndarray, deadlines: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``seasonal_shares`` for many units: amounts [n, years, 12] → (shares [n, 12], usable [n]);
+    a unit without one usable year (complete and adding up to more than nothing) is unusable."""
+    complete = np.isfinite(amounts).all(axis=2)
+    totals = np.nansum(amounts, axis=2)
+    usable = complete & (totals > 0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        parts = np.where(usable[..., None], amounts / totals[..., None], 0.0)
+    count = usable.sum(axis=1)
+    average = parts.sum(axis=1) / np.maximum(count, 1)[:, None]
+    return fold_many(average, deadlines), count > 0
 
 
 def with_comparator(indicator: Indicator, comparator: str | None) -> Indicator:
@@ -226,42 +263,89 @@ def build_plan(indicator: Indicator, catalog: Catalog, year: int, listed: pd.Dat
     """年度主要指标进度表 for one indicator and year: planned value per unit and month.
 
     ``history`` holds the indicator's values (period, unit, value, monthly) of the three years
-    before ``year``; it gives the baseline (last December) and the seasonal profile.
+    before ``year``; it gives the baseline (last December) and the seasonal profile. Computed
+    for all units at once: a province plans 1,900 units an indicator and year.
     """
     targets = resolve_targets(indicator, catalog, year, listed)
+    if targets.empty:
+        return pd.DataFrame(columns=PLAN_COLUMNS).astype({"baseline": "float64"})
     past_years = [year - 3, year - 2, year - 1]  # history must reach back to year - 4 December
-    # each unit's rows once: filtering the whole history per unit was quadratic (a province of
-    # 1,900 units took 50 s an indicator and year)
-    by_unit = dict(tuple(history.groupby("unit", sort=False))) if not history.empty else {}
-    no_rows = history.iloc[0:0]
-    district_history = monthly_history(by_unit.get(DISTRICT, no_rows), indicator, past_years)
-    rows = []
-    last_dec = f"{year - 1:04d}-12"
-    for t in targets.itertuples(index=False):
-        own = by_unit.get(t.unit, no_rows)
-        base_rows = own[own["period"] == last_dec]
-        listed_base = getattr(t, "baseline", None)
-        if indicator.kind == "flow":
-            baseline, baseline_source = 0.0, BASELINE_FLOW
-        elif not base_rows.empty:
-            baseline, baseline_source = float(base_rows["value"].iloc[0]), BASELINE_LAST_DECEMBER
-        elif listed_base is not None and not pd.isna(listed_base):
-            # a region's first year: no December figure, the list's 上年基数 instead
-            baseline, baseline_source = float(listed_base), BASELINE_LISTED
-        else:
-            baseline, baseline_source = None, BASELINE_NONE
-        comparator = getattr(t, "comparator", None)
-        comparator = comparator if isinstance(comparator, str) and comparator else None
-        judged = with_comparator(indicator, comparator)
-        profile = indicator.unit_profiles.get(t.unit, indicator.profile)  # a unit may override
-        shares, used = profile_shares(
-            indicator, year, int(t.deadline_month),
-            unit_history=monthly_history(own, indicator, past_years)
-            if profile == "seasonal" else (),
-            district_history=district_history, holiday_file=catalog.holidays, profile=profile)
-        for month, (planned, share) in enumerate(
-                planned_values(judged, float(t.target), baseline, shares), start=1):
-            rows.append((year, indicator.code, t.unit, month, f"{year:04d}-{month:02d}",
-                         (month - 1) // 3 + 1, baseline, float(t.target), planned, share, used,
-                         t.target_source, comparator, baseline_source))
-    return pd.DataFrame(rows, columns=PLAN_COLUMNS).astype({"baseline": "float64"})
+    units = targets["unit"].astype(str).tolist()
+    n = len(units)
+    deadlines = targets["deadline_month"].astype(int).clip(1, 12).to_numpy()
+    baseline, baseline_source = _baselines(indicator, targets, history, f"{year - 1:04d}-12")
+    comparators = [c if isinstance(c, str) and c else None
+                   for c in targets["comparator"].tolist()]
+    profiles = [indicator.unit_profiles.get(u, indicator.profile) for u in units]
+    shares = np.empty((n, 12))
+    used = np.empty(n, dtype=object)
+    fixed: dict[tuple[str, int], list[float]] = {}
+    for i, (profile, deadline) in enumerate(zip(profiles, deadlines, strict=True)):
+        if profile != "seasonal":  # the same shares for every unit with this deadline
+            key = (profile, int(deadline))
+            if key not in fixed:
+                fixed[key] = profile_shares(indicator, year, int(deadline), profile=profile,
+                                            holiday_file=catalog.holidays)[0]
+            shares[i], used[i] = fixed[key], profile
+    seasonal = np.array([p == "seasonal" for p in profiles])
+    if seasonal.any():
+        rows = np.flatnonzero(seasonal)
+        own, usable = seasonal_many(
+            monthly_amounts(history, indicator, past_years, [units[i] for i in rows]),
+            deadlines[rows])
+        district, district_usable = seasonal_many(
+            monthly_amounts(history, indicator, past_years, [DISTRICT] * len(rows)),
+            deadlines[rows])
+        linear = np.minimum(np.arange(1, 13)[None, :] / deadlines[rows][:, None], 1.0)
+        shares[rows] = np.where(usable[:, None], own,
+                                np.where(district_usable[:, None], district, linear))
+        used[rows] = np.where(usable, "seasonal",
+                              np.where(district_usable, "seasonal(district)", "seasonal(linear)"))
+    target = targets["target"].astype("float64").to_numpy()
+    lower = np.array([with_comparator(indicator, c).direction == "lower" for c in comparators])
+    planned, planned_pct = planned_many(indicator, target, baseline, shares, lower)
+    month = np.tile(np.arange(1, 13), n)
+    return pd.DataFrame({
+        "year": year, "indicator": indicator.code, "unit": np.repeat(units, 12),
+        "month": month, "period": [f"{year:04d}-{m:02d}" for m in range(1, 13)] * n,
+        "quarter": (month - 1) // 3 + 1, "baseline": np.repeat(baseline, 12),
+        "target": np.repeat(target, 12), "planned": planned.ravel(),
+        "planned_share": planned_pct.ravel(), "profile": np.repeat(used, 12),
+        "target_source": np.repeat(targets["target_source"].to_numpy(), 12),
+        "comparator": np.repeat(np.array(comparators, dtype=object), 12),
+        "baseline_source": np.repeat(baseline_source, 12)}, columns=PLAN_COLUMNS)
+
+
+def _baselines(indicator: Indicator, targets: pd.DataFrame, history: pd.DataFrame,
+               last_dec: str) -> tuple[np.ndarray, np.ndarray]:
+    """Each target's baseline: 0 for a flow, else last December's figure, else the list's
+    上年基数 (a region's first year), else none (NaN)."""
+    n = len(targets)
+    if indicator.kind == "flow":
+        return np.zeros(n), np.full(n, BASELINE_FLOW, dtype=object)
+    december = history[history["period"] == last_dec].drop_duplicates("unit")
+    december = dict(zip(december["unit"], december["value"], strict=True))
+    listed = pd.to_numeric(targets["baseline"], errors="coerce").to_numpy(dtype="float64")
+    has_december = np.array([u in december for u in targets["unit"]])
+    baseline = np.where(has_december, [float(december.get(u, np.nan)) for u in targets["unit"]],
+                        listed)
+    source = np.where(has_december, BASELINE_LAST_DECEMBER,
+                      np.where(np.isnan(listed), BASELINE_NONE, BASELINE_LISTED)).astype(object)
+    return baseline, source
+
+
+def planned_many(indicator: Indicator, target: np.ndarray, baseline: np.ndarray,
+                 shares: np.ndarray, lower: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``planned_values`` for many targets: (planned [n, 12], planned share of the target in %);
+    ``lower`` says which targets are judged lower-is-better (their comparator, or the kind)."""
+    t, b = target[:, None], baseline[:, None]
+    if indicator.kind == "flow":
+        planned = t * shares
+    elif indicator.kind == "growth":
+        planned = np.broadcast_to(t, shares.shape).copy()
+    else:
+        planned = np.where(np.isnan(b), t, b + (t - b) * shares)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        down = np.where(np.isnan(b) | (b <= t), 100.0, (b - planned) / (b - t) * 100)
+        up = np.where(t == 0, 100.0, planned / t * 100)
+    return planned, np.where(lower[:, None], down, up)

@@ -12,6 +12,7 @@ import datetime as dt
 import math
 from collections.abc import Collection
 
+import numpy as np
 import pandas as pd
 
 from kj_pipelines.domain.backschedule import with_comparator
@@ -77,46 +78,94 @@ def compute_progress(indicator: Indicator, catalog: Catalog, periods: list[str],
                      values: pd.DataFrame, plan: pd.DataFrame, today: dt.date) -> pd.DataFrame:
     """One row per unit with a target and due month; grey when its figure is overdue. A total
     (a county's, the top's) built while units below it are missing says how many
-    (``missing_units``) and is never green or done until complete: it shows grey instead."""
-    department = indicator.department
+    (``missing_units``) and is never green or done until complete: it shows grey instead.
+    Computed for every unit and month at once (a province has 1,900 units a month)."""
     expected = set(expected_units(indicator, catalog))
     # the units whose figures a total above them (a county's, the top's) is made of
     below = {above: expected & set(catalog.descendants(above))
              for above in {a for unit in expected for a in catalog.ancestors(unit)}}
-    present = values.groupby("period")["unit"].agg(set).to_dict()
+    rows = plan[plan["period"].isin(periods) & plan["month"].isin(indicator.due_months())]
+    rows = rows.reset_index(drop=True)
+    figures = values.drop_duplicates(["period", "unit"])[["period", "unit", "value"]]
+    actual = rows[["period", "unit"]].merge(figures, on=["period", "unit"], how="left")[
+        "value"].to_numpy(dtype="float64")
+    absent = np.isnan(actual)
     reported = set(values["period"])
-    values = values.set_index(["period", "unit"])["value"]
-    rows = []
-    for p in plan[plan["period"].isin(periods)].itertuples(index=False):
-        if not is_due(indicator, p.period):
-            continue
-        actual = values.get((p.period, p.unit), float("nan"))
-        if pd.isna(actual):
-            # a registry figure is owed too when the registry gave nothing for the month (a
-            # region without a registry): its indicators show grey, not absent
-            owed = indicator.source == "submission" or (
-                indicator.source == "registry" and p.period not in reported) or (
-                # a rate computed for the others this month lacks this unit's inputs
-                indicator.source == "derived" and p.period in reported
-                and (p.unit in expected or p.unit in below))
-            if owed and overdue(indicator, p.period, today, catalog.submission_deadline_day):
-                rows.append((p.period, indicator.code, p.unit, float("nan"), p.target, p.planned,
-                             float("nan"), p.planned_share, float("nan"), "grey", department,
-                             0))
-            continue
-        judged = with_comparator(indicator, getattr(p, "comparator", None))
-        done = completion(judged, float(actual), p.target, p.baseline)
-        gap = done - p.planned_share
-        if is_met(judged, float(actual), p.target, p.month):
-            status = "done"
-        else:
-            status = status_of(indicator, gap)
-        missing = len(below.get(p.unit, set()) - present.get(p.period, set()))
-        if missing and status in ("green", "done"):
-            status = "grey"  # a partial total cannot show green
-        rows.append((p.period, indicator.code, p.unit, float(actual), p.target, p.planned, done,
-                     p.planned_share, gap, status, department, missing))
-    return pd.DataFrame(rows, columns=PROGRESS_COLUMNS)
+    in_reported = rows["period"].isin(reported).to_numpy()
+    if indicator.source == "submission":
+        owed = np.ones(len(rows), dtype=bool)
+    elif indicator.source == "registry":
+        # a registry figure is owed too when the registry gave nothing for the month (a region
+        # without a registry): its indicators show grey, not absent
+        owed = ~in_reported
+    elif indicator.source == "derived":
+        # a rate computed for the others this month lacks this unit's inputs
+        owed = in_reported & rows["unit"].isin(expected | set(below)).to_numpy()
+    else:
+        owed = np.zeros(len(rows), dtype=bool)
+    late = {p: overdue(indicator, p, today, catalog.submission_deadline_day)
+            for p in set(rows["period"])}
+    grey = absent & owed & rows["period"].map(late).to_numpy(dtype=bool)
+    kept = ~absent | grey
+
+    target = rows["target"].to_numpy(dtype="float64")
+    baseline = pd.to_numeric(rows["baseline"], errors="coerce").to_numpy(dtype="float64")
+    lower = lower_is_better(indicator, rows["comparator"] if "comparator" in rows.columns
+                            else pd.Series([None] * len(rows), dtype=object))
+    done = completion_many(actual, target, baseline, lower)
+    gap = done - rows["planned_share"].to_numpy(dtype="float64")
+    met = np.where(lower, actual <= target, actual >= target)
+    if indicator.kind in ("ratio", "growth"):  # judged at the year's last figure only
+        met &= rows["month"].to_numpy() >= max(12, max(indicator.due_months()))
+    status = np.where(met, "done", np.where(gap >= -indicator.yellow, "green",
+                                            np.where(gap >= -indicator.red, "yellow", "red")))
+    missing = _missing_below(rows, values, below)
+    status = np.where((missing > 0) & np.isin(status, ["green", "done"]), "grey", status)
+    status = np.where(absent, "grey", status)
+    out = pd.DataFrame({
+        "period": rows["period"], "indicator": indicator.code, "unit": rows["unit"],
+        "actual": actual, "target": target, "planned": rows["planned"],
+        "completion": np.where(absent, np.nan, done), "planned_share": rows["planned_share"],
+        "gap": np.where(absent, np.nan, gap), "status": status,
+        "department": indicator.department, "missing_units": np.where(absent, 0, missing)},
+        columns=PROGRESS_COLUMNS)
+    return out[kept].reset_index(drop=True).astype({"missing_units": "int64"})
+
+
+def lower_is_better(indicator: Indicator, comparators: pd.Series) -> np.ndarray:
+    """Whether each row's target is judged lower-is-better (its comparator, else the kind's)."""
+    text = comparators.astype(object).fillna("").astype(str)
+    judged = {c: with_comparator(indicator, c or None).direction == "lower" for c in set(text)}
+    return text.map(judged).to_numpy(dtype=bool)
+
+
+def completion_many(actual: np.ndarray, target: np.ndarray, baseline: np.ndarray,
+                    lower: np.ndarray) -> np.ndarray:
+    """:func:`completion` for many rows: share of the target achieved, in %."""
+    with np.errstate(invalid="ignore", divide="ignore"):
+        no_room = np.isnan(baseline) | (baseline <= target)
+        down = np.where(no_room, np.where(actual <= target, 100.0, 0.0),
+                        (baseline - actual) / (baseline - target) * 100)
+        up = np.where(target == 0, np.where(actual >= 0, 100.0, 0.0),
+                      actual / np.abs(target) * 100)
+    return np.where(lower, down, up)
+
+
+def _missing_below(rows: pd.DataFrame, values: pd.DataFrame,
+                   below: dict[str, set[str]]) -> np.ndarray:
+    """For each row of a total (a county's, the top's), how many units below it have no figure
+    for the month; 0 for a unit nothing is summed into."""
+    if not below:
+        return np.zeros(len(rows), dtype="int64")
+    links = pd.DataFrame([(above, unit) for above, units in below.items() for unit in units],
+                         columns=["above", "unit"])
+    present = values[["period", "unit"]].drop_duplicates().merge(links, on="unit")
+    counted = present.groupby(["period", "above"]).size().rename("present").reset_index()
+    size = pd.Series({above: len(units) for above, units in below.items()}, dtype="int64")
+    found = rows[["period", "unit"]].merge(counted.rename(columns={"above": "unit"}),
+                                           on=["period", "unit"], how="left")["present"]
+    expected = rows["unit"].map(size)
+    return (expected - found.fillna(0)).fillna(0).astype("int64").to_numpy()
 
 
 def previous_due_periods(indicator: Indicator, period: str, n: int = CARRY_BACK) -> list[str]:
@@ -150,15 +199,31 @@ def carry_forward(indicator: Indicator, periods: list[str], progress: pd.DataFra
 def missing_units(indicator: Indicator, catalog: Catalog, period: str, values: pd.DataFrame,
                   today: dt.date) -> list[str]:
     """Units owing this indicator's figure for ``period`` whose deadline has passed without it."""
-    if indicator.source != "submission" or not is_due(indicator, period):
-        return []
-    if not overdue(indicator, period, today, catalog.submission_deadline_day):
-        return []
-    have = set(values.loc[values["period"] == period, "unit"])
+    return missing_by_period(indicator, catalog, [period], values, today).get(period, [])
+
+
+def missing_by_period(indicator: Indicator, catalog: Catalog, periods: list[str],
+                      values: pd.DataFrame, today: dt.date) -> dict[str, list[str]]:
+    """:func:`missing_units` for each of ``periods`` that has any, in one pass over ``values``."""
+    if indicator.source != "submission":
+        return {}
     owed = [u.code for u in catalog.reporting_units(indicator)]
-    if indicator.aggregate == "district_only":
-        return [] if DISTRICT in have else owed
-    return [u for u in owed if u not in have]
+    late = [p for p in periods if is_due(indicator, p)
+            and overdue(indicator, p, today, catalog.submission_deadline_day)]
+    if not late:
+        return {}
+    rows = values[values["period"].isin(late)]
+    have = rows.groupby("period")["unit"].agg(set).to_dict() if not rows.empty else {}
+    out = {}
+    for period in late:
+        present = have.get(period, set())
+        if indicator.aggregate == "district_only":
+            units = [] if DISTRICT in present else owed
+        else:
+            units = [u for u in owed if u not in present]
+        if units:
+            out[period] = units
+    return out
 
 
 def worst_first(progress: pd.DataFrame) -> pd.DataFrame:
@@ -170,32 +235,49 @@ def implausible(indicator: Indicator, values: pd.DataFrame, periods: list[str],
                 totals: Collection[str] = ()) -> pd.DataFrame:
     """Rows whose value cannot be right: falling year-to-date, a jump, a ratio out of range.
     ``totals`` are units whose figure is summed from others (a county, the top): their parts are
-    judged, not the sum, which falls when a part is missing (``missing_units`` says so)."""
-    frame = values[~values["unit"].isin(totals)].sort_values(["unit", "period"]).copy()
-    frame["prev_period"] = frame.groupby("unit")["period"].shift(1)
-    frame["prev_value"] = frame.groupby("unit")["value"].shift(1)
-    frame["prev_monthly"] = frame.groupby("unit")["monthly"].shift(1)
-    problems = []
+    judged, not the sum, which falls when a part is missing (``missing_units`` says so).
+    Judged on whole columns; only the rows found get a message."""
+    frame = values[~values["unit"].isin(list(totals))].sort_values(["unit", "period"])
+    by_unit = frame.groupby("unit", sort=False)
+    prev_period = by_unit["period"].shift(1)
+    prev_value = by_unit["value"].shift(1).to_numpy(dtype="float64")
+    prev_monthly = by_unit["monthly"].shift(1).to_numpy(dtype="float64")
+    value = frame["value"].to_numpy(dtype="float64")
+    monthly = frame["monthly"].to_numpy(dtype="float64")
+    judged = frame["period"].isin(periods).to_numpy()
+    has_prev = prev_period.notna().to_numpy()
+    same_year = has_prev & (prev_period.str[:4] == frame["period"].str[:4]).to_numpy()
     factor = indicator.jump_factor
     # results announced in batches (认定批次) jump by design: only smooth flows are checked
     check_jumps = indicator.profile not in ("batch", "milestones")
-    for r in frame[frame["period"].isin(periods)].itertuples(index=False):
-        reason = None
-        if indicator.minimum is not None and r.value < indicator.minimum - 1e-9 or \
-                indicator.maximum is not None and r.value > indicator.maximum + 1e-9:
-            reason = f"数值{r.value:.2f}超出合理范围[{indicator.minimum}, {indicator.maximum}]"
-        elif indicator.kind == "flow" and isinstance(r.prev_period, str) and \
-                r.prev_period[:4] == r.period[:4]:
-            if r.value < r.prev_value - 1e-6:
-                reason = f"累计值由{r.prev_value:.2f}下降到{r.value:.2f}"
-            elif check_jumps and r.prev_monthly and r.prev_monthly > 0 and \
-                    not pd.isna(r.monthly) and r.monthly > factor * r.prev_monthly:
-                reason = f"当月值{r.monthly:.2f}是上月{r.prev_monthly:.2f}的{r.monthly / r.prev_monthly:.1f}倍"
-        elif check_jumps and indicator.kind == "stock" and isinstance(r.prev_period, str) and \
-                r.prev_value and r.prev_value >= 10 and \
-                (r.value > factor * r.prev_value or r.value * factor < r.prev_value):
-            reason = f"期末值由{r.prev_value:.0f}跳变为{r.value:.0f}"
-        if reason:
-            problems.append({"period": r.period, "unit": r.unit, "value": r.value,
-                             "reason": reason})
+    with np.errstate(invalid="ignore", divide="ignore"):
+        out_of_range = np.zeros(len(frame), dtype=bool)
+        if indicator.minimum is not None:
+            out_of_range |= value < indicator.minimum - 1e-9
+        if indicator.maximum is not None:
+            out_of_range |= value > indicator.maximum + 1e-9
+        falling = jump = step = np.zeros(len(frame), dtype=bool)
+        if indicator.kind == "flow":
+            falling = same_year & (value < prev_value - 1e-6)
+            if check_jumps:
+                jump = same_year & ~falling & (prev_monthly > 0) & ~np.isnan(monthly) & (
+                    monthly > factor * prev_monthly)
+        elif indicator.kind == "stock" and check_jumps:
+            step = has_prev & (prev_value >= 10) & (
+                (value > factor * prev_value) | (value * factor < prev_value))
+    found = judged & (out_of_range | falling | jump | step)
+    problems = []
+    for i in np.flatnonzero(found):
+        if out_of_range[i]:
+            reason = (f"数值{value[i]:.2f}超出合理范围[{indicator.minimum}, "
+                      f"{indicator.maximum}]")
+        elif falling[i]:
+            reason = f"累计值由{prev_value[i]:.2f}下降到{value[i]:.2f}"
+        elif jump[i]:
+            reason = (f"当月值{monthly[i]:.2f}是上月{prev_monthly[i]:.2f}的"
+                      f"{monthly[i] / prev_monthly[i]:.1f}倍")
+        else:
+            reason = f"期末值由{prev_value[i]:.0f}跳变为{value[i]:.0f}"
+        problems.append({"period": frame["period"].iat[i], "unit": frame["unit"].iat[i],
+                         "value": value[i], "reason": reason})
     return pd.DataFrame(problems, columns=["period", "unit", "value", "reason"])

@@ -197,8 +197,9 @@ def indicator_result(context: dg.AssetExecutionContext, run: IndicatorRun, catal
     ]
     per_period = partitions_metadata(run, catalog, ind, periods)
     if ind.source == "registry":
+        computed = set(run.values["period"])
         for period, metadata in per_period.items():
-            if not (run.values["period"] == period).any():
+            if period not in computed:
                 metadata["registry"] = "登记库未配置或本期无数据：本指标显示为缺报"
     return partitioned_result(context, per_period, check_results=check_results)
 

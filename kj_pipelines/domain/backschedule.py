@@ -176,14 +176,11 @@ def _summed_targets(indicator: Indicator, catalog: Catalog, listed: pd.DataFrame
     known = {r.unit: (float(r.target), int(r.deadline_month))
              for r in listed.itertuples(index=False)}
     above = sorted(catalog.rollup_units(indicator), key=catalog.level, reverse=True)
-    below: dict[str, list[str]] = {}
-    for code in catalog.units:  # children in catalog order, found once (a province has 90 counties)
-        below.setdefault(catalog.parent_of(code), []).append(code)
     added = []
     for unit in above:
         if unit in known:
             continue
-        children = [known[c] for c in below.get(unit, []) if c in known]
+        children = [known[c] for c in catalog.children(unit) if c in known]
         if children:
             known[unit] = (sum(t for t, _ in children), max(d for _, d in children))
             added.append({"unit": unit, "target": known[unit][0],
@@ -213,10 +210,16 @@ def monthly_amounts(history: pd.DataFrame, indicator: Indicator, years: Sequence
 
 def _wide(history: pd.DataFrame, column: str, units: Sequence[str],
           periods: Sequence[str]) -> np.ndarray:
-    rows = history[history["period"].isin(periods)]
-    table = rows.pivot_table(index="unit", columns="period", values=column, aggfunc="first",
-                             dropna=False) if not rows.empty else pd.DataFrame()
-    return table.reindex(index=list(units), columns=list(periods)).to_numpy(dtype="float64")
+    """``history[column]`` on a grid [unit, period] (NaN where absent; the first row of a
+    duplicate), filled by position; ``units`` may repeat a unit."""
+    rows = history[history["period"].isin(periods)].drop_duplicates(["unit", "period"])
+    distinct = pd.Index(list(dict.fromkeys(units)))
+    u = distinct.get_indexer(rows["unit"])
+    p = pd.Index(list(periods)).get_indexer(rows["period"])
+    known = u >= 0
+    grid = np.full((len(distinct), len(periods)), np.nan)
+    grid[u[known], p[known]] = rows[column].to_numpy(dtype="float64")[known]
+    return grid[distinct.get_indexer(list(units))]
 
 
 def fold_many(weights: np.ndarray, deadlines: np.ndarray) -> np.ndarray:

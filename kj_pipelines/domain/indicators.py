@@ -11,7 +11,7 @@ from __future__ import annotations
 import pandas as pd
 
 from kj_pipelines.domain.catalog import DISTRICT, Catalog, Indicator
-from kj_pipelines.domain.periods import add_months, parse_month
+from kj_pipelines.domain.periods import add_months, parse_month, year_month_arrays
 
 VALUE_COLUMNS = ["period", "indicator", "unit", "value", "monthly", "source"]
 
@@ -96,15 +96,14 @@ def _flow_ytd(own: pd.DataFrame, periods: list[str]) -> pd.DataFrame:
     """Year-to-date per unit: the submitted 累计值, else the sum of the year's 本期值 so far."""
     if own.empty:
         return pd.DataFrame(columns=["period", "unit", "value", "monthly"])
-    frame = own[["unit", "period", "value", "cumulative"]].copy()
-    frame["year"] = frame["period"].str[:4]
-    frame = frame.sort_values(["unit", "period"])
+    frame = own[["unit", "period", "value", "cumulative"]].sort_values(["unit", "period"])
+    year, month = year_month_arrays(frame["period"])
+    frame = frame.assign(year=year)
     frame["running"] = frame["value"].fillna(0).groupby(  # vectorised: no Python per unit
         [frame["unit"], frame["year"]]).cumsum()
     ytd = frame["cumulative"].where(frame["cumulative"].notna(), frame["running"])
     frame["ytd"] = ytd
     prev = frame.groupby(["unit", "year"])["ytd"].shift(1)
-    month = frame["period"].str[5:].astype(int)
     frame["monthly_v"] = frame["value"].where(
         frame["value"].notna(), frame["ytd"] - prev.where(month > 1, 0))
     frame = frame[frame["period"].isin(periods)]

@@ -76,3 +76,16 @@ def review_monday(key: str, deadline_day: int) -> dt.date:
     (the week it can discuss the month's figures)."""
     due = deadline(key, 0, deadline_day)
     return due + dt.timedelta(days=(7 - due.weekday()) % 7 or 7)
+
+
+def year_month_arrays(keys: object) -> tuple[object, object]:
+    """Years and months of many month keys at once, as integer arrays (a province's history is
+    a million keys: each distinct key is parsed once)."""
+    import numpy as np  # deferred, as pandas above
+    import pandas as pd
+
+    codes, distinct = pd.factorize(pd.Series(keys, dtype=object))
+    parsed = np.array([parse_month(k) for k in distinct], dtype="int64").reshape(-1, 2)
+    if not len(parsed):
+        return np.zeros(0, dtype="int64"), np.zeros(0, dtype="int64")
+    return parsed[codes, 0], parsed[codes, 1]

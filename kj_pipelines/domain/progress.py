@@ -17,7 +17,7 @@ import pandas as pd
 
 from kj_pipelines.domain.backschedule import with_comparator
 from kj_pipelines.domain.catalog import DISTRICT, Catalog, Indicator, derived_inputs
-from kj_pipelines.domain.periods import add_months, deadline, parse_month
+from kj_pipelines.domain.periods import add_months, deadline, parse_month, year_month_arrays
 
 PROGRESS_COLUMNS = ["period", "indicator", "unit", "actual", "target", "planned", "completion",
                     "planned_share", "gap", "status", "department", "missing_units"]
@@ -154,18 +154,24 @@ def completion_many(actual: np.ndarray, target: np.ndarray, baseline: np.ndarray
 def _missing_below(rows: pd.DataFrame, values: pd.DataFrame,
                    below: dict[str, set[str]]) -> np.ndarray:
     """For each row of a total (a county's, the top's), how many units below it have no figure
-    for the month; 0 for a unit nothing is summed into."""
-    if not below:
-        return np.zeros(len(rows), dtype="int64")
-    links = pd.DataFrame([(above, unit) for above, units in below.items() for unit in units],
-                         columns=["above", "unit"])
-    present = values[["period", "unit"]].drop_duplicates().merge(links, on="unit")
-    counted = present.groupby(["period", "above"]).size().rename("present").reset_index()
-    size = pd.Series({above: len(units) for above, units in below.items()}, dtype="int64")
-    found = rows[["period", "unit"]].merge(counted.rename(columns={"above": "unit"}),
-                                           on=["period", "unit"], how="left")["present"]
-    expected = rows["unit"].map(size)
-    return (expected - found.fillna(0)).fillna(0).astype("int64").to_numpy()
+    for the month; 0 for a unit nothing is summed into. Counted on a units × months grid of
+    who reported (a province: 1,900 units, 91 totals above them)."""
+    out = np.zeros(len(rows), dtype="int64")
+    if not below or rows.empty:
+        return out
+    units = pd.Index(sorted(set().union(*below.values())))
+    months = pd.Index(sorted(set(rows["period"])))
+    grid = np.zeros((len(units), len(months)), dtype=bool)
+    u, m = units.get_indexer(values["unit"]), months.get_indexer(values["period"])
+    known = (u >= 0) & (m >= 0)
+    grid[u[known], m[known]] = True
+    totals = pd.Index(list(below))
+    absent = np.stack([len(below[t]) - grid[units.get_indexer(sorted(below[t]))].sum(axis=0)
+                       for t in totals])
+    t, m = totals.get_indexer(rows["unit"]), months.get_indexer(rows["period"])
+    summed = t >= 0
+    out[summed] = absent[t[summed], m[summed]]
+    return out
 
 
 def previous_due_periods(indicator: Indicator, period: str, n: int = CARRY_BACK) -> list[str]:
@@ -246,7 +252,9 @@ def implausible(indicator: Indicator, values: pd.DataFrame, periods: list[str],
     monthly = frame["monthly"].to_numpy(dtype="float64")
     judged = frame["period"].isin(periods).to_numpy()
     has_prev = prev_period.notna().to_numpy()
-    same_year = has_prev & (prev_period.str[:4] == frame["period"].str[:4]).to_numpy()
+    year = year_month_arrays(frame["period"])[0]
+    prev_year = np.concatenate([[-1], year[:-1]])  # the row before is the unit's month before
+    same_year = has_prev & (prev_year == year)
     factor = indicator.jump_factor
     # results announced in batches (认定批次) jump by design: only smooth flows are checked
     check_jumps = indicator.profile not in ("batch", "milestones")

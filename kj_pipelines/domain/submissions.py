@@ -230,12 +230,27 @@ def _validate_rows(sheet: str, rows: list[tuple[int, tuple[Any, ...]]], catalog:
     result.rows_accepted = len(accepted)
 
 
+_SCHEMAS: dict[tuple[int, dt.date], tuple[Catalog, pa.DataFrameSchema]] = {}
+
+
 def submission_schema(catalog: Catalog, today: dt.date) -> pa.DataFrameSchema:
-    """Catalog rules as a pandera schema; each check is named after its reason code and column."""
+    """Catalog rules as a pandera schema; each check is named after its reason code and column.
+    Built once per catalog and day (an ingestion validates hundreds of files against it)."""
+    key = (id(catalog), today)
+    if key not in _SCHEMAS or _SCHEMAS[key][0] is not catalog:
+        if len(_SCHEMAS) > 8:
+            _SCHEMAS.clear()
+        _SCHEMAS[key] = (catalog, _build_schema(catalog, today))
+    return _SCHEMAS[key][1]
+
+
+def _build_schema(catalog: Catalog, today: dt.date) -> pa.DataFrameSchema:
     import pandera.pandas as pa  # imported when first needed: the code location loads faster
     current = f"{today.year:04d}-{today.month:02d}"
-    allowed = {(u.code, ind.code) for ind in catalog.indicators.values()
-               for u in catalog.reporting_units(ind) if ind.source == "submission"}
+    allowed = pd.MultiIndex.from_tuples(
+        sorted({(u.code, ind.code) for ind in catalog.indicators.values()
+                for u in catalog.reporting_units(ind) if ind.source == "submission"}),
+        names=["unit", "indicator"])
     minimum = {c: i.minimum for c, i in catalog.indicators.items()}
     maximum = {c: i.maximum for c, i in catalog.indicators.items()}
     whole = {c for c, i in catalog.indicators.items() if catalog.is_count(i)}
@@ -271,8 +286,8 @@ def submission_schema(catalog: Catalog, today: dt.date) -> pa.DataFrameSchema:
         },
         checks=[
             pa.Check(lambda df: pd.Series(
-                [(u, i) in allowed or i not in catalog.indicators or u not in catalog.units
-                 for u, i in zip(df["unit"], df["indicator"], strict=True)], index=df.index),
+                pd.MultiIndex.from_frame(df[["unit", "indicator"]]).isin(allowed), index=df.index)
+                | ~df["indicator"].isin(indicators) | ~df["unit"].isin(units),
                 name="not_reported_by_unit|指标代码"),
             pa.Check(in_range("value"), name="out_of_range|本期值"),
             pa.Check(in_range("cumulative"), name="out_of_range|累计值"),

@@ -15,7 +15,7 @@ import pandas as pd
 from kj_pipelines.domain.backschedule import PLAN_COLUMNS, build_plan
 from kj_pipelines.domain.catalog import DISTRICT, Catalog, Indicator, derived_inputs
 from kj_pipelines.domain.indicators import compute_values, required_periods
-from kj_pipelines.domain.periods import parse_month
+from kj_pipelines.domain.periods import parse_month, year_month_arrays
 from kj_pipelines.domain.progress import (
     carry_forward,
     compute_progress,
@@ -70,8 +70,10 @@ def history_periods(years: list[int]) -> list[str]:
 
 def plan_for_years(indicator: Indicator, catalog: Catalog, years: list[int],
                    targets: pd.DataFrame, all_values: pd.DataFrame) -> pd.DataFrame:
-    frames = [build_plan(indicator, catalog, year, targets,
-                         all_values[all_values["period"] < f"{year:04d}-01"]) for year in years]
+    value_years = year_month_arrays(all_values["period"])[0]
+    # each year plans from the four years before it (its baseline, its seasonal profile)
+    frames = [build_plan(indicator, catalog, year, targets, all_values[
+        (value_years < year) & (value_years >= year - 4)]) for year in years]
     frames = [f for f in frames if not f.empty]
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=PLAN_COLUMNS)
 

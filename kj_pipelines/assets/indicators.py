@@ -6,12 +6,13 @@ Generated from the catalog by :func:`build_indicator_assets`; adding an indicato
 
 
 import dagster as dg
+import numpy as np
 import pandas as pd
 
 from kj_pipelines.assets.common import markdown_rows, markdown_table, partitioned_result
 from kj_pipelines.domain.catalog import DISTRICT, Catalog, Indicator, derived_inputs
 from kj_pipelines.domain.numbers import as_number
-from kj_pipelines.domain.progress import STATUS_MARK, worst_first
+from kj_pipelines.domain.progress import STATUS_MARK, STATUS_ORDER, worst_first
 from kj_pipelines.partitions import monthly_partitions
 from kj_pipelines.pipeline import IndicatorRun, run_indicator
 from kj_pipelines.resources import KJDataResource, WarehouseResource
@@ -102,25 +103,32 @@ PROGRESS_COLUMNS = ["状态", "单位", "层级", "实际", "计划", "年度目
 def partitions_metadata(run: IndicatorRun, catalog: Catalog, ind: Indicator,
                         periods: list[str]) -> dict[str, dict[str, object]]:
     """Each month's metadata. A backfill builds this for every month of every indicator (a
-    province's: 1,900 units a month), so the rows are ordered and counted by month on whole
-    columns, and only the rows a table shows become records."""
+    province's: 1,900 units a month), so the rows are ordered and counted by month on arrays,
+    and only the rows a table shows become records."""
     totals = {DISTRICT, *catalog.rollup_units(ind)}  # figures summed from the units below
     order = {code: i for i, code in enumerate(catalog.units)}
-    values = run.values.assign(_top=run.values["unit"].eq(DISTRICT),
-                               _order=run.values["unit"].map(order).fillna(len(order)))
-    values = values.sort_values(["period", "_top", "_order"], kind="stable")
-    by_month = values.groupby("period", sort=False)
-    value_counts = by_month.size().to_dict()
-    reported = (~values["unit"].isin(list(totals))).groupby(values["period"]).sum().to_dict()
-    district = values[values["_top"]].drop_duplicates("period").set_index("period")["value"]
-    shown = _records_by_period(by_month.head(SHOWN_ROWS))
+    values, progress = run.values, run.progress
+    value_month, months = pd.factorize(values["period"])
+    value_counts = dict(zip(months, np.bincount(value_month, minlength=len(months)),
+                            strict=True))
+    reported = dict(zip(months, np.bincount(value_month, weights=~values["unit"].isin(
+        list(totals)).to_numpy(), minlength=len(months)), strict=True))
+    is_top = values["unit"].eq(DISTRICT).to_numpy()
+    district = dict(zip(values["period"].to_numpy()[is_top], values["value"].to_numpy()[is_top],
+                        strict=True))
+    shown = _records_by_period(values, _first_rows(
+        [value_month, is_top, values["unit"].map(order).fillna(len(order)).to_numpy()]))
 
-    progress = worst_first(run.progress)
-    progress_counts = progress.groupby("period").size().to_dict()
-    units = progress[progress["unit"] != DISTRICT]
-    status_counts = units.groupby(["period", "status"]).size().to_dict()
-    top = _records_by_period(progress[progress["unit"] == DISTRICT].drop_duplicates("period"))
-    worst = _records_by_period(progress.groupby("period", sort=False).head(SHOWN_ROWS))
+    status_rank = progress["status"].map(STATUS_ORDER).to_numpy()
+    gap = progress["gap"].to_numpy(dtype="float64")
+    progress_month, progress_months = pd.factorize(progress["period"])
+    worst = _records_by_period(progress, _first_rows(
+        [progress_month, status_rank, np.isnan(gap), np.nan_to_num(gap)]))
+    progress_counts = dict(zip(progress_months, np.bincount(progress_month), strict=True))
+    below = progress[progress["unit"] != DISTRICT]
+    status_counts = below.groupby(["period", "status"]).size().to_dict()
+    top_rows = progress[progress["unit"] == DISTRICT].drop_duplicates("period")
+    top = {r["period"]: r for r in top_rows.to_dict("records")}
     out = {}
     for p in periods:
         metadata: dict[str, object] = {
@@ -128,20 +136,20 @@ def partitions_metadata(run: IndicatorRun, catalog: Catalog, ind: Indicator,
             "units_reported": int(reported.get(p, 0)),
             "values": markdown_rows(VALUE_COLUMNS, [
                 (catalog.level_label(r["unit"]), catalog.kind_name(r["unit"]), r["monthly"],
-                 r["value"]) for r in shown.get(p, [])], total=value_counts.get(p, 0),
+                 r["value"]) for r in shown.get(p, [])], total=int(value_counts.get(p, 0)),
                 max_rows=SHOWN_ROWS),
             "progress": markdown_rows(PROGRESS_COLUMNS, [
                 (STATUS_MARK[r["status"]], catalog.level_label(r["unit"]),
                  catalog.kind_name(r["unit"]), r["actual"], r["planned"], r["target"],
                  r["completion"], r["planned_share"], r["gap"]) for r in worst.get(p, [])],
-                total=progress_counts.get(p, 0), max_rows=SHOWN_ROWS),
+                total=int(progress_counts.get(p, 0)), max_rows=SHOWN_ROWS),
             **{f"{status}_units": int(status_counts.get((p, status), 0))
                for status in ("red", "yellow", "grey")},
         }
-        if p in district.index:
+        if p in district:
             metadata["district_value"] = dg.MetadataValue.float(float(district[p]))
         if p in top:
-            row = top[p][0]
+            row = top[p]
             for name in ("planned", "target", "completion", "planned_share", "gap"):
                 if as_number(row[name]) is not None:
                     metadata[f"district_{name}"] = dg.MetadataValue.float(
@@ -152,12 +160,25 @@ def partitions_metadata(run: IndicatorRun, catalog: Catalog, ind: Indicator,
     return out
 
 
+def _first_rows(keys: list[np.ndarray], limit: int | None = None) -> np.ndarray:
+    """Positions of the first ``limit`` rows of each group, ordered by ``keys`` (the group
+    first, then the order within it; a stable sort keeps the rows' own order on ties)."""
+    limit = SHOWN_ROWS if limit is None else limit
+    if not len(keys[0]):
+        return np.zeros(0, dtype="int64")
+    ordered = np.lexsort(keys[::-1])
+    group = keys[0][ordered]
+    starts = np.flatnonzero(np.r_[True, group[1:] != group[:-1]])
+    rank = np.arange(len(ordered)) - np.repeat(starts, np.diff(np.r_[starts, len(ordered)]))
+    return ordered[rank < limit]
+
+
 SHOWN_ROWS = 40  # rows of a month's table in the UI (the rest are in the warehouse)
 
 
-def _records_by_period(frame: pd.DataFrame) -> dict[str, list[dict]]:
+def _records_by_period(frame: pd.DataFrame, positions: np.ndarray) -> dict[str, list[dict]]:
     out: dict[str, list[dict]] = {}
-    for r in frame.to_dict("records"):
+    for r in frame.iloc[positions].to_dict("records"):
         out.setdefault(r["period"], []).append(r)
     return out
 

@@ -212,13 +212,12 @@ def _wide(history: pd.DataFrame, column: str, units: Sequence[str],
           periods: Sequence[str]) -> np.ndarray:
     """``history[column]`` on a grid [unit, period] (NaN where absent; the first row of a
     duplicate), filled by position; ``units`` may repeat a unit."""
-    rows = history[history["period"].isin(periods)].drop_duplicates(["unit", "period"])
     distinct = pd.Index(list(dict.fromkeys(units)))
-    u = distinct.get_indexer(rows["unit"])
-    p = pd.Index(list(periods)).get_indexer(rows["period"])
-    known = u >= 0
+    u = distinct.get_indexer(history["unit"])
+    p = pd.Index(list(periods)).get_indexer(history["period"])
+    known = np.flatnonzero((u >= 0) & (p >= 0))[::-1]  # reversed: the first of a duplicate wins
     grid = np.full((len(distinct), len(periods)), np.nan)
-    grid[u[known], p[known]] = rows[column].to_numpy(dtype="float64")[known]
+    grid[u[known], p[known]] = history[column].to_numpy(dtype="float64")[known]
     return grid[distinct.get_indexer(list(units))]
 
 

@@ -85,7 +85,6 @@ def compute_progress(indicator: Indicator, catalog: Catalog, periods: list[str],
     below = {above: expected & set(catalog.descendants(above))
              for above in {a for unit in expected for a in catalog.ancestors(unit)}}
     rows = plan[plan["period"].isin(periods) & plan["month"].isin(indicator.due_months())]
-    rows = rows.reset_index(drop=True)
     figures = values.drop_duplicates(["period", "unit"])[["period", "unit", "value"]]
     actual = rows[["period", "unit"]].merge(figures, on=["period", "unit"], how="left")[
         "value"].to_numpy(dtype="float64")
@@ -123,9 +122,10 @@ def compute_progress(indicator: Indicator, catalog: Catalog, periods: list[str],
     status = np.where((missing > 0) & np.isin(status, ["green", "done"]), "grey", status)
     status = np.where(absent, "grey", status)
     out = pd.DataFrame({
-        "period": rows["period"], "indicator": indicator.code, "unit": rows["unit"],
-        "actual": actual, "target": target, "planned": rows["planned"],
-        "completion": np.where(absent, np.nan, done), "planned_share": rows["planned_share"],
+        "period": rows["period"].to_numpy(), "indicator": indicator.code,
+        "unit": rows["unit"].to_numpy(), "actual": actual, "target": target,
+        "planned": rows["planned"].to_numpy(), "completion": np.where(absent, np.nan, done),
+        "planned_share": rows["planned_share"].to_numpy(),
         "gap": np.where(absent, np.nan, gap), "status": status,
         "department": indicator.department, "missing_units": np.where(absent, 0, missing)},
         columns=PROGRESS_COLUMNS)

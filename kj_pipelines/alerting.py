@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from dataclasses import dataclass
 
 import duckdb
@@ -39,9 +40,26 @@ def raise_warnings(conn: duckdb.DuckDBPyConnection, catalog: Catalog, periods: l
                                  WHERE period BETWEEN ? AND ?
                                    AND (as_of IS NULL OR as_of = period)""", [start, period])
         current = history[history["period"] == period]
-        new += store_warnings(conn, decide(current, history, catalog, period, escalate_after),
-                              now)
+        projections = query(conn, "SELECT * FROM mart.indicator_projection WHERE period = ?",
+                            [period])
+        new += store_warnings(conn, decide(current, history, catalog, period, escalate_after,
+                                           projections, sent_bands(conn, period[:4])), now)
     return new
+
+
+def sent_bands(conn: duckdb.DuckDBPyConnection, year: str) -> dict[tuple[int, str, str], int]:
+    """The worst band each (year, indicator, unit) has had a projected miss raised in."""
+    rows = query(conn, "SELECT warning_id FROM mart.warnings WHERE warning_id LIKE ?",
+                 [f"projected:{year}:%"])
+    out: dict[tuple[int, str, str], int] = {}
+    for warning_id in rows["warning_id"]:
+        _, y, indicator, unit, band = warning_id.rsplit(":", 4) if warning_id.count(":") == 4 \
+            else (None, None, None, None, None)
+        if band is None:
+            continue
+        key = (int(y), indicator, unit)
+        out[key] = max(out.get(key, -1), int(band))
+    return out
 
 
 def store_warnings(conn: duckdb.DuckDBPyConnection, warnings: list[Warning],
@@ -50,7 +68,9 @@ def store_warnings(conn: duckdb.DuckDBPyConnection, warnings: list[Warning],
     new = []
     for w in warnings:
         inserted = conn.execute(
-            """INSERT INTO mart.warnings VALUES (?, ?, ?, ?, ?, ?, ?, FALSE, 0, NULL, ?)
+            """INSERT INTO mart.warnings (warning_id, raised_at, period, indicator, unit, level,
+                                         message, notified, attempts, last_error, kind)
+               VALUES (?, ?, ?, ?, ?, ?, ?, FALSE, 0, NULL, ?)
                ON CONFLICT (warning_id) DO NOTHING RETURNING warning_id""",
             [w.warning_id, now, w.period, w.indicator, w.unit, w.level,
              f"{w.title}\n\n{w.message}", w.kind]).fetchall()
@@ -59,29 +79,76 @@ def store_warnings(conn: duckdb.DuckDBPyConnection, warnings: list[Warning],
     return new
 
 
+DIGEST_KINDS = ("behind", "missing", "projected", "milestone", "project", "problem",
+                "supervision")
+
+
 def deliver_pending(conn: duckdb.DuckDBPyConnection, notifier: Notifier,
-                    kinds: tuple[str, ...] = ("behind", "missing")) -> tuple[int, int]:
+                    kinds: tuple[str, ...] = ("behind", "missing", "projected"),
+                    catalog: Catalog | None = None) -> tuple[int, int]:
     """Send every warning of ``kinds`` not yet delivered; record failures for the next attempt.
-    Each sensor delivers its own kinds, so two sensors never send the same message twice."""
+    Each sensor delivers its own kinds, so two sensors never send the same message twice.
+
+    The warnings of one unit go out as one digest (its 月调度 or daily list reminders: one
+    message per unit, not one per warning); each warning keeps its own record and is marked
+    delivered with the digest's id. Returns (warnings delivered, warnings still pending)."""
     where, params = in_list("kind", list(kinds))
-    pending = query(conn, f"""SELECT warning_id, message FROM mart.warnings
+    pending = query(conn, f"""SELECT warning_id, unit, kind, period, message FROM mart.warnings
                              WHERE NOT notified AND attempts < ? AND {where}
                              ORDER BY raised_at, warning_id""",
                     [MAX_ATTEMPTS, *params])
     delivered = failed = 0
+    batches: dict[str, list] = {}
     for row in pending.itertuples(index=False):
-        title, _, body = row.message.partition("\n\n")
+        group = f"unit:{row.unit}" if row.kind in DIGEST_KINDS else f"one:{row.warning_id}"
+        batches.setdefault(group, []).append(row)
+    for group, rows in batches.items():
+        ids = [r.warning_id for r in rows]
+        key, title, body = _message(group, rows, catalog)
         try:
-            notifier.send(row.warning_id, title, body)
+            notifier.send(key, title, body)
         except DeliveryError as exc:
-            conn.execute("""UPDATE mart.warnings SET attempts = attempts + 1, last_error = ?
-                            WHERE warning_id = ?""", [str(exc)[:500], row.warning_id])
-            failed += 1
+            where_ids, id_params = in_list("warning_id", ids)
+            conn.execute(f"""UPDATE mart.warnings SET attempts = attempts + 1, last_error = ?
+                             WHERE {where_ids}""", [str(exc)[:500], *id_params])
+            failed += len(ids)
             continue
-        conn.execute("""UPDATE mart.warnings SET notified = TRUE, attempts = attempts + 1,
-                        last_error = NULL WHERE warning_id = ?""", [row.warning_id])
-        delivered += 1
+        where_ids, id_params = in_list("warning_id", ids)
+        conn.execute(f"""UPDATE mart.warnings SET notified = TRUE, attempts = attempts + 1,
+                         last_error = NULL, digest_id = ? WHERE {where_ids}""",
+                     [key, *id_params])
+        delivered += len(ids)
     return delivered, failed
+
+
+def _message(group: str, rows: list, catalog: Catalog | None) -> tuple[str, str, str]:
+    """(key, title, body) of one delivery: a single warning as it is, or a unit's digest."""
+    if group.startswith("one:") or len(rows) == 1:
+        title, _, body = rows[0].message.partition("\n\n")
+        return rows[0].warning_id, title, body
+    unit = rows[0].unit
+    name = catalog.unit_name(unit) if catalog is not None else unit
+    periods = sorted({r.period for r in rows})
+    when = periods[-1] if len(periods) == 1 else f"{periods[0]}…{periods[-1]}"
+    titles = [r.message.partition("\n\n")[0] for r in rows]
+    counts = {}
+    for r in rows:
+        label = DIGEST_LABEL.get(r.kind, r.kind)
+        counts[label] = counts.get(label, 0) + 1
+    summary = "、".join(f"{label}{n}条" for label, n in counts.items())
+    title = f"【预警汇总】{name} {when}：{summary}"
+    parts = [f"**{name}** 本期共有 {len(rows)} 条预警和提醒：", ""]
+    parts += [f"{i}. {t}" for i, t in enumerate(titles, start=1)]
+    for i, r in enumerate(rows, start=1):
+        head, _, body = r.message.partition("\n\n")
+        parts += ["", "---", "", f"**{i}. {head}**", "", body]
+    digest = hashlib.sha256("|".join(r.warning_id for r in rows).encode()).hexdigest()[:12]
+    return f"digest:{unit}:{when}:{digest}", title, "\n".join(parts)
+
+
+DIGEST_LABEL = {"behind": "进度预警", "missing": "催报", "projected": "预判预警",
+                "milestone": "任务节点", "project": "项目节点", "problem": "问题办理",
+                "supervision": "督办"}
 
 
 def recent_enough(periods: list[str], latest: str, lookback_months: int) -> tuple[list, list]:

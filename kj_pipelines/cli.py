@@ -121,8 +121,9 @@ def cmd_sample(args: argparse.Namespace) -> int:
               file=sys.stderr)
         return 1
     paths.ensure()
+    seed = {} if args.seed is None else {"seed": args.seed}
     counts = generate_sample(paths.root, start=args.start, end=args.end or LAST_SAMPLE_PERIOD,
-                             source_db_url=paths.source_db_url())
+                             source_db_url=paths.source_db_url(), **seed)
     write_manifest(paths.root)
     log.info("sample written to %s: %s", paths.root, counts)
     return 0
@@ -263,6 +264,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--force", action="store_true",
                    help="overwrite a data directory holding other files (never a warehouse with "
                         "real submissions)")
+    p.add_argument("--seed", type=int, default=None,
+                   help="draw another history of the same design (default: the sample's own)")
     p.add_argument("--start", default="2019-01", help=argparse.SUPPRESS)
     p.add_argument("--end", default=None, help=argparse.SUPPRESS)
     p.set_defaults(func=cmd_sample)

@@ -23,6 +23,7 @@ from kj_pipelines.domain.progress import (
     missing_by_period,
     previous_due_periods,
 )
+from kj_pipelines.domain.projection import PROJECTION_COLUMNS, project
 from kj_pipelines.settings import now_local
 from kj_pipelines.warehouse import ensure_schema, in_list, query, replace_rows, transaction
 
@@ -33,6 +34,8 @@ class IndicatorRun:
     progress: pd.DataFrame
     implausible: pd.DataFrame
     missing: dict[str, list[str]] = field(default_factory=dict)  # period → units
+    projections: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(
+        columns=PROJECTION_COLUMNS))
 
 
 def leaf_inputs(indicator: Indicator, catalog: Catalog) -> list[str]:
@@ -106,6 +109,7 @@ def run_indicator(conn: duckdb.DuckDBPyConnection, catalog: Catalog, code: str,
     due = due.assign(as_of=due["period"])
     progress = pd.concat([due[due["period"].isin(periods)],
                           carry_forward(indicator, periods, due)], ignore_index=True)
+    projections = projections_for(indicator, catalog, periods, all_values, plan)
     problems = implausible(indicator, all_values, periods, totals=catalog.rollup_units(indicator))
     missing = missing_by_period(indicator, catalog, periods, values, today)
     if write:
@@ -116,7 +120,29 @@ def run_indicator(conn: duckdb.DuckDBPyConnection, catalog: Catalog, code: str,
         # the indicator's own statuses; the indicator_progress asset assembles the month's table
         replace_rows(conn, "core.indicator_status", progress.assign(updated_at=now),
                      f"indicator = ? AND {where}", [code, *params])
-    return IndicatorRun(values, progress, problems, missing)
+        replace_rows(conn, "mart.indicator_projection", projections.assign(updated_at=now),
+                     f"indicator = ? AND {where}", [code, *params], allow_empty=True)
+    return IndicatorRun(values, progress, problems, missing, projections)
+
+
+def projections_for(indicator: Indicator, catalog: Catalog, periods: list[str],
+                    all_values: pd.DataFrame, plan: pd.DataFrame) -> pd.DataFrame:
+    """预判预警: the projected year end of every unit and month of ``periods`` (monthly
+    indicators), each year from its own figures and the three years before."""
+    if indicator.frequency != "monthly":
+        return pd.DataFrame(columns=PROJECTION_COLUMNS)
+    margin = catalog.projection_margin(indicator)
+    value_years = year_month_arrays(all_values["period"])[0]
+    frames = []
+    for year in sorted({parse_month(p)[0] for p in periods}):
+        rows = all_values[(value_years <= year) & (value_years >= year - 4)]
+        frames.append(project(indicator, year, rows, plan[plan["year"] == year], margin,
+                              catalog.small_count_max if catalog.is_count(indicator) else 0))
+    frames = [f for f in frames if not f.empty]
+    if not frames:
+        return pd.DataFrame(columns=PROJECTION_COLUMNS)
+    out = pd.concat(frames, ignore_index=True)
+    return out[out["period"].isin(periods)].reset_index(drop=True)
 
 
 def run_plan(conn: duckdb.DuckDBPyConnection, catalog: Catalog, years: list[int], *,

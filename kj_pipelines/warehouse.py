@@ -173,6 +173,17 @@ CREATE TABLE IF NOT EXISTS mart.score_items (
     6: """ALTER TABLE raw.submission_values ADD COLUMN IF NOT EXISTS value_column VARCHAR;
 ALTER TABLE raw.submission_values ADD COLUMN IF NOT EXISTS cumulative_column VARCHAR;
 """,
+    # 7: 预判预警: each unit's projected year end by month (seasonal and pace, the band, the
+    # shortfall, the monthly pace still needed, the fast and slow signals), written by the
+    # indicator assets beside their values
+    7: """CREATE TABLE IF NOT EXISTS mart.indicator_projection (
+    period VARCHAR, indicator VARCHAR, unit VARCHAR, year INTEGER, month INTEGER,
+    actual DOUBLE, target DOUBLE, baseline DOUBLE, projected_seasonal DOUBLE,
+    projected_pace DOUBLE, projected DOUBLE, band_low DOUBLE, band_high DOUBLE,
+    projected_completion DOUBLE, shortfall DOUBLE, needed_monthly DOUBLE, fast BOOLEAN,
+    slow BOOLEAN, confirmed BOOLEAN, basis VARCHAR, updated_at TIMESTAMP);
+ALTER TABLE mart.warnings ADD COLUMN IF NOT EXISTS digest_id VARCHAR;
+""",
 }
 SCHEMA_VERSION = max(MIGRATIONS)
 

@@ -129,6 +129,7 @@ def partitions_metadata(run: IndicatorRun, catalog: Catalog, ind: Indicator,
     status_counts = below.groupby(["period", "status"]).size().to_dict()
     top_rows = progress[progress["unit"] == DISTRICT].drop_duplicates("period")
     top = {r["period"]: r for r in top_rows.to_dict("records")}
+    projected = _projections_by_period(run.projections, catalog)
     out = {}
     for p in periods:
         metadata: dict[str, object] = {
@@ -156,7 +157,48 @@ def partitions_metadata(run: IndicatorRun, catalog: Catalog, ind: Indicator,
                         round(float(row[name]), 4))
             metadata["district_status"] = STATUS_MARK[row["status"]]
             metadata["district_missing_units"] = int(row["missing_units"])
+        if p in projected:
+            metadata.update(projected[p])
         out[p] = metadata
+    return out
+
+
+PROJECTION_TABLE = ["单位", "实际", "预计年末", "区间", "按近三月进度", "年度目标", "预计完成率%",
+                    "还需月均", "窗口"]
+
+
+def _projections_by_period(projections: pd.DataFrame, catalog: Catalog
+                           ) -> dict[str, dict[str, object]]:
+    """预判预警 per month: the top's projected year end and its band (plotted beside the plan),
+    and the units whose projection is short of the target, worst first."""
+    if projections.empty:
+        return {}
+    out: dict[str, dict[str, object]] = {}
+    short = projections[projections["fast"].astype(bool) | projections["slow"].astype(bool)]
+    short = short.sort_values(["period", "shortfall"], ascending=[True, False])
+    rows_of = _records_by_period(short, _first_rows([pd.factorize(short["period"])[0]]))
+    confirmed = projections[projections["confirmed"].astype(bool)
+                            & (projections["unit"] != DISTRICT)]
+    confirmed_counts = confirmed.groupby("period").size().to_dict()
+    top = {r["period"]: r for r in projections[projections["unit"] == DISTRICT].to_dict("records")}
+    for period in set(projections["period"]):
+        metadata: dict[str, object] = {
+            "projected_miss_units": int(confirmed_counts.get(period, 0)),
+            "projection": markdown_rows(PROJECTION_TABLE, [
+                (catalog.level_label(r["unit"]), r["actual"], r["projected_seasonal"],
+                 f"{r['band_low']:,.2f}–{r['band_high']:,.2f}", r["projected_pace"], r["target"],
+                 r["projected_completion"], r["needed_monthly"],
+                 "快慢均确认" if r["confirmed"] else ("仅本月" if r["fast"] else "仅近三月"))
+                for r in rows_of.get(period, [])], max_rows=SHOWN_ROWS)
+            if period in rows_of else dg.MetadataValue.md("（各单位预计年末均可完成目标）"),
+        }
+        if period in top:
+            row = top[period]
+            for name in ("projected", "band_low", "band_high", "projected_completion"):
+                if as_number(row[name]) is not None:
+                    metadata[f"district_{name}"] = dg.MetadataValue.float(
+                        round(float(row[name]), 4))
+        out[period] = metadata
     return out
 
 

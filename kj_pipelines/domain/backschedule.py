@@ -305,7 +305,13 @@ def build_plan(indicator: Indicator, catalog: Catalog, year: int, listed: pd.Dat
                               np.where(district_usable, "seasonal(district)", "seasonal(linear)"))
     target = targets["target"].astype("float64").to_numpy()
     lower = np.array([with_comparator(indicator, c).direction == "lower" for c in comparators])
-    planned, planned_pct = planned_many(indicator, target, baseline, shares, lower)
+    # a count target of a few whole units is planned in whole units (院士工作站 2 a year: one by
+    # its mid-year milestone, two by December), not as a line through fractions of one
+    steps = np.zeros(n, dtype=bool)
+    if catalog.is_count(indicator) and indicator.kind in ("flow", "stock"):
+        with np.errstate(invalid="ignore"):
+            steps = np.abs(target - np.nan_to_num(baseline, nan=np.inf)) <= catalog.small_count_max
+    planned, planned_pct = planned_many(indicator, target, baseline, shares, lower, steps)
     month = np.tile(np.arange(1, 13), n)
     return pd.DataFrame({
         "year": year, "indicator": indicator.code, "unit": np.repeat(units, 12),
@@ -337,9 +343,11 @@ def _baselines(indicator: Indicator, targets: pd.DataFrame, history: pd.DataFram
 
 
 def planned_many(indicator: Indicator, target: np.ndarray, baseline: np.ndarray,
-                 shares: np.ndarray, lower: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+                 shares: np.ndarray, lower: np.ndarray, steps: np.ndarray | None = None
+                 ) -> tuple[np.ndarray, np.ndarray]:
     """``planned_values`` for many targets: (planned [n, 12], planned share of the target in %);
-    ``lower`` says which targets are judged lower-is-better (their comparator, or the kind)."""
+    ``lower`` says which targets are judged lower-is-better (their comparator, or the kind);
+    ``steps`` which are planned in whole units (the change from the baseline rounded down)."""
     t, b = target[:, None], baseline[:, None]
     if indicator.kind == "flow":
         planned = t * shares
@@ -347,6 +355,11 @@ def planned_many(indicator: Indicator, target: np.ndarray, baseline: np.ndarray,
         planned = np.broadcast_to(t, shares.shape).copy()
     else:
         planned = np.where(np.isnan(b), t, b + (t - b) * shares)
+    if steps is not None and steps.any():
+        start = np.zeros_like(b) if indicator.kind == "flow" else b
+        change = planned - start
+        whole = np.sign(change) * np.floor(np.abs(change) + 1e-9)
+        planned = np.where(steps[:, None], start + whole, planned)
     with np.errstate(invalid="ignore", divide="ignore"):
         down = np.where(np.isnan(b) | (b <= t), 100.0, (b - planned) / (b - t) * 100)
         up = np.where(t == 0, 100.0, planned / t * 100)

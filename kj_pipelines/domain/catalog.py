@@ -96,6 +96,12 @@ class Indicator:
     unit_profiles: dict[str, str] = field(default_factory=dict, hash=False, compare=False)
     cooperating: tuple[str, ...] = ()
     official: str = ""
+    # 预判预警: how far short of the target a projected year end may fall before it warns, in
+    # percentage points of the target (None: the catalog's default); what raises behind-plan
+    # warnings: the status against the plan and the projection ("status"), or the projection
+    # only ("projection": lumpy small counts a plan line cannot judge month by month)
+    projection_margin: float | None = None
+    warn_by: str = "status"
 
     @property
     def is_percentage(self) -> bool:
@@ -154,6 +160,13 @@ class Catalog:
     top_label: str = "全区"  # how reports name the top level's figures: 全区 / 全市 / 全县
     first_period: str = FIRST_PERIOD
     registry: dict[str, RegistryTable] = field(default_factory=dict)
+    default_projection_margin: float = 2.0
+    small_count_max: int = 5  # a count target of at most this many whole units is planned in steps
+
+    def projection_margin(self, indicator: Indicator) -> float:
+        """The shortfall (points of the target) beyond which a projected year end warns."""
+        return self.default_projection_margin if indicator.projection_margin is None \
+            else indicator.projection_margin
 
     def parent_of(self, code: str) -> str | None:
         unit = self.units.get(code)
@@ -431,7 +444,11 @@ def load_catalog(folder: Path) -> Catalog:
             unit_profiles=r.get("unit_profiles", dict, default={}),
             cooperating=tuple(r.get("cooperating", list, default=[])),
             official=r.get("official", str, default=""),
+            projection_margin=r.get("projection_margin", (int, float), default=None),
+            warn_by=r.get("warn_by", str, default="status", choices=("status", "projection")),
         )
+        if ind.projection_margin is not None and not 0 <= ind.projection_margin <= 100:
+            r.fail("projection_margin", "must be between 0 and 100 (points of the target)")
         for unit_code in ind.cooperating:
             if unit_code not in units:
                 r.fail("cooperating", f"{unit_code!r} is not in units.yaml")
@@ -504,6 +521,7 @@ def load_catalog(folder: Path) -> Catalog:
     holidays = _load_holidays(folder / "holidays.yaml")
     settings_path = folder / "settings.yaml"
     deadline, escalate, lookback, first, registry = 10, 3, 2, FIRST_PERIOD, {}
+    margin, small = Catalog.default_projection_margin, Catalog.small_count_max
     if settings_path.exists():
         r = _Reader(settings_path, "settings", _load_yaml(settings_path) or {})
         deadline = r.get("submission_deadline_day", int, default=10)
@@ -523,10 +541,17 @@ def load_catalog(folder: Path) -> Catalog:
         if not re.match(r"^(19[7-9]\d|20\d\d)-(0[1-9]|1[0-2])$", first):
             r.fail("first_period", f"{first!r} is not a month YYYY-MM (e.g. 2019-01)")
         registry = _registry_mapping(settings_path, r.get("registry", dict, default={}))
+        margin = float(r.get("projection_margin", (int, float), default=margin))
+        if not 0 <= margin <= 100:
+            r.fail("projection_margin", "must be between 0 and 100 (points of the target)")
+        small = r.get("small_count_max", int, default=small)
+        if not 0 <= small <= 1000:
+            r.fail("small_count_max", "must be a whole number between 0 and 1000")
     else:
         lists, counts = ListSettings(), list(COUNT_MEASURES)
     return Catalog(units, actions, indicators, tuple(goals), scoring, holidays, deadline,
-                   escalate, lookback, lists, tuple(counts), kinds, top_label, first, registry)
+                   escalate, lookback, lists, tuple(counts), kinds, top_label, first, registry,
+                   margin, small)
 
 
 def _load_units(path: Path) -> tuple[dict[str, Unit], dict[str, UnitKind], str]:

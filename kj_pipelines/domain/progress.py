@@ -78,7 +78,8 @@ def compute_progress(indicator: Indicator, catalog: Catalog, periods: list[str],
                      values: pd.DataFrame, plan: pd.DataFrame, today: dt.date) -> pd.DataFrame:
     """One row per unit with a target and due month; grey when its figure is overdue. A total
     (a county's, the top's) built while units below it are missing says how many
-    (``missing_units``) and is never green or done until complete: it shows grey instead.
+    (``missing_units``) and is never green or done until complete: it shows grey instead. A
+    batch-announced figure (认定批次) is not red before the year's first announcement month.
     Computed for every unit and month at once (a province has 1,900 units a month)."""
     expected = set(expected_units(indicator, catalog))
     # the units whose figures a total above them (a county's, the top's) is made of
@@ -118,6 +119,12 @@ def compute_progress(indicator: Indicator, catalog: Catalog, periods: list[str],
         met &= rows["month"].to_numpy() >= max(12, max(indicator.due_months()))
     status = np.where(met, "done", np.where(gap >= -indicator.yellow, "green",
                                             np.where(gap >= -indicator.red, "yellow", "red")))
+    if indicator.profile == "batch":  # announced in batches: not red before the first one
+        first = min(int(m) for m in indicator.profile_params.get("months", {12: 1}))
+        batch = ~rows["unit"].isin([u for u, p in indicator.unit_profiles.items()
+                                    if p != "batch"]).to_numpy()
+        early = batch & (rows["month"].to_numpy() < first)
+        status = np.where(early & (status == "red"), "yellow", status)
     missing = _missing_below(rows, values, below)
     status = np.where((missing > 0) & np.isin(status, ["green", "done"]), "grey", status)
     status = np.where(absent, "grey", status)

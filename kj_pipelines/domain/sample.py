@@ -106,8 +106,9 @@ TECH_SME_NEW = {2018: 420, 2019: 160, 2020: 190, 2021: 210, 2022: 240, 2023: 260
 
 
 def generate_sample(root: Path, *, start: str = FIRST_PERIOD, end: str = LAST_SAMPLE_PERIOD,
-                    source_db_url: str | None = None) -> dict[str, int]:
-    """Write catalog, target lists 2019-2027, registry and the monthly workbooks into ``root``."""
+                    source_db_url: str | None = None, seed: int = SEED) -> dict[str, int]:
+    """Write catalog, target lists 2019-2027, registry and the monthly workbooks into ``root``.
+    ``seed`` draws another history with the same design (the backtest is judged on two)."""
     catalog_dir = root / "catalog"
     catalog_dir.mkdir(parents=True, exist_ok=True)
     for path in sorted(CATALOG_SOURCE.glob("*.yaml")):
@@ -116,10 +117,10 @@ def generate_sample(root: Path, *, start: str = FIRST_PERIOD, end: str = LAST_SA
     db_url = source_db_url or f"sqlite:///{root / 'source' / 'registry.sqlite'}"
     if db_url.startswith("sqlite:///"):
         Path(db_url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
-    registry_counts = write_registry(db_url)
+    registry_counts = write_registry(db_url, seed)
     target_files = write_targets(root / "plans", catalog)
     lists = write_sample_lists(root / "plans", catalog)
-    workbooks = write_submissions(root / "inbox", catalog, start, end, lists)
+    workbooks = write_submissions(root / "inbox", catalog, start, end, lists, seed)
     return {"workbooks": workbooks, "target_lists": target_files, **registry_counts}
 
 
@@ -151,9 +152,10 @@ def _town_year_split(rng: random.Random, code: str, year: int, total: float,
     return out
 
 
-def monthly_values(catalog: Catalog) -> dict[tuple[str, str, str], tuple[float, float | None]]:
+def monthly_values(catalog: Catalog, seed: int = SEED
+                   ) -> dict[tuple[str, str, str], tuple[float, float | None]]:
     """(unit, indicator, period) → (本期值, 累计值) for every submitted figure of every year."""
-    rng = random.Random(SEED)
+    rng = random.Random(seed)
     out: dict[tuple[str, str, str], tuple[float, float | None]] = {}
     for code, years in FLOWS.items():
         for year in YEARS:
@@ -201,8 +203,8 @@ def monthly_values(catalog: Catalog) -> dict[tuple[str, str, str], tuple[float, 
 
 
 def write_submissions(inbox: Path, catalog: Catalog, start: str, end: str,
-                      lists: SampleLists | None = None) -> int:
-    values = monthly_values(catalog)
+                      lists: SampleLists | None = None, seed: int = SEED) -> int:
+    values = monthly_values(catalog, seed)
     lists = lists or SampleLists()
     count = 0
     history = lists.history_before(start)
@@ -430,8 +432,8 @@ def _add_years(day: dt.date, years: int) -> dt.date:
     return day.replace(year=day.year + years)
 
 
-def write_registry(url: str) -> dict[str, int]:
-    rng = random.Random(SEED + 1)
+def write_registry(url: str, seed: int = SEED) -> dict[str, int]:
+    rng = random.Random(seed + 1)
     enterprises: list[dict] = []
     recognitions: list[dict] = []
     by_year: dict[int, list[int]] = {}

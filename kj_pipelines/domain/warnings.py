@@ -4,6 +4,12 @@ A unit raises a warning when it turns yellow or red, when it worsens from yellow
 ``escalated`` (a candidate for talks, 约谈) when it has stayed red for the configured number of
 months. A missing submission after the deadline raises a reminder to the unit. Each warning has
 an id made of (kind, period, indicator, unit, level), so it is raised once, whatever reruns.
+
+``projected_miss`` warns before the plan line does: the unit's projected year end
+(:mod:`projection`), confirmed by its fast and slow windows, falls short of the target, whatever
+today's status (green included). Its id names the year and the band of the shortfall (0-10
+points, 10-20…): a projected miss that clears and comes back is not sent again unless it falls
+into a worse band. Every message ends with what the unit is to do next.
 """
 
 from __future__ import annotations
@@ -14,14 +20,16 @@ import pandas as pd
 
 from kj_pipelines.domain.catalog import Catalog
 from kj_pipelines.domain.periods import add_months, deadline, parse_month
+from kj_pipelines.domain.projection import severity_step
 
-LEVEL_LABEL = {"yellow": "黄色预警", "red": "红色预警", "escalated": "升级预警（建议约谈）"}
+LEVEL_LABEL = {"yellow": "黄色预警", "red": "红色预警", "escalated": "升级预警（建议约谈）",
+               "projected_miss": "预判预警（预计年末完不成）"}
 
 
 @dataclass(frozen=True)
 class Warning:
     warning_id: str
-    kind: str  # behind | missing
+    kind: str  # behind | missing | projected
     period: str
     indicator: str
     unit: str
@@ -51,12 +59,20 @@ def previous_status(history: pd.DataFrame, indicator: str, unit: str, period: st
 
 
 def decide(progress: pd.DataFrame, history: pd.DataFrame, catalog: Catalog, period: str,
-           escalate_after: int) -> list[Warning]:
+           escalate_after: int, projections: pd.DataFrame | None = None,
+           sent_bands: dict[tuple[int, str, str], int] | None = None) -> list[Warning]:
     """Warnings raised by ``period``'s progress; ``history`` holds progress of earlier months
-    (and may include ``period`` itself)."""
+    (and may include ``period`` itself). ``projections``: the period's rows of
+    mart.indicator_projection; ``sent_bands``: the worst band of each (year, indicator, unit)
+    whose projected miss was raised before."""
     history = pd.concat([history[history["period"] != period], progress], ignore_index=True)
     out: list[Warning] = []
+    statuses = {(r.indicator, r.unit): r.status
+                for r in progress[progress["period"] == period].itertuples(index=False)}
     for row in progress[progress["period"] == period].itertuples(index=False):
+        ind = catalog.indicators.get(row.indicator)
+        if ind is not None and ind.warn_by == "projection" and row.status != "grey":
+            continue  # a lumpy small count: judged by its projection, not month by month
         if row.status == "grey":
             # a total (county, top) shown grey for being incomplete is not a missing figure
             missing = getattr(row, "missing_units", 0)
@@ -81,6 +97,26 @@ def decide(progress: pd.DataFrame, history: pd.DataFrame, catalog: Catalog, peri
         if level:
             streak = red_streak(history, row.indicator, row.unit, period)
             out.append(_behind(row, catalog, level, streak))
+    if projections is not None and not projections.empty:
+        out += projected_misses(projections[projections["period"] == period], statuses,
+                                catalog, sent_bands or {})
+    return out
+
+
+def projected_misses(projections: pd.DataFrame, statuses: dict[tuple[str, str], str],
+                     catalog: Catalog, sent_bands: dict[tuple[int, str, str], int]
+                     ) -> list[Warning]:
+    """预判预警 for the confirmed projections of one month: a unit whose year is heading for a
+    miss while it is not done (nor grey: its figure is missing), once per band of shortfall."""
+    out = []
+    for row in projections[projections["confirmed"].astype(bool)].itertuples(index=False):
+        if int(row.month) >= 12 or statuses.get((row.indicator, row.unit)) in ("done", "grey"):
+            continue
+        band = severity_step(float(row.shortfall))
+        key = (int(row.year), row.indicator, row.unit)
+        if key in sent_bands and band <= sent_bands[key]:
+            continue  # raised before at this band or a worse one: not sent again
+        out.append(_projected(row, catalog, statuses.get((row.indicator, row.unit)), band))
     return out
 
 
@@ -122,3 +158,37 @@ def _reminder(row, catalog: Catalog) -> Warning:
             f"请尽快按月度填报表补报（可用 `kj template` 生成空白表）。责任部门：{dept}。")
     return Warning(f"missing:{row.period}:{row.indicator}:{row.unit}:yellow", "missing",
                    row.period, row.indicator, row.unit, "yellow", title, body)
+
+
+def _projected(row, catalog: Catalog, status: str | None, band: int) -> Warning:
+    ind_name, unit_name, dept, when = _names(row, catalog)
+    ind = catalog.indicators.get(row.indicator)
+    measure = ind.measure if ind else ""
+    rate = ind is not None and ind.kind in ("ratio", "growth")
+    months_left = 12 - int(row.month)
+    completion = float(row.projected_completion)
+    title = (f"【{LEVEL_LABEL['projected_miss']}】{when} {ind_name}：{unit_name}"
+             f"预计年末完成{completion:.1f}%")
+    lines = [
+        f"**{unit_name}** 的 **{ind_name}** 按目前走势预计年末完不成目标：",
+        "",
+        f"- 截至{when}实际 {row.actual:,.2f} {measure}，年度目标 {row.target:,.2f} {measure}",
+        f"- 按{row.basis}预计年末 {row.projected_seasonal:,.2f} {measure}"
+        f"（往年规律区间 {row.band_low:,.2f}–{row.band_high:,.2f}）；"
+        f"按近三个月进度预计年末 {row.projected_pace:,.2f} {measure}",
+        f"- 取较不利的预计 {row.projected:,.2f} {measure}，相当于目标的 {completion:.1f}%，"
+        f"差 {max(float(row.shortfall), 0):.1f} 个百分点",
+    ]
+    if rate:
+        lines.append(f"- 还需在剩余{months_left}个月内将{ind_name}提高到 {row.target:,.2f} {measure}")
+    else:
+        lines.append(f"- 还需月均完成 {max(float(row.needed_monthly), 0):,.2f} {measure}"
+                     f"（剩余{months_left}个月）")
+    if status in ("green", "yellow", "red"):
+        label = {"green": "🟢 绿（尚在倒排计划范围内）", "yellow": "🟡 黄", "red": "🔴 红"}[status]
+        lines.append(f"- 当前进度状态：{label}")
+    lines += [f"- 责任部门：{dept}", "",
+              f"请责任单位于下次周会商前提出赶超措施，明确剩余{months_left}个月的月度进度安排；"
+              "责任部门跟踪督办。"]
+    return Warning(f"projected:{int(row.year)}:{row.indicator}:{row.unit}:{band}", "projected",
+                   row.period, row.indicator, row.unit, "projected_miss", title, "\n".join(lines))

@@ -64,8 +64,9 @@ REMEMBERED_HASHES = 2_000
     name="behind_schedule_sensor",
     minimum_interval_seconds=60,
     default_status=dg.DefaultSensorStatus.RUNNING,
-    description="预判预警：监视进度总览的每次物化，单位转黄、转红、恶化或连续红灯时发出预警（每个预警只发一次），"
-                "截止后缺报的向单位催报；送达失败的下一轮重试。",
+    description="预判预警：监视进度总览的每次物化，单位转黄、转红、恶化或连续红灯时发出预警，"
+                "预计年末完不成（快慢窗口确认）时即使仍为绿灯也提前预警（每个预警只发一次，回落后再次出现只在更严重时重发），"
+                "截止后缺报的向单位催报；每个单位每次月调度只收到一条汇总消息；送达失败的下一轮重试。",
 )
 def behind_schedule_sensor(context: dg.SensorEvaluationContext, kj_data: KJDataResource,
                            warehouse: WarehouseResource,
@@ -84,7 +85,7 @@ def behind_schedule_sensor(context: dg.SensorEvaluationContext, kj_data: KJDataR
                                       purpose="behind_schedule_sensor") as conn:
             new = raise_warnings(conn, catalog, keep, now,
                                  escalate_after=catalog.escalate_after_red_months)
-            delivered, failed = deliver_pending(conn, notifier.notifier())
+            delivered, failed = deliver_pending(conn, notifier.notifier(), catalog=catalog)
     except WarehouseBusy as exc:
         return busy_reason(exc)
     report_warnings(context, new, "behind_schedule_sensor")
@@ -164,7 +165,7 @@ def overdue_sensor(context: dg.SensorEvaluationContext, kj_data: KJDataResource,
                                         catalog.lists.reminder_workdays, calendar(catalog))
                 new = store_warnings(conn, warnings, now)
             delivered, failed = deliver_pending(conn, notifier.notifier(),
-                                                (*LIST_KINDS, "ranking"))
+                                                (*LIST_KINDS, "ranking"), catalog)
     except WarehouseBusy as exc:
         return busy_reason(exc)
     report_warnings(context, new, "overdue_sensor")

@@ -1,0 +1,280 @@
+"""预判预警: where each unit's year is heading, before the target is lost.
+
+For a monthly indicator, unit and month, the year-end figure is projected two ways:
+
+- **seasonal**: this year's progress so far scaled by the unit's own pattern of past years (the
+  share of a year's work its past years had done by this month; the district's pattern when the
+  unit has no usable year, else an even pace). The spread of the past years' patterns gives a
+  band (the lowest and highest year-end the same progress would give under each past year).
+- **pace**: this year's figure plus the last three months' progress, carried over the rest of
+  the year at the same rate per share of the year's work (a unit slowing down shows here first).
+
+The more pessimistic of the two judges. A projected year end short of the target by more than
+the indicator's margin is a *fast* signal; the mean of the last three months' projections short
+by the same margin is the *slow* one. Only when both agree, from the year's third month on, is
+the projection *confirmed* (burn-rate style): one odd month does not page anybody.
+
+Rates (a ratio of year-to-date flows, a growth rate) are projected as their level plus the drift
+from this month to December the past years showed; at the recent pace a rate keeps its level.
+Batch-announced figures are not projected before the year's first announcement month.
+Plain numpy over grids [unit, month]: a province projects 1,900 units an indicator and month.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+
+from kj_pipelines.domain.catalog import DISTRICT, Indicator
+from kj_pipelines.domain.progress import completion_many, lower_is_better
+
+PROJECTION_COLUMNS = ["period", "indicator", "unit", "year", "month", "actual", "target",
+                      "baseline", "projected_seasonal", "projected_pace", "projected",
+                      "band_low", "band_high", "projected_completion", "shortfall",
+                      "needed_monthly", "fast", "slow", "confirmed", "basis"]
+BASIS_OWN, BASIS_DISTRICT, BASIS_EVEN = "本单位往年规律", f"{DISTRICT}往年规律", "按月均衡"
+SLOW_WINDOW = 3  # months whose mean projection is the slow signal; none before the third month
+MIN_SHARE = 0.02  # below this share of the year's work a projection is a guess, not made
+
+
+def project(indicator: Indicator, year: int, values: pd.DataFrame, plan: pd.DataFrame,
+            margin: float, small_count_max: float = 0) -> pd.DataFrame:
+    """Projections for every unit with a target in ``plan`` (the year's rows of the plan) and
+    every month of ``year`` it has a figure for. ``values`` (period, unit, value) hold this
+    year's and the three years before; ``margin`` is the shortfall in percentage points of the
+    target beyond which a projection warns. A target of at most ``small_count_max`` whole units
+    to gain (0 for figures that are not counts) is judged against the plan's whole-unit steps
+    instead: a unit warns once it is a whole unit behind them, not because one workstation
+    arrived in May rather than March."""
+    if indicator.frequency != "monthly":
+        return pd.DataFrame(columns=PROJECTION_COLUMNS)
+    targets = plan[plan["month"] == 12].drop_duplicates("unit")
+    if targets.empty:
+        return pd.DataFrame(columns=PROJECTION_COLUMNS)
+    units = targets["unit"].astype(str).tolist()
+    target = targets["target"].to_numpy(dtype="float64")
+    baseline = pd.to_numeric(targets["baseline"], errors="coerce").to_numpy(dtype="float64")
+    lower = lower_is_better(indicator, targets["comparator"] if "comparator" in targets.columns
+                            else pd.Series([None] * len(targets), dtype=object))
+    rate = indicator.kind in ("ratio", "growth")
+    flow = indicator.kind == "flow"
+    current = _year_grid(values, units, year)  # [unit, 12]
+    base = np.zeros(len(units)) if flow else np.where(
+        np.isnan(baseline), _december(values, units, year - 1), baseline)
+    past = [(_year_grid(values, units, y),
+             np.zeros(len(units)) if flow else _december(values, units, y - 1))
+            for y in (year - 3, year - 2, year - 1)]
+    top = [(_year_grid(values, [DISTRICT], y), np.zeros(1) if flow
+            else _december(values, [DISTRICT], y - 1)) for y in (year - 3, year - 2, year - 1)]
+
+    if not flow:
+        seasonal, band_low, band_high, basis = _drift(current, past, top)
+        pace = current.copy() if rate else _stock_pace(current, base, past, seasonal)
+    else:
+        shares, basis, each = _pattern(past, top, indicator, len(units))
+        done = current - base[:, None]
+        with np.errstate(invalid="ignore", divide="ignore"):
+            seasonal = np.where(shares >= MIN_SHARE, base[:, None] + done / shares, np.nan)
+            by_year = np.where(each >= MIN_SHARE, base[None, :, None] + done[None] / each, np.nan)
+        band_low, band_high = _band(by_year, seasonal)
+        pace = _pace(current, base, shares, seasonal)
+    pessimistic = np.where(lower[:, None], np.fmax(seasonal, pace), np.fmin(seasonal, pace))
+    projected_completion = _completion(pessimistic, target, baseline, lower)
+    shortfall = 100.0 - projected_completion
+    slow_projection = _rolling_mean(pessimistic, SLOW_WINDOW)
+    slow_short = 100.0 - _completion(slow_projection, target, baseline, lower)
+    month = np.arange(1, 13)[None, :]
+    fast = shortfall > margin
+    slow_signal = slow_short > margin
+    small = np.abs(target - base) <= small_count_max if small_count_max else np.zeros(
+        len(units), dtype=bool)
+    if small.any():  # whole units: a unit behind the plan's whole-unit steps
+        planned = _year_plan(plan, units)
+        sign = np.where(lower, -1.0, 1.0)[:, None]
+        behind = (planned - current) * sign >= 1 - 1e-9
+        fast = np.where(small[:, None], behind, fast)
+        slow_signal = np.where(small[:, None], _rolling_mean(
+            np.where(np.isnan(current), np.nan, behind.astype(float)), SLOW_WINDOW) >= 1,
+            slow_signal)
+    slow = slow_signal & (month >= SLOW_WINDOW)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        needed = np.where(rate, target[:, None], (target[:, None] - current) / (12 - month))
+    needed = np.where(month == 12, np.nan, needed)
+
+    n = len(units)
+    frame = pd.DataFrame({
+        "period": [f"{year:04d}-{m:02d}" for m in range(1, 13)] * n,
+        "indicator": indicator.code, "unit": np.repeat(units, 12), "year": year,
+        "month": np.tile(np.arange(1, 13), n), "actual": current.ravel(),
+        "target": np.repeat(target, 12), "baseline": np.repeat(base, 12),
+        "projected_seasonal": seasonal.ravel(), "projected_pace": pace.ravel(),
+        "projected": pessimistic.ravel(), "band_low": band_low.ravel(),
+        "band_high": band_high.ravel(), "projected_completion": projected_completion.ravel(),
+        "shortfall": shortfall.ravel(), "needed_monthly": needed.ravel(),
+        "fast": fast.ravel(), "slow": slow.ravel(), "confirmed": (fast & slow).ravel(),
+        "basis": np.repeat(basis, 12)}, columns=PROJECTION_COLUMNS)
+    return frame[frame["projected"].notna()].reset_index(drop=True)
+
+
+def _year_grid(values: pd.DataFrame, units: Sequence[str], year: int) -> np.ndarray:
+    """``values`` of ``year`` on a grid [unit, month] (NaN where absent)."""
+    grid = np.full((len(units), 12), np.nan)
+    rows = values[values["period"].str.startswith(f"{year:04d}-")] if len(values) else values
+    if rows.empty:
+        return grid
+    index = pd.Index(list(dict.fromkeys(units)))
+    u = index.get_indexer(rows["unit"])
+    m = rows["period"].str[5:7].astype(int).to_numpy() - 1
+    known = np.flatnonzero(u >= 0)[::-1]  # the first row of a duplicate wins
+    distinct = np.full((len(index), 12), np.nan)
+    distinct[u[known], m[known]] = rows["value"].to_numpy(dtype="float64")[known]
+    grid[:] = distinct[index.get_indexer(list(units))]
+    return grid
+
+
+def _december(values: pd.DataFrame, units: Sequence[str], year: int) -> np.ndarray:
+    return _year_grid(values, units, year)[:, 11]
+
+
+def _shares(grid: np.ndarray, base: np.ndarray, flow: bool) -> np.ndarray:
+    """A past year's cumulative share of its work by each month (NaN for an unusable year: a
+    month missing, or no work done over the year)."""
+    done = grid - base[:, None]
+    total = done[:, 11:12]
+    usable = np.isfinite(done).all(axis=1) & (np.abs(total[:, 0]) > 1e-9)
+    if flow:
+        usable &= total[:, 0] > 0
+    with np.errstate(invalid="ignore", divide="ignore"):
+        shares = np.where(usable[:, None], done / total, np.nan)
+    return shares
+
+
+def _pattern(past, top, indicator: Indicator, n: int) -> tuple[np.ndarray, np.ndarray,
+                                                               np.ndarray]:
+    """(the mean pattern [unit, 12], where it came from [unit], each year's [year, unit, 12])."""
+    flow = indicator.kind == "flow"
+    each = np.stack([_shares(g, b, flow) for g, b in past])  # [year, unit, 12]
+    own_count = np.isfinite(each[:, :, 0]).sum(axis=0)
+    own = _nanmean(each, axis=0) if len(each) else np.full((n, 12), np.nan)
+    district_each = np.stack([_shares(g, b, flow) for g, b in top])[:, 0, :]  # [year, 12]
+    usable = np.isfinite(district_each[:, 0])
+    district = district_each[usable].mean(axis=0) if usable.any() else None
+    even = np.arange(1, 13) / 12
+    shares = np.where((own_count > 0)[:, None], own,
+                      district[None, :] if district is not None else even[None, :])
+    basis = np.where(own_count > 0, BASIS_OWN,
+                     BASIS_DISTRICT if district is not None else BASIS_EVEN).astype(object)
+    # a unit without years of its own is banded by the district's years
+    fallback = np.broadcast_to(district_each[:, None, :] if district is not None
+                               else even[None, None, :], each.shape)
+    each = np.where((own_count > 0)[None, :, None], each, fallback)
+    return shares, basis, each
+
+
+def _band(by_year: np.ndarray, central: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    with np.errstate(invalid="ignore"):
+        finite = np.isfinite(by_year)
+        low = np.where(finite.any(axis=0), np.nanmin(np.where(finite, by_year, np.inf), axis=0),
+                       central)
+        high = np.where(finite.any(axis=0),
+                        np.nanmax(np.where(finite, by_year, -np.inf), axis=0), central)
+    return np.fmin(low, central), np.fmax(high, central)
+
+
+def _pace(current: np.ndarray, base: np.ndarray, shares: np.ndarray,
+          seasonal: np.ndarray) -> np.ndarray:
+    """The last three months' progress per share of the year's work, carried to December."""
+    three_back = np.concatenate([np.repeat(base[:, None], 3, axis=1), current[:, :-3]], axis=1)
+    share_back = np.concatenate([np.zeros((len(shares), 3)), shares[:, :-3]], axis=1)
+    step = shares - share_back
+    with np.errstate(invalid="ignore", divide="ignore"):
+        pace = current + (current - three_back) / step * (1.0 - shares)
+    return np.where((step >= MIN_SHARE) & np.isfinite(pace), pace, seasonal)
+
+
+def _back3(grid: np.ndarray, base: np.ndarray) -> np.ndarray:
+    """Each month's figure three months before (last December's, ``base``, for Jan…Mar)."""
+    return np.concatenate([np.repeat(base[:, None], 3, axis=1), grid[:, :-3]], axis=1)
+
+
+def _stock_pace(current: np.ndarray, base: np.ndarray, past, seasonal: np.ndarray
+                ) -> np.ndarray:
+    """A level's last three months against the same three months of its past years: what it
+    fell behind (or gained) on them, carried on for the rest of the year."""
+    change = current - _back3(current, base)
+    usual = np.stack([g - _back3(g, b) for g, b in past])
+    usual = _nanmean(usual, axis=0)
+    usual = np.where(np.isfinite(usual), usual, 0.0)
+    months_back = np.minimum(np.arange(1, 13), 3)[None, :]
+    remaining = (12 - np.arange(1, 13))[None, :]
+    pace = seasonal + (change - usual) / months_back * remaining
+    return np.where(np.isfinite(pace), pace, seasonal)
+
+
+def _year_plan(plan: pd.DataFrame, units: Sequence[str]) -> np.ndarray:
+    """The plan's value for each unit and month [unit, 12]."""
+    grid = np.full((len(units), 12), np.nan)
+    index = pd.Index(list(units))
+    u = index.get_indexer(plan["unit"])
+    known = u >= 0
+    grid[u[known], plan["month"].to_numpy()[known] - 1] = plan["planned"].to_numpy(
+        dtype="float64")[known]
+    return grid
+
+
+def _drift(current: np.ndarray, past, top) -> tuple[np.ndarray, np.ndarray, np.ndarray,
+                                                     np.ndarray]:
+    """A rate's projection: its level plus the mean drift to December of the past years."""
+    drifts = np.stack([g[:, 11:12] - g for g, _ in past])  # [year, unit, 12]
+    district = np.stack([g[:, 11:12] - g for g, _ in top])[:, 0, :]
+    own = np.isfinite(drifts).any(axis=0)
+    mean_own = _nanmean(drifts, axis=0)
+    mean_top = _nanmean(district, axis=0)
+    mean_top = np.where(np.isfinite(mean_top), mean_top, 0.0)
+    drift = np.where(own, mean_own, mean_top[None, :])
+    seasonal = current + drift
+    by_year = current[None] + np.where(np.isfinite(drifts), drifts, drift[None])
+    low, high = _band(by_year, seasonal)
+    has_own = own[:, 0] if own.size else np.zeros(len(current), dtype=bool)
+    basis = np.where(has_own, BASIS_OWN, BASIS_DISTRICT).astype(object)
+    return seasonal, low, high, basis
+
+
+def _completion(projected: np.ndarray, target: np.ndarray, baseline: np.ndarray,
+                lower: np.ndarray) -> np.ndarray:
+    shape = projected.shape
+    return completion_many(projected.ravel(), np.repeat(target, shape[1]),
+                           np.repeat(baseline, shape[1]),
+                           np.repeat(lower, shape[1])).reshape(shape)
+
+
+def _rolling_mean(grid: np.ndarray, window: int) -> np.ndarray:
+    """The mean of each month and the ``window - 1`` before it (NaN months left out)."""
+    finite = np.isfinite(grid)
+    values = np.where(finite, grid, 0.0)
+    total = np.cumsum(values, axis=1)
+    count = np.cumsum(finite, axis=1)
+    total[:, window:] -= total[:, :-window].copy()
+    count[:, window:] -= count[:, :-window].copy()
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(count > 0, total / count, np.nan)
+
+
+def _nanmean(grid: np.ndarray, axis: int) -> np.ndarray:
+    """The mean of the finite values along ``axis`` (NaN where there are none)."""
+    finite = np.isfinite(grid)
+    count = finite.sum(axis=axis)
+    total = np.where(finite, grid, 0.0).sum(axis=axis)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(count > 0, total / np.maximum(count, 1), np.nan)
+
+
+def severity_step(shortfall: float, step: float = 10.0) -> int:
+    """Which band of shortfall a projected miss is in (0: up to 10 points short, 1: up to 20…):
+    a warning is sent again only when its projection falls into a worse band."""
+    if shortfall is None or math.isnan(shortfall):
+        return 0
+    return max(int(shortfall // step), 0)

@@ -11,7 +11,7 @@ RUN_MONTH ?= 2026-10
 HOST ?= 127.0.0.1
 PORT ?= 3000
 
-.PHONY: setup run sample materialize ui ui-readonly test test-slow lint check-defs bench clean
+.PHONY: setup run sample materialize ui ui-readonly test test-slow lint check-defs bench backtest clean
 
 $(VENV)/.installed: pyproject.toml uv.lock
 	test -x $(VENV)/bin/python || $(PY) -m venv $(VENV)
@@ -74,6 +74,10 @@ check-defs: setup $(DAGSTER_HOME)/dagster.yaml
 
 bench: setup
 	$(VENV)/bin/python -m benchmarks.run
+
+# the warning rules replayed on two histories of the sample (seed 315 and 2027): bench/backtest.md
+backtest: setup
+	$(VENV)/bin/python -m benchmarks.backtest
 
 clean:
 	rm -rf $(VENV) $(DAGSTER_HOME)

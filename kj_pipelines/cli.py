@@ -244,6 +244,48 @@ def cmd_audit(args: argparse.Namespace) -> int:
     return 1 if result.mismatch else 0
 
 
+def cmd_backtest(args: argparse.Namespace) -> int:
+    import duckdb
+
+    from kj_pipelines.backtest import backtest
+    from kj_pipelines.domain.backtest import RULES, SHIPPED_RULE
+    from kj_pipelines.warehouse_lock import warehouse_lock
+
+    paths = DataPaths.from_env()
+    catalog = _catalog(paths)
+    first, last = args.years
+    if not 1900 < first <= last < 3000:
+        print(f"kj backtest: --years {first} {last}: give the first and last year, in order",
+              file=sys.stderr)
+        return 2
+    if not paths.warehouse.exists():
+        print(f"kj backtest: no warehouse in {paths.root}", file=sys.stderr)
+        return 1
+    with warehouse_lock(paths.warehouse, purpose="kj backtest", wait=args.wait):
+        conn = duckdb.connect(str(paths.warehouse), read_only=True)
+        try:
+            scores = backtest(conn, catalog, list(range(first, last + 1)))
+        finally:
+            conn.close()
+    rows = [s.as_row() for s in scores]
+    if args.json:
+        json.dump({"years": [first, last], "shipped_rule": SHIPPED_RULE, "rules": rows},
+                  sys.stdout, ensure_ascii=False, indent=2)
+        sys.stdout.write("\n")
+        return 0
+    print(f"预警规则回测 {first}–{last}（单位×指标×年度，1–11月是否预警，12月是否完成）")
+    print(f"{'规则':<22}{'单位年':>6}{'未完成':>6}{'预警':>6}{'命中':>6}{'精确率':>8}{'召回率':>8}"
+          f"{'提前月数中位数':>10}")
+    for row in rows:
+        mark = " ←采用" if row["rule"] == SHIPPED_RULE else ""
+        print(f"{row['rule']:<22}{row['unit_years']:>6}{row['missed']:>6}{row['warned']:>6}"
+              f"{row['hits']:>6}{row['precision']:>8.3f}{row['recall']:>8.3f}"
+              f"{row['median_lead_months']:>10}{mark}")
+    for rule, text in RULES.items():
+        print(f"  {rule}: {text}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="kj", description="kj_pipelines command line")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -301,6 +343,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--wait", type=float, default=300,
                    help="seconds to wait for a run holding the warehouse (default 300)")
     p.set_defaults(func=cmd_audit)
+    p = sub.add_parser("backtest", help="replay the warning rules on past years of the warehouse: "
+                                        "each rule's precision, recall and median lead time")
+    p.add_argument("--years", type=int, nargs=2, default=[2020, 2025], metavar=("FIRST", "LAST"),
+                   help="the years to replay (default 2020 2025)")
+    p.add_argument("--json", action="store_true")
+    p.add_argument("--wait", type=float, default=300,
+                   help="seconds to wait for a run holding the warehouse (default 300)")
+    p.set_defaults(func=cmd_backtest)
     return parser
 
 

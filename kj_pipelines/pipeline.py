@@ -23,7 +23,7 @@ from kj_pipelines.domain.progress import (
     missing_by_period,
     previous_due_periods,
 )
-from kj_pipelines.domain.projection import PROJECTION_COLUMNS, project
+from kj_pipelines.domain.projection import PROJECTION_COLUMNS, Grids, project
 from kj_pipelines.settings import now_local
 from kj_pipelines.warehouse import ensure_schema, in_list, query, replace_rows, transaction
 
@@ -132,12 +132,12 @@ def projections_for(indicator: Indicator, catalog: Catalog, periods: list[str],
     if indicator.frequency != "monthly":
         return pd.DataFrame(columns=PROJECTION_COLUMNS)
     margin = catalog.projection_margin(indicator)
-    value_years = year_month_arrays(all_values["period"])[0]
+    grids = Grids(all_values)
     frames = []
     for year in sorted({parse_month(p)[0] for p in periods}):
-        rows = all_values[(value_years <= year) & (value_years >= year - 4)]
-        frames.append(project(indicator, year, rows, plan[plan["year"] == year], margin,
-                              catalog.small_count_max if catalog.is_count(indicator) else 0))
+        frames.append(project(indicator, year, all_values, plan[plan["year"] == year], margin,
+                              catalog.small_count_max if catalog.is_count(indicator) else 0,
+                              grids))
     frames = [f for f in frames if not f.empty]
     if not frames:
         return pd.DataFrame(columns=PROJECTION_COLUMNS)

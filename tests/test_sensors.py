@@ -141,3 +141,37 @@ def test_sample_catalog_copies_are_not_shared(sample_dir, small_sample):
     assert sample_dir.root != small_sample
     shutil.rmtree(sample_dir.inbox)
     assert (small_sample / "inbox").exists()
+
+
+def test_october_projects_every_unit_and_warns_ahead_in_one_digest_per_unit(
+        catalog, reviewed_copy, instance):
+    """monthly_review 2026-10: a projection for every unit with a target of every monthly
+    indicator; a projected miss for a unit still green; one message per unit."""
+    import duckdb
+
+    sample_dir = reviewed_copy
+    lookback_forever(sample_dir)
+    con = duckdb.connect(str(sample_dir.warehouse), read_only=True)
+    monthly = {c for c, i in catalog.indicators.items() if i.frequency == "monthly"}
+    judged = {(i, u) for i, u in con.execute(
+        """SELECT indicator, unit FROM mart.indicator_progress
+           WHERE period = '2026-10' AND actual IS NOT NULL""").fetchall() if i in monthly}
+    projected = set(con.execute("""SELECT indicator, unit FROM mart.indicator_projection
+                                   WHERE period = '2026-10'""").fetchall())
+    con.close()
+    # every unit with a target and a figure, of every monthly indicator
+    assert judged and projected == judged
+    _materialize(instance, "2026-10")
+    _tick(instance)
+    con = duckdb.connect(str(sample_dir.warehouse), read_only=True)
+    green_ahead = con.execute("""
+        SELECT count(*) FROM mart.warnings w JOIN mart.indicator_progress p
+          ON p.period = w.period AND p.indicator = w.indicator AND p.unit = w.unit
+        WHERE w.level = 'projected_miss' AND p.status = 'green'""").fetchone()[0]
+    units = con.execute("SELECT count(DISTINCT unit) FROM mart.warnings WHERE notified"
+                        ).fetchone()[0]
+    digests = con.execute("SELECT count(DISTINCT digest_id) FROM mart.warnings WHERE notified"
+                          ).fetchone()[0]
+    con.close()
+    assert green_ahead >= 1
+    assert units == digests == len(list(sample_dir.outbox.iterdir()))

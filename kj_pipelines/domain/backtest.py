@@ -58,9 +58,8 @@ def signals(progress: pd.DataFrame, projections: pd.DataFrame) -> pd.DataFrame:
         status_rule=lambda f: f["status"].isin(["yellow", "red"]))[[*KEY, "month", "status_rule"]]
     projected = projections[projections["month"] < 12][[*KEY, "month", "fast", "confirmed"]]
     both = status.merge(projected, on=[*KEY, "month"], how="outer")
-    return both.assign(status=both["status_rule"].fillna(False).astype(bool),
-                       projection=both["fast"].fillna(False).astype(bool),
-                       projection_confirmed=both["confirmed"].fillna(False).astype(bool))[
+    return both.assign(status=both["status_rule"].eq(True), projection=both["fast"].eq(True),
+                       projection_confirmed=both["confirmed"].eq(True))[
         [*KEY, "month", *RULES]]
 
 

@@ -29,6 +29,7 @@ import numpy as np
 import pandas as pd
 
 from kj_pipelines.domain.catalog import DISTRICT, Indicator
+from kj_pipelines.domain.periods import year_month_arrays
 from kj_pipelines.domain.progress import completion_many, lower_is_better
 
 PROJECTION_COLUMNS = ["period", "indicator", "unit", "year", "month", "actual", "target",
@@ -41,11 +42,13 @@ MIN_SHARE = 0.02  # below this share of the year's work a projection is a guess,
 
 
 def project(indicator: Indicator, year: int, values: pd.DataFrame, plan: pd.DataFrame,
-            margin: float, small_count_max: float = 0) -> pd.DataFrame:
+            margin: float, small_count_max: float = 0, grids: Grids | None = None
+            ) -> pd.DataFrame:
     """Projections for every unit with a target in ``plan`` (the year's rows of the plan) and
     every month of ``year`` it has a figure for. ``values`` (period, unit, value) hold this
     year's and the three years before; ``margin`` is the shortfall in percentage points of the
-    target beyond which a projection warns. A target of at most ``small_count_max`` whole units
+    target beyond which a projection warns (``grids``: the same ``values`` laid out once for
+    several years' projections). A target of at most ``small_count_max`` whole units
     to gain (0 for figures that are not counts) is judged against the plan's whole-unit steps
     instead: a unit warns once it is a whole unit behind them, not because one workstation
     arrived in May rather than March."""
@@ -61,14 +64,14 @@ def project(indicator: Indicator, year: int, values: pd.DataFrame, plan: pd.Data
                             else pd.Series([None] * len(targets), dtype=object))
     rate = indicator.kind in ("ratio", "growth")
     flow = indicator.kind == "flow"
-    current = _year_grid(values, units, year)  # [unit, 12]
+    grids = grids if grids is not None else Grids(values)
+    current = grids.year(units, year)  # [unit, 12]
     base = np.zeros(len(units)) if flow else np.where(
-        np.isnan(baseline), _december(values, units, year - 1), baseline)
-    past = [(_year_grid(values, units, y),
-             np.zeros(len(units)) if flow else _december(values, units, y - 1))
-            for y in (year - 3, year - 2, year - 1)]
-    top = [(_year_grid(values, [DISTRICT], y), np.zeros(1) if flow
-            else _december(values, [DISTRICT], y - 1)) for y in (year - 3, year - 2, year - 1)]
+        np.isnan(baseline), grids.december(units, year - 1), baseline)
+    past = [(grids.year(units, y), np.zeros(len(units)) if flow
+             else grids.december(units, y - 1)) for y in (year - 3, year - 2, year - 1)]
+    top = [(grids.year([DISTRICT], y), np.zeros(1) if flow
+            else grids.december([DISTRICT], y - 1)) for y in (year - 3, year - 2, year - 1)]
 
     if not flow:
         seasonal, band_low, band_high, basis = _drift(current, past, top)
@@ -119,24 +122,26 @@ def project(indicator: Indicator, year: int, values: pd.DataFrame, plan: pd.Data
     return frame[frame["projected"].notna()].reset_index(drop=True)
 
 
-def _year_grid(values: pd.DataFrame, units: Sequence[str], year: int) -> np.ndarray:
-    """``values`` of ``year`` on a grid [unit, month] (NaN where absent)."""
-    grid = np.full((len(units), 12), np.nan)
-    rows = values[values["period"].str.startswith(f"{year:04d}-")] if len(values) else values
-    if rows.empty:
-        return grid
-    index = pd.Index(list(dict.fromkeys(units)))
-    u = index.get_indexer(rows["unit"])
-    m = rows["period"].str[5:7].astype(int).to_numpy() - 1
-    known = np.flatnonzero(u >= 0)[::-1]  # the first row of a duplicate wins
-    distinct = np.full((len(index), 12), np.nan)
-    distinct[u[known], m[known]] = rows["value"].to_numpy(dtype="float64")[known]
-    grid[:] = distinct[index.get_indexer(list(units))]
-    return grid
+class Grids:
+    """One indicator's figures laid out by unit, year and month, parsed once per projection."""
 
+    def __init__(self, values: pd.DataFrame):
+        self.years, self.months = year_month_arrays(values["period"])
+        self.units = values["unit"].to_numpy()
+        self.values = values["value"].to_numpy(dtype="float64")
 
-def _december(values: pd.DataFrame, units: Sequence[str], year: int) -> np.ndarray:
-    return _year_grid(values, units, year)[:, 11]
+    def year(self, units: Sequence[str], year: int) -> np.ndarray:
+        """The figures of ``year`` on a grid [unit, month] (NaN where absent)."""
+        index = pd.Index(list(dict.fromkeys(units)))
+        rows = np.flatnonzero(self.years == year)
+        u = index.get_indexer(self.units[rows])
+        known = np.flatnonzero(u >= 0)[::-1]  # the first row of a duplicate wins
+        distinct = np.full((len(index), 12), np.nan)
+        distinct[u[known], self.months[rows][known] - 1] = self.values[rows][known]
+        return distinct[index.get_indexer(list(units))]
+
+    def december(self, units: Sequence[str], year: int) -> np.ndarray:
+        return self.year(units, year)[:, 11]
 
 
 def _shares(grid: np.ndarray, base: np.ndarray, flow: bool) -> np.ndarray:

@@ -1,0 +1,170 @@
+"""预判预警 on hand-worked numbers: the projected year end, its two windows, whole-unit plans,
+batch indicators before their announcement, and the warnings and digests they raise."""
+
+import dataclasses
+import datetime as dt
+
+import pandas as pd
+import pytest
+
+from kj_pipelines.domain.backschedule import build_plan
+from kj_pipelines.domain.backtest import score
+from kj_pipelines.domain.progress import compute_progress
+from kj_pipelines.domain.projection import project, severity_step
+from kj_pipelines.domain.warnings import projected_misses
+
+
+def _flow_values(unit, year_amounts):
+    """Year-to-date rows of a flow from {year: [monthly amounts]}."""
+    rows = []
+    for year, amounts in year_amounts.items():
+        running = 0.0
+        for m, amount in enumerate(amounts, start=1):
+            running += amount
+            rows.append({"period": f"{year}-{m:02d}", "unit": unit, "value": running,
+                         "monthly": amount})
+    return pd.DataFrame(rows)
+
+
+@pytest.fixture
+def flow(catalog):
+    return dataclasses.replace(catalog.indicators["TECH_CONTRACT"], profile="linear")
+
+
+def _plan(catalog, ind, unit, target, history, year=2026):
+    listed = pd.DataFrame([{"year": year, "indicator": ind.code, "unit": unit, "target": target,
+                            "deadline_month": 12}])
+    return build_plan(ind, catalog, year, listed, history[history["period"] < f"{year}-01"])
+
+
+def test_a_slowing_unit_is_projected_short_while_its_plan_line_is_still_close(catalog, flow):
+    even = [10.0] * 12  # three past years, 120 a year at an even pace
+    values = _flow_values("JC", {2023: even, 2024: even, 2025: even,
+                                 2026: [10, 10, 10, 6, 6, 6]})
+    plan = _plan(catalog, flow, "JC", 120.0, values)
+    rows = project(flow, 2026, values, plan, margin=2.0).set_index("month")
+    # March: on its pattern (30 of 120 by a quarter of the year), nothing to say
+    assert rows.loc[3, "projected_seasonal"] == pytest.approx(120)
+    assert rows.loc[3, "projected_pace"] == pytest.approx(120)
+    assert not rows.loc[3, "fast"]
+    # June: 48 = 40 % of the target at half the year → 96 on the pattern; the last three
+    # months (18 in a quarter's share) carried on: 48 + 18 / 0.25 × 0.5 = 84
+    june = rows.loc[6]
+    assert june["projected_seasonal"] == pytest.approx(96)
+    assert june["projected_pace"] == pytest.approx(84)
+    assert june["projected"] == pytest.approx(84)  # the more pessimistic judges
+    assert (june["band_low"], june["band_high"]) == pytest.approx((96, 96))  # the years agree
+    assert june["shortfall"] == pytest.approx(30)
+    assert june["needed_monthly"] == pytest.approx(12)  # (120 - 48) / 6 months left
+    # the slow window: the mean of April (105.33), May (93.33) and June (84) is 94.22 < 120
+    assert june["fast"] and june["slow"] and june["confirmed"]
+    assert june["basis"] == "本单位往年规律"
+
+
+def test_one_odd_month_is_not_confirmed(catalog, flow):
+    even = [10.0] * 12
+    values = _flow_values("JC", {2023: even, 2024: even, 2025: even,
+                                 2026: [10, 10, 10, 10, 10, 0]})
+    plan = _plan(catalog, flow, "JC", 120.0, values)
+    june = project(flow, 2026, values, plan, margin=12.0).set_index("month").loc[6]
+    # June alone: 50 → 100 on the pattern, 50 + 20 / 0.25 × 0.5 = 90 at the pace: 25 points
+    # short, beyond a 12-point margin...
+    assert june["projected"] == pytest.approx(90) and june["fast"]
+    # ...but April and May projected 120 each: the three months' mean, 110, is 8.3 points
+    # short, within the margin: the slow window does not agree, nothing is confirmed
+    assert not june["slow"] and not june["confirmed"]
+
+
+def test_without_a_past_year_the_district_pattern_then_an_even_pace(catalog, flow):
+    even = [10.0] * 12
+    history = _flow_values("ALL", {2023: even, 2024: even, 2025: even})
+    values = pd.concat([history, _flow_values("JC", {2026: [5, 5, 5]})])
+    plan = _plan(catalog, flow, "JC", 60.0, values)
+    march = project(flow, 2026, values, plan, margin=2.0).set_index("month").loc[3]
+    assert march["basis"] == "ALL往年规律" and march["projected_seasonal"] == pytest.approx(60)
+    alone = _flow_values("JC", {2026: [5, 5, 5]})
+    march = project(flow, 2026, alone, _plan(catalog, flow, "JC", 60.0, alone),
+                    margin=2.0).set_index("month").loc[3]
+    assert march["basis"] == "按月均衡" and march["projected_seasonal"] == pytest.approx(60)
+
+
+def test_a_small_count_target_is_planned_in_whole_units(catalog):
+    ind = catalog.indicators["ACAD_WS"]  # 院士工作站: a stock, milestones {6: 0.5}
+    listed = pd.DataFrame([{"year": 2026, "indicator": ind.code, "unit": "JC", "target": 2.0,
+                            "deadline_month": 12}])
+    history = pd.DataFrame([{"period": "2025-12", "unit": "JC", "value": 0.0, "monthly": None}])
+    plan = build_plan(ind, catalog, 2026, listed, history)
+    plan = plan[plan["unit"] == "JC"].set_index("month")
+    # a line would want 1.67 by October; whole units: one by the mid-year milestone, two in Dec
+    assert plan.loc[5, "planned"] == 0 and plan.loc[6, "planned"] == 1
+    assert plan.loc[10, "planned"] == 1 and plan.loc[12, "planned"] == 2
+    assert plan.loc[10, "planned_share"] == pytest.approx(50)
+    values = pd.DataFrame({"period": "2026-10", "unit": ["JC"], "value": [1.0]})
+    row = compute_progress(ind, catalog, ["2026-10"], values, plan.reset_index(),
+                           dt.date(2026, 11, 23)).set_index("unit").loc["JC"]
+    assert row["status"] == "green"  # one of two by October is on its step
+
+
+def test_a_batch_indicator_is_not_red_before_its_announcement(catalog):
+    ind = catalog.indicators["HT_EFFECTIVE"]  # stock, batches in October-December
+    listed = pd.DataFrame([{"year": 2026, "indicator": ind.code, "unit": "JC", "target": 100.0,
+                            "deadline_month": 12}])
+    history = pd.DataFrame([{"period": "2025-12", "unit": "JC", "value": 80.0,
+                             "monthly": None}])
+    plan = build_plan(ind, catalog, 2026, listed, history)
+    values = pd.DataFrame({"period": ["2026-09", "2026-10"], "unit": "JC",
+                           "value": [40.0, 40.0]})  # expiries, nothing announced yet
+    rows = compute_progress(ind, catalog, ["2026-09", "2026-10"], values, plan,
+                            dt.date(2026, 12, 23)).set_index("period")
+    assert rows.loc["2026-09", "status"] == "yellow"  # far behind, but not red before October
+    assert rows.loc["2026-10", "status"] == "red"
+
+
+def _projection_row(**overrides):
+    row = {"period": "2026-10", "indicator": "HT_VA", "unit": "JLH", "year": 2026, "month": 10,
+           "actual": 20.0, "target": 40.0, "baseline": 0.0, "projected_seasonal": 30.0,
+           "projected_pace": 28.0, "projected": 28.0, "band_low": 27.0, "band_high": 33.0,
+           "projected_completion": 70.0, "shortfall": 30.0, "needed_monthly": 10.0,
+           "fast": True, "slow": True, "confirmed": True, "basis": "本单位往年规律"}
+    return pd.DataFrame([{**row, **overrides}])
+
+
+def test_a_projected_miss_warns_a_green_unit_once_per_band(catalog):
+    rows = _projection_row()
+    (warning,) = projected_misses(rows, {("HT_VA", "JLH"): "green"}, catalog, {})
+    assert warning.level == "projected_miss" and warning.warning_id == \
+        "projected:2026:HT_VA:JLH:3"
+    assert "还需月均完成 10.00 亿元（剩余2个月）" in warning.message
+    assert "🟢 绿" in warning.message and "请责任单位" in warning.message
+    # raised before in this band or a worse one: not again; in a worse band: again
+    assert not projected_misses(rows, {}, catalog, {(2026, "HT_VA", "JLH"): 3})
+    assert projected_misses(_projection_row(shortfall=45.0), {}, catalog,
+                            {(2026, "HT_VA", "JLH"): 3})
+    # not confirmed, done, or its figure missing: nothing
+    assert not projected_misses(_projection_row(confirmed=False), {}, catalog, {})
+    assert not projected_misses(rows, {("HT_VA", "JLH"): "done"}, catalog, {})
+    assert severity_step(9.99) == 0 and severity_step(10) == 1 and severity_step(-3) == 0
+
+
+def test_backtest_scores_hand_worked():
+    def months(unit, statuses, december):
+        return [{"period": f"2024-{m:02d}", "indicator": "HT_VA", "unit": unit, "status": s}
+                for m, s in enumerate(statuses, start=1)] + [
+            {"period": "2024-12", "indicator": "HT_VA", "unit": unit, "status": december}]
+
+    green = ["green"] * 11
+    progress = pd.DataFrame(months("A", green, "red") + months("B", green, "done")
+                            + months("C", green, "yellow") + months("D", green, "grey"))
+    projections = pd.DataFrame([
+        {"indicator": "HT_VA", "unit": u, "year": 2024, "month": m, "fast": True,
+         "confirmed": m >= 9} for u, m in (("A", 8), ("A", 9), ("B", 10), ("D", 5))])
+    scores = {s.rule: s for s in score(progress, projections)}
+    confirmed = scores["projection_confirmed"]
+    # A missed and was warned from September (lead 3); B met but was warned (a false alarm);
+    # C missed unwarned; D has no December figure and is not judged
+    assert (confirmed.unit_years, confirmed.missed, confirmed.warned, confirmed.hits) == \
+        (3, 2, 2, 1)
+    assert confirmed.precision == 0.5 and confirmed.recall == 0.5
+    assert confirmed.median_lead == 3
+    assert scores["projection"].median_lead == 4  # the fast signal alone: from August
+    assert scores["status"].warned == 0

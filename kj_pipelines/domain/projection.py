@@ -123,22 +123,31 @@ def project(indicator: Indicator, year: int, values: pd.DataFrame, plan: pd.Data
 
 
 class Grids:
-    """One indicator's figures laid out by unit, year and month, parsed once per projection."""
+    """One indicator's figures laid out by unit, year and month once per projection run: each
+    year's grid is built once, and a list of units is looked up once."""
 
     def __init__(self, values: pd.DataFrame):
         self.years, self.months = year_month_arrays(values["period"])
-        self.units = values["unit"].to_numpy()
+        self.codes, self.names = pd.factorize(values["unit"].to_numpy())
         self.values = values["value"].to_numpy(dtype="float64")
+        self._grids: dict[int, np.ndarray] = {}
+        self._rows: dict[tuple[str, ...], np.ndarray] = {}
+
+    def _grid(self, year: int) -> np.ndarray:
+        if year not in self._grids:
+            rows = np.flatnonzero(self.years == year)[::-1]  # the first of a duplicate wins
+            grid = np.full((len(self.names) + 1, 12), np.nan)  # the last row: unknown units
+            grid[self.codes[rows], self.months[rows] - 1] = self.values[rows]
+            self._grids[year] = grid
+        return self._grids[year]
 
     def year(self, units: Sequence[str], year: int) -> np.ndarray:
         """The figures of ``year`` on a grid [unit, month] (NaN where absent)."""
-        index = pd.Index(list(dict.fromkeys(units)))
-        rows = np.flatnonzero(self.years == year)
-        u = index.get_indexer(self.units[rows])
-        known = np.flatnonzero(u >= 0)[::-1]  # the first row of a duplicate wins
-        distinct = np.full((len(index), 12), np.nan)
-        distinct[u[known], self.months[rows][known] - 1] = self.values[rows][known]
-        return distinct[index.get_indexer(list(units))]
+        key = tuple(units)
+        if key not in self._rows:
+            found = pd.Index(self.names).get_indexer(list(units))
+            self._rows[key] = np.where(found >= 0, found, len(self.names))
+        return self._grid(year)[self._rows[key]]
 
     def december(self, units: Sequence[str], year: int) -> np.ndarray:
         return self.year(units, year)[:, 11]

@@ -91,6 +91,7 @@ def _sample(*extra: str) -> int:
     return main(["sample", "--start", "2026-10", "--end", "2026-10", *extra])
 
 
+@pytest.mark.slow  # writes the sample three times: in make test-slow
 def test_kj_sample_never_overwrites_a_regions_data(tmp_path, monkeypatch, capsys):
     import duckdb
 

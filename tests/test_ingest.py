@@ -3,6 +3,7 @@
 import datetime as dt
 import os
 
+import pytest
 from conftest import write_rows
 
 from kj_pipelines.ingest import ingest_pending
@@ -73,6 +74,7 @@ def test_later_file_wins_even_when_ingested_in_one_batch(data_dir, catalog, conn
     assert conn.execute("SELECT value FROM core.submitted_values").fetchall() == [(1.0,)]
 
 
+@pytest.mark.slow  # writes the sample twice: in make test-slow, to keep the suite under 90 s
 def test_sample_is_byte_for_byte_deterministic(tmp_path, catalog, conn, small_sample):
     import shutil
 

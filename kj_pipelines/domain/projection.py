@@ -49,9 +49,9 @@ def project(indicator: Indicator, year: int, values: pd.DataFrame, plan: pd.Data
     year's and the three years before; ``margin`` is the shortfall in percentage points of the
     target beyond which a projection warns (``grids``: the same ``values`` laid out once for
     several years' projections). A target of at most ``small_count_max`` whole units
-    to gain (0 for figures that are not counts) is judged against the plan's whole-unit steps
-    instead: a unit warns once it is a whole unit behind them, not because one workstation
-    arrived in May rather than March."""
+    to gain (0 for figures that are not counts) must also be a whole unit behind the plan's
+    whole-unit steps, and have been for the slow window: one workstation arriving in May rather
+    than March is no miss."""
     if indicator.frequency != "monthly":
         return pd.DataFrame(columns=PROJECTION_COLUMNS)
     targets = plan[plan["month"] == 12].drop_duplicates("unit")
@@ -98,7 +98,7 @@ def project(indicator: Indicator, year: int, values: pd.DataFrame, plan: pd.Data
         planned = _year_plan(plan, units)
         sign = np.where(lower, -1.0, 1.0)[:, None]
         behind = (planned - current) * sign >= 1 - 1e-9
-        fast = np.where(small[:, None], behind, fast)
+        fast = np.where(small[:, None], behind & fast, fast)
         slow_signal = np.where(small[:, None], _rolling_mean(
             np.where(np.isnan(current), np.nan, behind.astype(float)), SLOW_WINDOW) >= 1,
             slow_signal)

@@ -14,9 +14,13 @@ the indicator's margin is a *fast* signal; the mean of the last three months' pr
 by the same margin is the *slow* one. Only when both agree, from the year's third month on, is
 the projection *confirmed* (burn-rate style): one odd month does not page anybody.
 
-Rates (a ratio of year-to-date flows, a growth rate) are projected as their level plus the drift
-from this month to December the past years showed; at the recent pace a rate keeps its level.
-Batch-announced figures are not projected before the year's first announcement month.
+Stocks and rates (a ratio of year-to-date flows, a growth rate) are projected as their level
+plus the drift from this month to December their past years showed (a stock's year is a path,
+not a share of work: expiries and renewals move it both ways); a stock's pace is its last three
+months against the same months of its past years, and at the recent pace a rate keeps its
+level. Nothing is projected while the pattern says less than 2 % of the year's work is due
+(a batch-announced figure before its announcement month). Small count targets are judged
+against the plan's whole-unit steps as well (see :func:`project`).
 Plain numpy over grids [unit, month]: a province projects 1,900 units an indicator and month.
 """
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+from collections import Counter
 from dataclasses import dataclass
 
 import duckdb
@@ -53,12 +54,11 @@ def sent_bands(conn: duckdb.DuckDBPyConnection, year: str) -> dict[tuple[int, st
                  [f"projected:{year}:%"])
     out: dict[tuple[int, str, str], int] = {}
     for warning_id in rows["warning_id"]:
-        _, y, indicator, unit, band = warning_id.rsplit(":", 4) if warning_id.count(":") == 4 \
-            else (None, None, None, None, None)
-        if band is None:
+        parts = warning_id.split(":")  # projected:year:indicator:unit:band
+        if len(parts) != 5:
             continue
-        key = (int(y), indicator, unit)
-        out[key] = max(out.get(key, -1), int(band))
+        key = (int(parts[1]), parts[2], parts[3])
+        out[key] = max(out.get(key, -1), int(parts[4]))
     return out
 
 
@@ -98,13 +98,13 @@ def deliver_pending(conn: duckdb.DuckDBPyConnection, notifier: Notifier,
                              ORDER BY raised_at, warning_id""",
                     [MAX_ATTEMPTS, *params])
     delivered = failed = 0
-    batches: dict[str, list] = {}
+    batches: dict[tuple[str, str], list] = {}  # a unit's digest, or a message of its own
     for row in pending.itertuples(index=False):
-        group = f"unit:{row.unit}" if row.kind in DIGEST_KINDS else f"one:{row.warning_id}"
+        group = ("unit", row.unit) if row.kind in DIGEST_KINDS else ("one", row.warning_id)
         batches.setdefault(group, []).append(row)
-    for group, rows in batches.items():
+    for rows in batches.values():
         ids = [r.warning_id for r in rows]
-        key, title, body = _message(group, rows, catalog)
+        key, title, body = _message(rows, catalog)
         try:
             notifier.send(key, title, body)
         except DeliveryError as exc:
@@ -121,9 +121,9 @@ def deliver_pending(conn: duckdb.DuckDBPyConnection, notifier: Notifier,
     return delivered, failed
 
 
-def _message(group: str, rows: list, catalog: Catalog | None) -> tuple[str, str, str]:
+def _message(rows: list, catalog: Catalog | None) -> tuple[str, str, str]:
     """(key, title, body) of one delivery: a single warning as it is, or a unit's digest."""
-    if group.startswith("one:") or len(rows) == 1:
+    if len(rows) == 1:
         title, _, body = rows[0].message.partition("\n\n")
         return rows[0].warning_id, title, body
     unit = rows[0].unit
@@ -131,10 +131,7 @@ def _message(group: str, rows: list, catalog: Catalog | None) -> tuple[str, str,
     periods = sorted({r.period for r in rows})
     when = periods[-1] if len(periods) == 1 else f"{periods[0]}…{periods[-1]}"
     titles = [r.message.partition("\n\n")[0] for r in rows]
-    counts = {}
-    for r in rows:
-        label = DIGEST_LABEL.get(r.kind, r.kind)
-        counts[label] = counts.get(label, 0) + 1
+    counts = Counter(DIGEST_LABEL.get(r.kind, r.kind) for r in rows)
     summary = "、".join(f"{label}{n}条" for label, n in counts.items())
     title = f"【预警汇总】{name} {when}：{summary}"
     parts = [f"**{name}** 本期共有 {len(rows)} 条预警和提醒：", ""]

@@ -14,6 +14,7 @@ import pandas as pd
 
 from kj_pipelines.domain.backschedule import PLAN_COLUMNS, build_plan
 from kj_pipelines.domain.catalog import DISTRICT, Catalog, Indicator, derived_inputs
+from kj_pipelines.domain.grids import MonthGrid
 from kj_pipelines.domain.indicators import compute_values, required_periods
 from kj_pipelines.domain.periods import parse_month, year_month_arrays
 from kj_pipelines.domain.progress import (
@@ -23,7 +24,7 @@ from kj_pipelines.domain.progress import (
     missing_by_period,
     previous_due_periods,
 )
-from kj_pipelines.domain.projection import PROJECTION_COLUMNS, Grids, project
+from kj_pipelines.domain.projection import PROJECTION_COLUMNS, project
 from kj_pipelines.settings import now_local
 from kj_pipelines.warehouse import ensure_schema, in_list, query, replace_rows, transaction
 
@@ -132,7 +133,7 @@ def projections_for(indicator: Indicator, catalog: Catalog, periods: list[str],
     if indicator.frequency != "monthly":
         return pd.DataFrame(columns=PROJECTION_COLUMNS)
     margin = catalog.projection_margin(indicator)
-    grids = Grids(all_values)
+    grids = MonthGrid(all_values)
     frames = []
     for year in sorted({parse_month(p)[0] for p in periods}):
         frames.append(project(indicator, year, all_values, plan[plan["year"] == year], margin,

@@ -9,13 +9,13 @@ every month. Lower-is-better indicators plan their descent the same way, from a 
 from __future__ import annotations
 
 import dataclasses
-import math
 from collections.abc import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
 
 from kj_pipelines.domain.catalog import DISTRICT, Catalog, Goal, Indicator
+from kj_pipelines.domain.grids import MonthGrid
 from kj_pipelines.domain.workdays import monthly_workdays
 
 PLAN_COLUMNS = ["year", "indicator", "unit", "month", "period", "quarter", "baseline", "target",
@@ -26,20 +26,10 @@ BASELINE_LAST_DECEMBER, BASELINE_LISTED, BASELINE_NONE, BASELINE_FLOW = (
 
 
 def _fold(weights: Sequence[float], deadline: int) -> list[float]:
-    """Cumulative shares from monthly weights, reaching 1 at ``deadline`` and staying there."""
-    head = [max(float(w), 0.0) for w in weights[:deadline]]
-    total = sum(head)
-    if total <= 0:
-        return linear_shares(deadline)
-    out, running = [], 0.0
-    for m in range(12):
-        if m < deadline:
-            running += head[m]
-            out.append(running / total)
-        else:
-            out.append(1.0)
-    out[deadline - 1] = 1.0
-    return out
+    """Cumulative shares from monthly weights, reaching 1 at ``deadline`` and staying there
+    (one row of :func:`fold_many`)."""
+    row = np.array([list(weights)[:12]], dtype="float64")
+    return fold_many(row, np.array([deadline])).ravel().tolist()
 
 
 def linear_shares(deadline: int = 12) -> list[float]:
@@ -77,13 +67,13 @@ def batch_shares(months: Mapping[int, float], deadline: int = 12) -> list[float]
 
 
 def seasonal_shares(history: Sequence[Sequence[float]], deadline: int = 12) -> list[float] | None:
-    """Average monthly share over past years (each a list of 12 monthly amounts); None if unusable."""
-    usable = [list(year) for year in history
-              if len(year) == 12 and all(not math.isnan(v) for v in year) and sum(year) > 0]
-    if not usable:
+    """Average monthly share over past years (each a list of 12 monthly amounts); None if unusable
+    (one unit of :func:`seasonal_many`)."""
+    years = [list(year) for year in history if len(year) == 12]
+    if not years:
         return None
-    avg = [sum(year[m] / sum(year) for year in usable) / len(usable) for m in range(12)]
-    return _fold(avg, deadline)
+    shares, usable = seasonal_many(np.array([years], dtype="float64"), np.array([deadline]))
+    return shares[0].tolist() if usable[0] else None
 
 
 def profile_shares(indicator: Indicator, year: int, deadline: int, *,
@@ -113,28 +103,13 @@ def profile_shares(indicator: Indicator, year: int, deadline: int, *,
 
 def planned_values(indicator: Indicator, target: float, baseline: float | None,
                    shares: Sequence[float]) -> list[tuple[float, float]]:
-    """(planned value, planned share of the target in %) for each month."""
-    out = []
-    for share in shares:
-        if indicator.kind == "flow":
-            planned = target * share
-        elif indicator.kind == "growth" or baseline is None or math.isnan(baseline):
-            planned = target
-        else:
-            planned = baseline + (target - baseline) * share
-        out.append((planned, planned_share(indicator, planned, target, baseline)))
-    return out
-
-
-def planned_share(indicator: Indicator, planned: float, target: float,
-                  baseline: float | None) -> float:
-    if indicator.direction == "lower":
-        if baseline is None or math.isnan(baseline) or baseline <= target:
-            return 100.0
-        return (baseline - planned) / (baseline - target) * 100
-    if target == 0:
-        return 100.0
-    return planned / target * 100
+    """(planned value, planned share of the target in %) for each month (one row of
+    :func:`planned_many`)."""
+    planned, share = planned_many(
+        indicator, np.array([target], dtype="float64"),
+        np.array([np.nan if baseline is None else baseline], dtype="float64"),
+        np.array([list(shares)], dtype="float64"), np.array([indicator.direction == "lower"]))
+    return list(zip(planned[0].tolist(), share[0].tolist(), strict=True))
 
 
 def goal_targets(goal: Goal, year: int) -> float | None:
@@ -188,37 +163,29 @@ def _summed_targets(indicator: Indicator, catalog: Catalog, listed: pd.DataFrame
     return pd.DataFrame(added, columns=["unit", "target", "deadline_month", "target_source"])
 
 
-def monthly_amounts(history: pd.DataFrame, indicator: Indicator, years: Sequence[int],
+def monthly_amounts(grid: MonthGrid | None, indicator: Indicator, years: Sequence[int],
                     units: Sequence[str]) -> np.ndarray:
     """Monthly amounts of past years for the seasonal profile, an array [unit, year, month]
-    (NaN where a figure is missing), from the units' rows of ``history`` (period, unit, value,
-    monthly). Flows use the month's amount (本期值); levels use the month's change, so that the
-    profile is the path from last December to this December."""
-    first = min(years)
-    months = [f"{y:04d}-{m:02d}" for y in years for m in range(1, 13)]
+    (NaN where a figure is missing), from ``grid``: the history's 本期值 (``monthly``) for a
+    flow, its levels (``value``) otherwise, as :func:`history_grid` lays them out. Flows use
+    the month's amount; levels use the month's change, so that the profile is the path from last
+    December to this December."""
     n = len(units)
-    if history.empty or not n:
+    if grid is None or not n:
         return np.full((n, len(years), 12), np.nan)
     if indicator.kind == "flow":
-        wide = _wide(history, "monthly", units, months)
-    else:
-        # a level's month is its change since the month before (January: since last December)
-        level = _wide(history, "value", units, [f"{first - 1:04d}-12", *months])
-        wide = level[:, 1:] - level[:, :-1]
-    return wide.reshape(n, len(years), 12)
+        return np.stack([grid.year(units, y) for y in years], axis=1)
+    # a level's month is its change since the month before (January: since last December)
+    return np.stack([np.diff(np.concatenate([grid.december(units, y - 1)[:, None],
+                                             grid.year(units, y)], axis=1), axis=1)
+                     for y in years], axis=1)
 
 
-def _wide(history: pd.DataFrame, column: str, units: Sequence[str],
-          periods: Sequence[str]) -> np.ndarray:
-    """``history[column]`` on a grid [unit, period] (NaN where absent; the first row of a
-    duplicate), filled by position; ``units`` may repeat a unit."""
-    distinct = pd.Index(list(dict.fromkeys(units)))
-    u = distinct.get_indexer(history["unit"])
-    p = pd.Index(list(periods)).get_indexer(history["period"])
-    known = np.flatnonzero((u >= 0) & (p >= 0))[::-1]  # reversed: the first of a duplicate wins
-    grid = np.full((len(distinct), len(periods)), np.nan)
-    grid[u[known], p[known]] = history[column].to_numpy(dtype="float64")[known]
-    return grid[distinct.get_indexer(list(units))]
+def history_grid(history: pd.DataFrame, indicator: Indicator) -> MonthGrid | None:
+    """The column of ``history`` the seasonal profile reads, laid out once per plan."""
+    if history.empty:
+        return None
+    return MonthGrid(history, "monthly" if indicator.kind == "flow" else "value")
 
 
 def fold_many(weights: np.ndarray, deadlines: np.ndarray) -> np.ndarray:
@@ -260,6 +227,13 @@ def with_comparator(indicator: Indicator, comparator: str | None) -> Indicator:
     return dataclasses.replace(indicator, direction=direction)
 
 
+def lower_is_better(indicator: Indicator, comparators: pd.Series) -> np.ndarray:
+    """Whether each row's target is judged lower-is-better (its comparator, else the kind's)."""
+    text = comparators.astype(object).fillna("").astype(str)
+    judged = {c: with_comparator(indicator, c or None).direction == "lower" for c in set(text)}
+    return text.map(judged).to_numpy(dtype=bool)
+
+
 def build_plan(indicator: Indicator, catalog: Catalog, year: int, listed: pd.DataFrame,
                history: pd.DataFrame) -> pd.DataFrame:
     """年度主要指标进度表 for one indicator and year: planned value per unit and month.
@@ -292,11 +266,12 @@ def build_plan(indicator: Indicator, catalog: Catalog, year: int, listed: pd.Dat
     seasonal = np.array([p == "seasonal" for p in profiles])
     if seasonal.any():
         rows = np.flatnonzero(seasonal)
+        grid = history_grid(history, indicator)
         own, usable = seasonal_many(
-            monthly_amounts(history, indicator, past_years, [units[i] for i in rows]),
+            monthly_amounts(grid, indicator, past_years, [units[i] for i in rows]),
             deadlines[rows])
         district, district_usable = seasonal_many(
-            monthly_amounts(history, indicator, past_years, [DISTRICT] * len(rows)),
+            monthly_amounts(grid, indicator, past_years, [DISTRICT] * len(rows)),
             deadlines[rows])
         linear = np.minimum(np.arange(1, 13)[None, :] / deadlines[rows][:, None], 1.0)
         shares[rows] = np.where(usable[:, None], own,
@@ -304,7 +279,7 @@ def build_plan(indicator: Indicator, catalog: Catalog, year: int, listed: pd.Dat
         used[rows] = np.where(usable, "seasonal",
                               np.where(district_usable, "seasonal(district)", "seasonal(linear)"))
     target = targets["target"].astype("float64").to_numpy()
-    lower = np.array([with_comparator(indicator, c).direction == "lower" for c in comparators])
+    lower = lower_is_better(indicator, targets["comparator"])
     # a count target of a few whole units is planned in whole units (院士工作站 2 a year: one by
     # its mid-year milestone, two by December), not as a line through fractions of one
     steps = np.zeros(n, dtype=bool)

@@ -9,13 +9,12 @@ target, signed so that behind plan is negative whatever the indicator's directio
 from __future__ import annotations
 
 import datetime as dt
-import math
 from collections.abc import Collection
 
 import numpy as np
 import pandas as pd
 
-from kj_pipelines.domain.backschedule import with_comparator
+from kj_pipelines.domain.backschedule import lower_is_better
 from kj_pipelines.domain.catalog import DISTRICT, Catalog, Indicator, derived_inputs
 from kj_pipelines.domain.periods import add_months, deadline, parse_month, year_month_arrays
 
@@ -28,31 +27,41 @@ STATUS_MARK = {"red": "🔴 红", "yellow": "🟡 黄", "green": "🟢 绿", "gr
 
 def completion(indicator: Indicator, actual: float, target: float,
                baseline: float | None) -> float:
-    """Share of the annual target achieved, in %."""
-    if indicator.direction == "lower":
-        if baseline is None or math.isnan(baseline) or baseline <= target:
-            return 100.0 if actual <= target else 0.0
-        return (baseline - actual) / (baseline - target) * 100
-    if target == 0:
-        return 100.0 if actual >= 0 else 0.0
-    return actual / abs(target) * 100
+    """Share of the annual target achieved, in % (one row of :func:`completion_many`)."""
+    return float(completion_many(
+        np.array([actual], dtype="float64"), np.array([target], dtype="float64"),
+        np.array([np.nan if baseline is None else baseline], dtype="float64"),
+        np.array([indicator.direction == "lower"]))[0])
 
 
 def is_met(indicator: Indicator, actual: float, target: float, month: int,
            deadline_month: int = 12) -> bool:
-    """达标: flows and stocks once reached; ratios and growth only at the year's last figure."""
-    met = actual <= target if indicator.direction == "lower" else actual >= target
-    if indicator.kind in ("ratio", "growth"):
-        return met and month >= max(deadline_month, max(indicator.due_months()))
-    return met
+    """达标 (one row of :func:`met_many`)."""
+    return bool(met_many(indicator, np.array([actual], dtype="float64"),
+                         np.array([target], dtype="float64"),
+                         np.array([indicator.direction == "lower"]), np.array([month]),
+                         deadline_month)[0])
 
 
 def status_of(indicator: Indicator, gap: float) -> str:
-    if gap >= -indicator.yellow:
-        return "green"
-    if gap >= -indicator.red:
-        return "yellow"
-    return "red"
+    """One row of :func:`status_many`."""
+    return str(status_many(indicator, np.array([gap], dtype="float64"))[0])
+
+
+def met_many(indicator: Indicator, actual: np.ndarray, target: np.ndarray, lower: np.ndarray,
+             month: np.ndarray, deadline_month: int = 12) -> np.ndarray:
+    """达标: flows and stocks once reached; ratios and growth only at the year's last figure."""
+    met = np.where(lower, actual <= target, actual >= target)
+    if indicator.kind in ("ratio", "growth"):
+        met &= month >= max(deadline_month, max(indicator.due_months()))
+    return met
+
+
+def status_many(indicator: Indicator, gap: np.ndarray) -> np.ndarray:
+    """Green within the indicator's yellow threshold of the plan, yellow within its red one,
+    else red (gap in percentage points of the target, behind plan negative)."""
+    return np.where(gap >= -indicator.yellow, "green",
+                    np.where(gap >= -indicator.red, "yellow", "red"))
 
 
 def is_due(indicator: Indicator, period: str) -> bool:
@@ -114,11 +123,8 @@ def compute_progress(indicator: Indicator, catalog: Catalog, periods: list[str],
                             else pd.Series([None] * len(rows), dtype=object))
     done = completion_many(actual, target, baseline, lower)
     gap = done - rows["planned_share"].to_numpy(dtype="float64")
-    met = np.where(lower, actual <= target, actual >= target)
-    if indicator.kind in ("ratio", "growth"):  # judged at the year's last figure only
-        met &= rows["month"].to_numpy() >= max(12, max(indicator.due_months()))
-    status = np.where(met, "done", np.where(gap >= -indicator.yellow, "green",
-                                            np.where(gap >= -indicator.red, "yellow", "red")))
+    met = met_many(indicator, actual, target, lower, rows["month"].to_numpy())
+    status = np.where(met, "done", status_many(indicator, gap))
     if indicator.profile == "batch":  # announced in batches: not red before the first one
         first = min(int(m) for m in indicator.profile_params.get("months", {12: 1}))
         batch = ~rows["unit"].isin([u for u, p in indicator.unit_profiles.items()
@@ -137,13 +143,6 @@ def compute_progress(indicator: Indicator, catalog: Catalog, periods: list[str],
         "department": indicator.department, "missing_units": np.where(absent, 0, missing)},
         columns=PROGRESS_COLUMNS)
     return out[kept].reset_index(drop=True).astype({"missing_units": "int64"})
-
-
-def lower_is_better(indicator: Indicator, comparators: pd.Series) -> np.ndarray:
-    """Whether each row's target is judged lower-is-better (its comparator, else the kind's)."""
-    text = comparators.astype(object).fillna("").astype(str)
-    judged = {c: with_comparator(indicator, c or None).direction == "lower" for c in set(text)}
-    return text.map(judged).to_numpy(dtype=bool)
 
 
 def completion_many(actual: np.ndarray, target: np.ndarray, baseline: np.ndarray,
@@ -209,15 +208,10 @@ def carry_forward(indicator: Indicator, periods: list[str], progress: pd.DataFra
     return pd.concat(rows, ignore_index=True) if rows else progress.iloc[0:0]
 
 
-def missing_units(indicator: Indicator, catalog: Catalog, period: str, values: pd.DataFrame,
-                  today: dt.date) -> list[str]:
-    """Units owing this indicator's figure for ``period`` whose deadline has passed without it."""
-    return missing_by_period(indicator, catalog, [period], values, today).get(period, [])
-
-
 def missing_by_period(indicator: Indicator, catalog: Catalog, periods: list[str],
                       values: pd.DataFrame, today: dt.date) -> dict[str, list[str]]:
-    """:func:`missing_units` for each of ``periods`` that has any, in one pass over ``values``."""
+    """Units owing this indicator's figure whose deadline has passed without it, for each of
+    ``periods`` that has any, in one pass over ``values``."""
     if indicator.source != "submission":
         return {}
     owed = [u.code for u in catalog.reporting_units(indicator)]

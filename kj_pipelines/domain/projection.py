@@ -27,14 +27,14 @@ Plain numpy over grids [unit, month]: a province projects 1,900 units an indicat
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
 
+from kj_pipelines.domain.backschedule import lower_is_better
 from kj_pipelines.domain.catalog import DISTRICT, Indicator
-from kj_pipelines.domain.periods import year_month_arrays
-from kj_pipelines.domain.progress import completion_many, lower_is_better
+from kj_pipelines.domain.grids import MonthGrid
+from kj_pipelines.domain.progress import completion_many
 
 PROJECTION_COLUMNS = ["period", "indicator", "unit", "year", "month", "actual", "target",
                       "baseline", "projected_seasonal", "projected_pace", "projected",
@@ -46,7 +46,7 @@ MIN_SHARE = 0.02  # below this share of the year's work a projection is a guess,
 
 
 def project(indicator: Indicator, year: int, values: pd.DataFrame, plan: pd.DataFrame,
-            margin: float, small_count_max: float = 0, grids: Grids | None = None
+            margin: float, small_count_max: float = 0, grids: MonthGrid | None = None
             ) -> pd.DataFrame:
     """Projections for every unit with a target in ``plan`` (the year's rows of the plan) and
     every month of ``year`` it has a figure for. ``values`` (period, unit, value) hold this
@@ -68,7 +68,7 @@ def project(indicator: Indicator, year: int, values: pd.DataFrame, plan: pd.Data
                             else pd.Series([None] * len(targets), dtype=object))
     rate = indicator.kind in ("ratio", "growth")
     flow = indicator.kind == "flow"
-    grids = grids if grids is not None else Grids(values)
+    grids = grids if grids is not None else MonthGrid(values)
     current = grids.year(units, year)  # [unit, 12]
     base = np.zeros(len(units)) if flow else np.where(
         np.isnan(baseline), grids.december(units, year - 1), baseline)
@@ -99,7 +99,7 @@ def project(indicator: Indicator, year: int, values: pd.DataFrame, plan: pd.Data
     small = np.abs(target - base) <= small_count_max if small_count_max else np.zeros(
         len(units), dtype=bool)
     if small.any():  # whole units: a unit behind the plan's whole-unit steps
-        planned = _year_plan(plan, units)
+        planned = MonthGrid(plan, "planned").year(units, year)
         sign = np.where(lower, -1.0, 1.0)[:, None]
         behind = (planned - current) * sign >= 1 - 1e-9
         fast = np.where(small[:, None], behind & fast, fast)
@@ -124,37 +124,6 @@ def project(indicator: Indicator, year: int, values: pd.DataFrame, plan: pd.Data
         "fast": fast.ravel(), "slow": slow.ravel(), "confirmed": (fast & slow).ravel(),
         "basis": np.repeat(basis, 12)}, columns=PROJECTION_COLUMNS)
     return frame[frame["projected"].notna()].reset_index(drop=True)
-
-
-class Grids:
-    """One indicator's figures laid out by unit, year and month once per projection run: each
-    year's grid is built once, and a list of units is looked up once."""
-
-    def __init__(self, values: pd.DataFrame):
-        self.years, self.months = year_month_arrays(values["period"])
-        self.codes, self.names = pd.factorize(values["unit"].to_numpy())
-        self.values = values["value"].to_numpy(dtype="float64")
-        self._grids: dict[int, np.ndarray] = {}
-        self._rows: dict[tuple[str, ...], np.ndarray] = {}
-
-    def _grid(self, year: int) -> np.ndarray:
-        if year not in self._grids:
-            rows = np.flatnonzero(self.years == year)[::-1]  # the first of a duplicate wins
-            grid = np.full((len(self.names) + 1, 12), np.nan)  # the last row: unknown units
-            grid[self.codes[rows], self.months[rows] - 1] = self.values[rows]
-            self._grids[year] = grid
-        return self._grids[year]
-
-    def year(self, units: Sequence[str], year: int) -> np.ndarray:
-        """The figures of ``year`` on a grid [unit, month] (NaN where absent)."""
-        key = tuple(units)
-        if key not in self._rows:
-            found = pd.Index(self.names).get_indexer(list(units))
-            self._rows[key] = np.where(found >= 0, found, len(self.names))
-        return self._grid(year)[self._rows[key]]
-
-    def december(self, units: Sequence[str], year: int) -> np.ndarray:
-        return self.year(units, year)[:, 11]
 
 
 def _shares(grid: np.ndarray, base: np.ndarray, flow: bool) -> np.ndarray:
@@ -205,9 +174,8 @@ def _band(by_year: np.ndarray, central: np.ndarray) -> tuple[np.ndarray, np.ndar
 def _pace(current: np.ndarray, base: np.ndarray, shares: np.ndarray,
           seasonal: np.ndarray) -> np.ndarray:
     """The last three months' progress per share of the year's work, carried to December."""
-    three_back = np.concatenate([np.repeat(base[:, None], 3, axis=1), current[:, :-3]], axis=1)
-    share_back = np.concatenate([np.zeros((len(shares), 3)), shares[:, :-3]], axis=1)
-    step = shares - share_back
+    three_back = _back3(current, base)
+    step = shares - _back3(shares, np.zeros(len(shares)))
     with np.errstate(invalid="ignore", divide="ignore"):
         pace = current + (current - three_back) / step * (1.0 - shares)
     return np.where((step >= MIN_SHARE) & np.isfinite(pace), pace, seasonal)
@@ -230,17 +198,6 @@ def _stock_pace(current: np.ndarray, base: np.ndarray, past, seasonal: np.ndarra
     remaining = (12 - np.arange(1, 13))[None, :]
     pace = seasonal + (change - usual) / months_back * remaining
     return np.where(np.isfinite(pace), pace, seasonal)
-
-
-def _year_plan(plan: pd.DataFrame, units: Sequence[str]) -> np.ndarray:
-    """The plan's value for each unit and month [unit, 12]."""
-    grid = np.full((len(units), 12), np.nan)
-    index = pd.Index(list(units))
-    u = index.get_indexer(plan["unit"])
-    known = u >= 0
-    grid[u[known], plan["month"].to_numpy()[known] - 1] = plan["planned"].to_numpy(
-        dtype="float64")[known]
-    return grid
 
 
 def _drift(current: np.ndarray, past, top) -> tuple[np.ndarray, np.ndarray, np.ndarray,

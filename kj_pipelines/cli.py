@@ -46,7 +46,7 @@ def cmd_catalog(args: argparse.Namespace) -> int:
 def cmd_validate(args: argparse.Namespace) -> int:
     from kj_pipelines.domain.listsheets import ListContext
     from kj_pipelines.domain.planlists import read_plan_lists
-    from kj_pipelines.domain.submissions import read_submission
+    from kj_pipelines.domain.submissions import read_submissions
     from kj_pipelines.lists import read_only_ledger
 
     paths = DataPaths.from_env()
@@ -57,10 +57,8 @@ def cmd_validate(args: argparse.Namespace) -> int:
     if note:
         log.warning("%s", note)
     lists = ListContext(read_plan_lists(paths.plans, catalog), ledger)
-    results = []
-    for name in args.files:
-        results.append(read_submission(Path(name), catalog, today, display_name=name,
-                                       lists=lists))
+    results = read_submissions([(Path(name), name) for name in args.files], catalog, today,
+                               lists=lists)
     if args.json:
         json.dump({"files": [r.to_json() for r in results]}, sys.stdout, ensure_ascii=False,
                   indent=2)

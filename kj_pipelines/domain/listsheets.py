@@ -29,7 +29,7 @@ from kj_pipelines.domain.cleaning import (
     is_blank,
     normalize_text,
 )
-from kj_pipelines.domain.findings import Rejection
+from kj_pipelines.domain.findings import Rejection, empty_frame
 from kj_pipelines.domain.periods import month_end
 from kj_pipelines.domain.planlists import PROJECT_MILESTONES, PlanLists, resolve_unit
 from kj_pipelines.domain.sheets import Table, find_table
@@ -64,11 +64,9 @@ class ListContext:
 
 @dataclass
 class ListRows:
-    tasks: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=TASK_PROGRESS_COLUMNS))
-    projects: pd.DataFrame = field(
-        default_factory=lambda: pd.DataFrame(columns=PROJECT_PROGRESS_COLUMNS))
-    problems: pd.DataFrame = field(
-        default_factory=lambda: pd.DataFrame(columns=PROBLEM_EVENT_COLUMNS))
+    tasks: pd.DataFrame = field(default_factory=lambda: empty_frame(TASK_PROGRESS_COLUMNS))
+    projects: pd.DataFrame = field(default_factory=lambda: empty_frame(PROJECT_PROGRESS_COLUMNS))
+    problems: pd.DataFrame = field(default_factory=lambda: empty_frame(PROBLEM_EVENT_COLUMNS))
 
     def __len__(self) -> int:
         return len(self.tasks) + len(self.projects) + len(self.problems)

@@ -9,10 +9,12 @@ validated against the catalog with a pandera schema. A bad cell rejects its row,
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
 import pandas as pd
 
 from kj_pipelines.domain.catalog import Catalog
@@ -25,7 +27,7 @@ from kj_pipelines.domain.cleaning import (
     clean_period,
     header_key,
 )
-from kj_pipelines.domain.findings import Rejection, display_value, sha256_of
+from kj_pipelines.domain.findings import Rejection, display_value, empty_frame, sha256_of
 from kj_pipelines.domain.listsheets import LIST_SHEETS, ListContext, ListRows, validate_list_sheet
 from kj_pipelines.domain.planlists import PlanLists
 from kj_pipelines.domain.workbook import WorkbookError, read_sheets
@@ -50,7 +52,7 @@ class FileResult:
     rows_read: int = 0
     rows_accepted: int = 0
     rejections: list[Rejection] = field(default_factory=list)
-    accepted: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=ACCEPTED_COLUMNS))
+    accepted: pd.DataFrame = field(default_factory=lambda: empty_frame(ACCEPTED_COLUMNS))
     lists: ListRows = field(default_factory=ListRows)
 
     def to_json(self) -> dict[str, Any]:
@@ -73,13 +75,37 @@ def read_submission(path: Path, catalog: Catalog, today: dt.date, *,
     """Read and validate one workbook (the ``填报`` sheet and the list sheets 任务进展, 项目进展,
     问题清单 it may carry); never raises for anything wrong inside the file. Problem-ledger events
     that are accepted are applied to ``lists.ledger``."""
-    name = display_name or str(path)
+    return read_submissions([(path, display_name or str(path))], catalog, today, lists=lists)[0]
+
+
+def read_submissions(files: Sequence[tuple[Path, str]], catalog: Catalog, today: dt.date, *,
+                     lists: ListContext | None = None) -> list[FileResult]:
+    """:func:`read_submission` for several workbooks ``(path, display name)``, in order. Each file
+    is read and cleaned on its own and its list sheets applied to the ledger in turn; the catalog's
+    schema then checks the ``填报`` rows of all the files at once (one pandera validation for a
+    batch instead of one a file: 7 ms a workbook)."""
     lists = lists if lists is not None else ListContext(PlanLists())
+    read = [_read_file(path, name, catalog, today, lists) for path, name in files]
+    pending = [main for _, main, _ in read if main is not None]
+    for main, found in zip(pending, _schema_problems(pending, catalog, today), strict=True):
+        main.finish(found)
+    for result, _, truncated in read:
+        if result.rows_read and result.rows_accepted == result.rows_read and not truncated:
+            result.status = "accepted"
+        elif result.rows_accepted:
+            result.status = "partial"
+    return [result for result, _, _ in read]
+
+
+def _read_file(path: Path, name: str, catalog: Catalog, today: dt.date,
+               lists: ListContext) -> tuple[FileResult, _MainRows | None, bool]:
+    """One workbook read, its cells cleaned and its list sheets checked; the ``填报`` rows wait
+    for the schema (with whether a sheet was cut at the row limit)."""
     try:
         digest = sha256_of(path)
     except OSError as exc:
         return FileResult(name, "", rejections=[
-            Rejection(None, None, None, None, "unreadable_file", f"无法读取文件：{exc}")])
+            Rejection(None, None, None, None, "unreadable_file", f"无法读取文件：{exc}")]), None, False
     result = FileResult(name, digest)
     try:
         main, extras = read_sheets(path, LIST_SHEETS)
@@ -87,15 +113,16 @@ def read_submission(path: Path, catalog: Catalog, today: dt.date, *,
             raise WorkbookError("missing_sheet", "工作簿中没有可读取的工作表")
     except WorkbookError as exc:
         result.rejections.append(Rejection(exc.sheet, None, None, None, exc.reason_code, exc.message))
-        return result
+        return result, None, False
     except Exception as exc:  # noqa: BLE001 - a hostile file must never crash the run
         result.rejections.append(Rejection(None, None, None, None, "unreadable_file",
                                            f"无法读取：{type(exc).__name__}: {exc}"))
-        return result
+        return result, None, False
     truncated = [s for s in ([main] if main else []) + list(extras.values()) if s.truncated]
+    pending = None
     if main is not None and (main.rows or not extras):
-        _validate_rows(main.sheet, main.rows, catalog, today, result,
-                       header_only_ok=bool(extras))
+        pending = _clean_rows(main.sheet, main.rows, catalog, result,
+                              header_only_ok=bool(extras))
     current = f"{today.year:04d}-{today.month:02d}"
     for key, sheet in extras.items():
         rejections, read = validate_list_sheet(key, sheet.sheet, sheet.rows, catalog, lists,
@@ -106,11 +133,7 @@ def read_submission(path: Path, catalog: Catalog, today: dt.date, *,
     for sheet in truncated:
         result.rejections.append(Rejection(sheet.sheet, None, None, None, "unsafe_file",
                                            "行数超过上限，超出部分未读取"))
-    if result.rows_read and result.rows_accepted == result.rows_read and not truncated:
-        result.status = "accepted"
-    elif result.rows_accepted:
-        result.status = "partial"
-    return result
+    return result, pending, bool(truncated)
 
 
 def _find_header(rows: list[tuple[int, tuple[Any, ...]]]) -> tuple[int, dict[str, int], list[str]]:
@@ -130,8 +153,50 @@ def _find_header(rows: list[tuple[int, tuple[Any, ...]]]) -> tuple[int, dict[str
     return best
 
 
-def _validate_rows(sheet: str, rows: list[tuple[int, tuple[Any, ...]]], catalog: Catalog,
-                   today: dt.date, result: FileResult, *, header_only_ok: bool = False) -> None:
+@dataclass
+class _MainRows:
+    """A ``填报`` sheet's rows, each cell cleaned, waiting for the catalog's schema: ``clean`` holds
+    the rows without a cell problem, indexed by Excel row; ``problems`` the rejections by row."""
+
+    result: FileResult
+    sheet: str
+    clean: pd.DataFrame
+    problems: dict[int, list[Rejection]]
+    found: dict[str, int]
+    header_texts: list[str]
+    at: int  # where the sheet's rejections go among the file's (before its list sheets')
+
+    def col_label(self, key: str) -> str:
+        i = self.found[key]
+        text = self.header_texts[i] if i < len(self.header_texts) else ""
+        return text or column_letter(i)
+
+    def finish(self, schema_problems: list[tuple[int, Rejection]]) -> None:
+        """Add the schema's and the duplicates' problems; what is left is accepted."""
+        problems, clean, found = self.problems, self.clean, self.found
+        for excel_row, rejection in schema_problems:
+            problems.setdefault(excel_row, []).append(rejection)
+        if not clean.empty:
+            value_label = self.col_label("本期值" if "本期值" in found else "累计值")
+            for excel_row, rejection in _duplicate_conflicts(clean, problems, value_label,
+                                                             self.sheet):
+                problems.setdefault(excel_row, []).append(rejection)
+        self.result.rejections[self.at:self.at] = [
+            r for excel_row in sorted(problems) for r in problems[excel_row]]
+        accepted = clean[~clean["row"].isin(problems.keys())] if not clean.empty else clean
+        accepted = accepted.assign(
+            sheet=self.sheet,
+            value_column=column_letter(found["本期值"]) if "本期值" in found else None,
+            cumulative_column=column_letter(found["累计值"]) if "累计值" in found else None,
+        )[ACCEPTED_COLUMNS].reset_index(drop=True)
+        accepted["value"] = accepted["value"].astype("float64")
+        accepted["cumulative"] = accepted["cumulative"].astype("float64")
+        self.result.accepted = accepted
+        self.result.rows_accepted += len(accepted)
+
+
+def _clean_rows(sheet: str, rows: list[tuple[int, tuple[Any, ...]]], catalog: Catalog,
+                result: FileResult, *, header_only_ok: bool = False) -> _MainRows | None:
     position, found, header_texts = _find_header(rows)
     missing = [c for c in REQUIRED if c not in found]
     if not any(c in found for c in VALUE_COLUMNS):
@@ -139,20 +204,16 @@ def _validate_rows(sheet: str, rows: list[tuple[int, tuple[Any, ...]]], catalog:
     if len(found) < 2:
         result.rejections.append(Rejection(sheet, None, None, None, "missing_column",
                                            "找不到表头行（应含 单位代码、报告期、指标代码、本期值 等列）"))
-        return
+        return None
     header_row = rows[position][0]
     if missing:
         for col in missing:
             result.rejections.append(Rejection(sheet, header_row, col, None, "missing_column",
                                                f"第{header_row}行表头缺少“{col}”列"))
-        return
-
-    def col_label(key: str) -> str:
-        i = found[key]
-        text = header_texts[i] if i < len(header_texts) else ""
-        return text or column_letter(i)
-
-    problems: dict[int, list[Rejection]] = {}
+        return None
+    pending = _MainRows(result, sheet, pd.DataFrame(), {}, found, header_texts,
+                        len(result.rejections))
+    col_label, problems = pending.col_label, pending.problems
     records: list[dict[str, Any]] = []
     for excel_row, values in rows[position + 1:]:
         def cell(key: str, _values: tuple[Any, ...] = values) -> Any:
@@ -209,25 +270,8 @@ def _validate_rows(sheet: str, rows: list[tuple[int, tuple[Any, ...]]], catalog:
     clean = pd.DataFrame([r for r in records if r["ok"]],
                          columns=["row", "ok", "unit", "indicator", "period", "value",
                                   "cumulative", "note"])
-    if not clean.empty:
-        clean = clean.set_index("row", drop=False)
-        for excel_row, rejection in _schema_problems(clean, catalog, today, col_label, sheet):
-            problems.setdefault(excel_row, []).append(rejection)
-        value_label = col_label("本期值" if "本期值" in found else "累计值")
-        for excel_row, rejection in _duplicate_conflicts(clean, problems, value_label, sheet):
-            problems.setdefault(excel_row, []).append(rejection)
-    for excel_row in sorted(problems):
-        result.rejections.extend(problems[excel_row])
-    accepted = clean[~clean["row"].isin(problems.keys())] if not clean.empty else clean
-    accepted = accepted.assign(
-        sheet=sheet,
-        value_column=column_letter(found["本期值"]) if "本期值" in found else None,
-        cumulative_column=column_letter(found["累计值"]) if "累计值" in found else None,
-    )[ACCEPTED_COLUMNS].reset_index(drop=True)
-    accepted["value"] = accepted["value"].astype("float64")
-    accepted["cumulative"] = accepted["cumulative"].astype("float64")
-    result.accepted = accepted
-    result.rows_accepted = len(accepted)
+    pending.clean = clean.set_index("row", drop=False)
+    return pending
 
 
 _SCHEMAS: dict[tuple[int, dt.date], tuple[Catalog, pa.DataFrameSchema]] = {}
@@ -305,44 +349,67 @@ _MESSAGES = {
     "out_of_range": "数值{v}超出该指标的合理范围或应为整数",
     "cumulative_below": "累计值小于本期值",
 }
+# the schema's checks in the order it runs them: columns first, then the frame's checks
+_CHECK_ORDER = ["unknown_unit|单位代码", "unknown_indicator|指标代码", "future_period|报告期",
+                "bad_period|报告期", "not_reported_by_unit|指标代码", "out_of_range|本期值",
+                "out_of_range|累计值", "cumulative_below|累计值"]
 _REASON = {"not_reported_by_unit": "unknown_indicator", "cumulative_below": "out_of_range"}
 
 
-def _schema_problems(clean: pd.DataFrame, catalog: Catalog, today: dt.date, col_label,
-                     sheet: str):
-    frame = clean[["unit", "indicator", "period", "value", "cumulative"]].astype(
-        {"value": "float64", "cumulative": "float64"})
+def _schema_problems(pending: list[_MainRows], catalog: Catalog,
+                     today: dt.date) -> list[list[tuple[int, Rejection]]]:
+    """The schema's problems of each sheet's clean rows, ``(Excel row, rejection)``, found by one
+    validation of all the sheets' rows together."""
+    frames = [m.clean for m in pending if not m.clean.empty]
+    if not frames:
+        return [[] for _ in pending]
+    owners = np.repeat([i for i, m in enumerate(pending) if not m.clean.empty],
+                       [len(f) for f in frames])
+
+    def joined(column: str, dtype: str) -> np.ndarray:
+        return np.concatenate([f[column].to_numpy(dtype=dtype) for f in frames])
+
+    frame = pd.DataFrame({"unit": joined("unit", "object"),
+                          "indicator": joined("indicator", "object"),
+                          "period": joined("period", "object"),
+                          "value": joined("value", "float64"),
+                          "cumulative": joined("cumulative", "float64")})
+    excel_rows = joined("row", "int64")
     from pandera.errors import SchemaErrors
 
     try:
         submission_schema(catalog, today).validate(frame, lazy=True)
-        return
+        return [[] for _ in pending]
     except SchemaErrors as err:
         cases = err.failure_cases
+    # by row, then in the schema's order of checks (pandera orders its failure cases differently
+    # as the frame grows); one rejection per row and reason
+    hits = sorted({(int(case.index), _CHECK_ORDER.index(str(case.check)), str(case.check))
+                   for case in cases.itertuples(index=False)
+                   if str(case.check) in _CHECK_ORDER and not pd.isna(case.index)})
+    found: list[list[tuple[int, Rejection]]] = [[] for _ in pending]
     seen: set[tuple[int, str]] = set()
-    for case in cases.itertuples(index=False):
-        check = str(case.check)
-        if "|" not in check or pd.isna(case.index):
-            continue
+    for position, _, check in hits:
         name, column = check.split("|", 1)
-        excel_row = int(case.index)
-        if (excel_row, name) in seen:
+        if (position, name) in seen:
             continue
-        seen.add((excel_row, name))
+        seen.add((position, name))
         key = {"单位代码": "unit", "指标代码": "indicator", "报告期": "period",
                "本期值": "value", "累计值": "cumulative"}[column]
-        raw = clean.at[excel_row, key]
-        yield excel_row, Rejection(sheet, excel_row, col_label(column), display_value(raw),
-                                   _REASON.get(name, name), _MESSAGES[name].format(
-            v=raw, first=catalog.first_period))
+        raw = frame.at[position, key]
+        owner, excel_row = int(owners[position]), int(excel_rows[position])
+        main = pending[owner]
+        found[owner].append((excel_row, Rejection(
+            main.sheet, excel_row, main.col_label(column), display_value(raw),
+            _REASON.get(name, name), _MESSAGES[name].format(v=raw, first=catalog.first_period))))
+    return found
 
 
 def _duplicate_conflicts(clean: pd.DataFrame, problems: dict[int, list[Rejection]],
                          value_label: str, sheet: str):
     ok = clean[~clean["row"].isin(problems.keys())]
-    for _, group in ok.groupby(["unit", "indicator", "period"]):
-        if len(group) < 2:
-            continue
+    keys = ["unit", "indicator", "period"]
+    for _, group in ok[ok.duplicated(keys, keep=False)].groupby(keys):
         distinct = group[["value", "cumulative"]].astype("float64").round(9).drop_duplicates()
         if len(distinct) < 2:
             continue

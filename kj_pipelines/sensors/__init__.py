@@ -6,6 +6,7 @@ the sensors only read the instance, keep a cursor and hand over.
 
 import json
 from collections import Counter
+from pathlib import Path
 
 import dagster as dg
 
@@ -20,7 +21,7 @@ from kj_pipelines.alerting import (
 from kj_pipelines.domain.catalog import FIRST_PERIOD
 from kj_pipelines.domain.periods import add_months, last_complete_month
 from kj_pipelines.domain.reminders import due_warnings
-from kj_pipelines.domain.submissions import read_submission, sha256_of
+from kj_pipelines.domain.submissions import read_submissions, sha256_of
 from kj_pipelines.ingest import pending_files
 from kj_pipelines.jobs import monthly_review
 from kj_pipelines.lists import calendar
@@ -127,17 +128,18 @@ def inbox_sensor(context: dg.SensorEvaluationContext, kj_data: KJDataResource):
     known = set(seen)
     catalog = kj_data.catalog()
     today = now_local().date()
-    found: list[tuple[str, list[str]]] = []
+    new: list[tuple[str, Path]] = []
     for path in pending_files(kj_data.paths.inbox)[:MAX_FILES_PER_TICK]:
         try:
             sha = sha256_of(path)
         except OSError:
             continue  # moved to the archive by a run meanwhile
-        if sha in known:
-            continue
-        result = read_submission(path, catalog, today, display_name=path.name)
-        found.append((sha, sorted(set(result.accepted["period"]))))
-        seen.append(sha)
+        if sha not in known:
+            new.append((sha, path))
+    results = read_submissions([(path, path.name) for _, path in new], catalog, today)
+    found = [(sha, sorted(set(result.accepted["period"])))
+             for (sha, _), result in zip(new, results, strict=True)]
+    seen.extend(sha for sha, _ in new)
     if not found:
         return dg.SkipReason("inbox/ 中没有新文件")
     context.update_cursor(json.dumps(seen[-REMEMBERED_HASHES:]))

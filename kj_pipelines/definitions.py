@@ -1,7 +1,13 @@
 """The Dagster code location: ``defs``, generated from the catalog in ``$KJ_DATA_DIR/catalog``
 (or the packaged district catalog before ``kj sample`` has written one)."""
 
+# ruff: noqa: E402 - pandas is deferred before the modules that import it
 from __future__ import annotations
+
+from kj_pipelines.deferred import defer
+
+# the definitions do not need it (half a second of their load): a body loads it when first used
+defer("pandas")
 
 import dagster as dg
 

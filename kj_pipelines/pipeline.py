@@ -52,12 +52,16 @@ def load_facts(conn: duckdb.DuckDBPyConnection, codes: list[str],
     ind_where, ind_params = in_list("indicator", codes)
     years = sorted({p[:4] for p in periods})
     year_where = " OR ".join("period LIKE ?" for _ in years) or "FALSE"
+    # in a fixed order: DuckDB scans large tables in parallel, and sums taken in the order rows
+    # arrive differ in the last bit from run to run (at province scale a unit whose share was
+    # exactly its target came out 达标 in one backfill and 🔴 in the next)
     sql = f"""
         SELECT unit, indicator, period, value, cumulative FROM core.submitted_values
         WHERE {ind_where} AND ({year_where})
         UNION ALL
         SELECT unit, indicator, period, value, cumulative FROM core.registry_values
-        WHERE {ind_where} AND ({year_where})"""
+        WHERE {ind_where} AND ({year_where})
+        ORDER BY ALL"""
     params = ind_params + [f"{y}-%" for y in years]
     return query(conn, sql, params + params)
 

@@ -35,6 +35,19 @@ def test_done_rules(catalog):
     assert is_met(catalog.indicators["ZERO_RD_ORG"], 0, 0, 4)
 
 
+def test_a_figure_equal_to_its_target_but_for_the_last_bit_meets_it(catalog):
+    share = 1.1 * 3  # a share summed from units: 3.3000000000000003
+    assert share > 3.3
+    lower = catalog.indicators["ZERO_RD_ORG"]  # a share to keep below its target
+    assert is_met(lower, share, 3.3, 12)
+    assert completion(lower, share, 3.3, None) == 100
+    assert not is_met(lower, 3.301, 3.3, 12)  # a real difference still counts
+    assert completion(lower, 3.301, 3.3, None) == 0
+    higher = catalog.indicators["TECH_CONTRACT"]
+    assert 0.1 * 3 > 0.3 and 0.7 * 3 < 2.1
+    assert is_met(higher, 0.7 * 3, 2.1, 12) and not is_met(higher, 2.099, 2.1, 12)
+
+
 def _plan(catalog, code, unit, target):
     listed = pd.DataFrame([{"year": 2026, "indicator": code, "unit": unit, "target": target,
                             "deadline_month": 12}])

@@ -8,7 +8,7 @@ import pandas as pd
 from kj_pipelines.warehouse import ensure_schema
 
 
-def markdown_table(frame: pd.DataFrame, max_rows: int = 40, *,
+def markdown_table(frame: "pd.DataFrame", max_rows: int = 40, *,
                    total: int | None = None) -> dg.MetadataValue:
     """``total``: the rows there were before ``frame`` was cut to the worst (default: its own)."""
     return markdown_rows(list(frame.columns), list(frame.head(max_rows).itertuples(index=False)),

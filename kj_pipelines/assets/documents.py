@@ -41,7 +41,7 @@ LIST_TABLES = ("tasks", "milestones", "projects", "problems", "supervision")
 
 
 def month_inputs(conn: duckdb.DuckDBPyConnection, catalog: Catalog, period: str,
-                 plan: pd.DataFrame) -> MonthInputs:
+                 plan: "pd.DataFrame") -> MonthInputs:
     year = parse_month(period)[0]
     progress_year = query(conn, "SELECT * FROM mart.indicator_progress WHERE period LIKE ? "
                           "AND period <= ? ORDER BY period, indicator, unit",

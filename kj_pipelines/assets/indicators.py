@@ -44,7 +44,7 @@ def describe(ind: Indicator, catalog: Catalog) -> str:
     return "\n".join(lines)
 
 
-def progress_table(progress: pd.DataFrame, catalog: Catalog) -> pd.DataFrame:
+def progress_table(progress: "pd.DataFrame", catalog: Catalog) -> "pd.DataFrame":
     rows = worst_first(progress)
     return pd.DataFrame({
         "状态": rows["status"].map(STATUS_MARK).to_numpy(),
@@ -167,7 +167,7 @@ PROJECTION_TABLE = ["单位", "实际", "预计年末", "区间", "按近三月�
                     "还需月均", "窗口"]
 
 
-def _projections_by_period(projections: pd.DataFrame, catalog: Catalog
+def _projections_by_period(projections: "pd.DataFrame", catalog: Catalog
                            ) -> dict[str, dict[str, object]]:
     """预判预警 per month: the top's projected year end and its band (plotted beside the plan),
     and the units whose projection is short of the target, worst first."""
@@ -202,7 +202,7 @@ def _projections_by_period(projections: pd.DataFrame, catalog: Catalog
     return out
 
 
-def _first_rows(keys: list[np.ndarray], limit: int | None = None) -> np.ndarray:
+def _first_rows(keys: list["np.ndarray"], limit: int | None = None) -> "np.ndarray":
     """Positions of the first ``limit`` rows of each group, ordered by ``keys`` (the group
     first, then the order within it; a stable sort keeps the rows' own order on ties)."""
     limit = SHOWN_ROWS if limit is None else limit
@@ -218,7 +218,7 @@ def _first_rows(keys: list[np.ndarray], limit: int | None = None) -> np.ndarray:
 SHOWN_ROWS = 40  # rows of a month's table in the UI (the rest are in the warehouse)
 
 
-def _records_by_period(frame: pd.DataFrame, positions: np.ndarray) -> dict[str, list[dict]]:
+def _records_by_period(frame: "pd.DataFrame", positions: "np.ndarray") -> dict[str, list[dict]]:
     out: dict[str, list[dict]] = {}
     for r in frame.iloc[positions].to_dict("records"):
         out.setdefault(r["period"], []).append(r)

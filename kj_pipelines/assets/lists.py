@@ -93,9 +93,9 @@ def work_plans(kj_data: KJDataResource, warehouse: WarehouseResource) -> dg.Mate
 class ListPeriod:
     """One month of one list: the rows of its tables, metadata, and each check's findings."""
 
-    frames: dict[str, pd.DataFrame]
+    frames: dict[str, "pd.DataFrame"]
     metadata: dict[str, object]
-    findings: dict[str, pd.DataFrame] = field(default_factory=dict)
+    findings: dict[str, "pd.DataFrame"] = field(default_factory=dict)
 
 
 Compute = Callable[[duckdb.DuckDBPyConnection, ListData, Catalog, str, DataPaths], ListPeriod]
@@ -174,7 +174,7 @@ def _export(paths: DataPaths, period: str, name: str, table: Table) -> Path:
                              status_key=table.status_key, summary=table.summary or None)
 
 
-def _counts(series: pd.Series, keys: tuple[str, ...]) -> dict[str, int]:
+def _counts(series: "pd.Series", keys: tuple[str, ...]) -> dict[str, int]:
     counts = series.value_counts()
     return {k: int(counts.get(k, 0)) for k in keys}
 

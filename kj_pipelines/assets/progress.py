@@ -16,7 +16,7 @@ from kj_pipelines.resources import KJDataResource, WarehouseResource
 from kj_pipelines.warehouse import ensure_schema
 
 
-def progress_overview(summary: pd.DataFrame, catalog: Catalog) -> pd.DataFrame:
+def progress_overview(summary: "pd.DataFrame", catalog: Catalog) -> "pd.DataFrame":
     """Per indicator: the top's status (全区 / 全市) and how many units are red, yellow, grey,
     from one month's rows of :func:`~kj_pipelines.pipeline.progress_summary`."""
     top = catalog.top_label
@@ -62,7 +62,7 @@ def build_progress_asset(catalog: Catalog) -> dg.AssetsDefinition:
     return indicator_progress
 
 
-def _month_metadata(month: pd.DataFrame, catalog: Catalog, period: str) -> dict[str, object]:
+def _month_metadata(month: "pd.DataFrame", catalog: Catalog, period: str) -> dict[str, object]:
     return {
         "period": period,
         "rows": int(month["rows"].sum()),

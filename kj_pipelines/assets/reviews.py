@@ -23,7 +23,7 @@ from kj_pipelines.settings import now_local
 from kj_pipelines.warehouse import ensure_schema, query, replace_rows, transaction
 
 
-def _names(frame: pd.DataFrame, catalog: Catalog) -> pd.DataFrame:
+def _names(frame: "pd.DataFrame", catalog: Catalog) -> "pd.DataFrame":
     return with_unit_names(frame, catalog).assign(
         指标=[catalog.indicators[c].name if c in catalog.indicators else c
               for c in frame["indicator"]])
@@ -86,7 +86,7 @@ def score_inputs(conn, label: str, month: str) -> ScoreInputs:
         **lists)
 
 
-def _scores(conn, catalog: Catalog, month: str, label: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+def _scores(conn, catalog: Catalog, month: str, label: str) -> tuple["pd.DataFrame", "pd.DataFrame"]:
     if not conn.execute("SELECT count(*) FROM mart.indicator_progress WHERE period = ?",
                         [month]).fetchone()[0]:
         raise dg.Failure(f"{month} 尚无指标进度，无法评出 {label} 的得分：请先对 {month} 运行月调度"
@@ -106,7 +106,7 @@ def year_end_month(conn, year: str) -> str:
 
 
 def queue_ranking_notice(conn, catalog: Catalog, label: str, month: str,
-                         scores: pd.DataFrame) -> bool:
+                         scores: "pd.DataFrame") -> bool:
     """Queue the ranking for the Notifier (delivered by ``overdue_sensor``) when it is current
     work: a backfilled past quarter or year is not pushed again. A ranking that changes after a
     correction is pushed once more, marked as corrected."""
@@ -124,7 +124,7 @@ def queue_ranking_notice(conn, catalog: Catalog, label: str, month: str,
     return True
 
 
-def score_metadata(scores: pd.DataFrame, catalog: Catalog, month: str, queued: bool) -> dict:
+def score_metadata(scores: "pd.DataFrame", catalog: Catalog, month: str, queued: bool) -> dict:
     table = with_unit_names(scores, catalog).assign(
         组别=[catalog.peer_group_name(g) for g in scores["peer_group"]])
     rules = catalog.scoring

@@ -229,9 +229,10 @@ def with_comparator(indicator: Indicator, comparator: str | None) -> Indicator:
 
 def lower_is_better(indicator: Indicator, comparators: pd.Series) -> np.ndarray:
     """Whether each row's target is judged lower-is-better (its comparator, else the kind's)."""
-    text = comparators.astype(object).fillna("").astype(str)
-    judged = {c: with_comparator(indicator, c or None).direction == "lower" for c in set(text)}
-    return text.map(judged).to_numpy(dtype=bool)
+    codes, distinct = pd.factorize(comparators)  # a missing comparator: code -1
+    judged = np.array([with_comparator(indicator, str(c) or None).direction == "lower"
+                       for c in distinct] + [indicator.direction == "lower"], dtype=bool)
+    return judged[codes]
 
 
 def build_plan(indicator: Indicator, catalog: Catalog, year: int, listed: pd.DataFrame,

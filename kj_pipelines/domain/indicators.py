@@ -45,7 +45,8 @@ def compute_values(indicator: Indicator, catalog: Catalog, facts: pd.DataFrame,
         base_ind = catalog.indicators[indicator.base]
         last_year = [add_months(p, -12) for p in periods]
         base = compute_values(base_ind, catalog, facts, sorted(set(periods) | set(last_year)))
-        prev = base.assign(period=base["period"].map(lambda p: add_months(p, 12)))
+        next_year = {p: add_months(p, 12) for p in base["period"].unique()}
+        prev = base.assign(period=base["period"].map(next_year))
         both = base[base["period"].isin(periods)].merge(prev, on=["period", "unit"],
                                                         suffixes=("", "_prev"))
         both = both[both["value_prev"] > 0]

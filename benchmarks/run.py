@@ -10,6 +10,12 @@ Each figure is one process (``benchmarks.items``), its wall time and peak memory
 (g) a synthetic province (benchmarks/province.py): its backfill and one month.
 Writes ``bench/results.md`` and ends with the one-line summary the targets are read from.
 Nothing here asserts a time; it reports.
+
+The machine is shared and its speed drifts (the same no-op backfill has taken 31 s and 41 s within
+the hour), so every timed figure is measured ``KJ_BENCH_ROUNDS`` times (3 unless set), each
+figure and its floor one after the other within a round, every run on the same warehouse as it was
+after ingestion, and the fastest run of each is the figure: the run least disturbed by whatever
+else the machine was doing. Every run's time is kept in the results.
 """
 
 from __future__ import annotations
@@ -18,6 +24,7 @@ import datetime as dt
 import json
 import os
 import platform
+import shutil
 import statistics
 import subprocess
 import sys
@@ -32,12 +39,40 @@ TARGETS = {"backfill_vs_noop": 1.2, "compute_vs_floor": 3.0, "month_vs_noop": 1.
            "province_backfill_vs_noop": 2.0, "province_peak_mib": 4096.0}
 
 
+ROUNDS = int(os.environ.get("KJ_BENCH_ROUNDS", "3"))
+
+
 def item(name: str, root: Path) -> dict:
     done = subprocess.run([sys.executable, "-m", "benchmarks.items", name, str(root)],
                           cwd=ROOT, capture_output=True, text=True)
     if done.returncode:
         raise SystemExit(f"benchmark {name} failed:\n{done.stderr[-3000:]}")
     return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def measured(names: tuple[str, ...], root: Path, figures: dict[str, dict],
+             prefix: str = "") -> None:
+    """Each of ``names`` run ``ROUNDS`` times, round by round, each run on ``root``'s warehouse
+    as it was before the first: the fastest run is the figure, every run's time is kept."""
+    snapshot = root / "warehouse.before-bench.duckdb"
+    shutil.copyfile(root / "warehouse.duckdb", snapshot)
+    runs: dict[str, list[dict]] = {name: [] for name in names}
+    for _ in range(ROUNDS):
+        for name in names:
+            shutil.copyfile(snapshot, root / "warehouse.duckdb")
+            (root / "warehouse.duckdb.wal").unlink(missing_ok=True)
+            runs[name].append(item(name, root))
+            print(f"{prefix}{name:16} {runs[name][-1]['seconds']:8.1f} s", flush=True)
+    snapshot.unlink()
+    for name, results in runs.items():
+        figures[prefix + name] = fastest(results)
+
+
+def fastest(results: list[dict]) -> dict:
+    best = dict(min(results, key=lambda r: r["seconds"]))
+    best["runs"] = [r["seconds"] for r in results]
+    best["peak_mib"] = max(r["peak_mib"] for r in results)
+    return best
 
 
 def process_seconds(code: str, repeat: int = 3) -> float:
@@ -67,26 +102,28 @@ def main() -> None:
         data = Path(tmp) / "data"
         sample(data)
         figures["prepare"] = item("prepare", data)
-        for name in ("floor", "backfill", "noop_backfill", "month", "noop_month",
-                     "monthly_review"):
-            figures[name] = item(name, data)
-            print(f"{name:16} {figures[name]['seconds']:8.1f} s", flush=True)
+        measured(("floor", "backfill", "noop_backfill", "month", "noop_month", "monthly_review"),
+                 data, figures)
         province = Path(tmp) / "province"
         # in a process of its own: a child forked from a process that held the province's rows
         # would report that process's peak memory as its own
         figures["province_build"] = {"seconds": _timed(lambda: subprocess.run(
             [sys.executable, "-m", "benchmarks.province", str(data), str(province)],
             cwd=ROOT, check=True, capture_output=True))}
-        for name in ("month", "backfill"):
-            figures[f"province_{name}"] = item(name, province)
-            print(f"province_{name:7} {figures[f'province_{name}']['seconds']:8.1f} s",
-                  flush=True)
+        measured(("month", "backfill"), province, figures, prefix="province_")
         year = Path(tmp) / "year"
         sample(year)
         for path in year.joinpath("inbox").iterdir():
             if not path.name.startswith("2025-"):
                 path.unlink()
-        figures["ingest_year"] = item("ingest_year", year)
+        ingests = []
+        for _ in range(ROUNDS):  # ingestion moves the workbooks: each round on a fresh copy
+            fresh = Path(tmp) / "year-run"
+            shutil.rmtree(fresh, ignore_errors=True)
+            shutil.copytree(year, fresh)
+            ingests.append(item("ingest_year", fresh))
+            print(f"ingest_year      {ingests[-1]['files_per_s']:8.1f} files/s", flush=True)
+        figures["ingest_year"] = fastest(ingests)
     env_import = process_seconds("import dagster", repeat=5)
     # what a code server does at start and at every reload: import, then resolve the repository
     env_defs = process_seconds("from kj_pipelines.definitions import defs; "
@@ -134,11 +171,14 @@ def write_results(figures: dict[str, dict], summary: dict[str, float | None]) ->
              f"{os.cpu_count()} cores, Python {platform.python_version()}, "
              f"dagster {_version('dagster')}, duckdb {_version('duckdb')}, "
              f"pandas {_version('pandas')}; SQLite instance, in-process executor.", "",
-             "| what | seconds | peak MiB |", "|---|---:|---:|"]
+             f"Timed figures: the fastest of {ROUNDS} runs (every run in the last column), "
+             "each run on the warehouse as it was after ingestion.", "",
+             "| what | seconds | peak MiB | runs (s) |", "|---|---:|---:|---|"]
     for name, label in LABELS.items():
         f = figures[name]
         peak = f"{f['peak_mib']:.0f}" if "peak_mib" in f else "—"
-        lines.append(f"| {label} | {f['seconds']:.1f} | {peak} |")
+        runs = ", ".join(f"{r:.1f}" for r in f.get("runs", [f["seconds"]]))
+        lines.append(f"| {label} | {f['seconds']:.1f} | {peak} | {runs} |")
     lines += ["", "| figure | measured | target | met |", "|---|---:|---:|---|"]
     for key, value in summary.items():
         target = TARGETS[key]

@@ -18,7 +18,7 @@ import numpy as np
 
 from kj_pipelines.domain.sample import SEASON, TOWN_WEIGHTS
 
-YEARS = 40_000  # simulated district-years, ten towns each
+DISTRICT_YEARS = 40_000  # simulated, ten towns each
 TARGET_SHARE = 0.97  # the sample's targets before 2026: 97 % of the expected year
 PAST_YEARS = 3
 
@@ -28,12 +28,12 @@ def simulate(seed: int = 1) -> tuple[np.ndarray, np.ndarray]:
     rng = np.random.default_rng(seed)
     season, weights = np.array(SEASON), np.array(list(TOWN_WEIGHTS.values()))
     towns = len(weights)
-    factor = rng.uniform(0.9, 1.1, (YEARS, towns))
+    factor = rng.uniform(0.9, 1.1, (DISTRICT_YEARS, towns))
     relative = factor / (factor * weights).sum(axis=1, keepdims=True)  # the year / its share
-    months = season * rng.uniform(0.85, 1.15, (YEARS, towns, 12))
+    months = season * rng.uniform(0.85, 1.15, (DISTRICT_YEARS, towns, 12))
     months /= months.sum(axis=2, keepdims=True)
     to_date = relative[:, :, None] * np.cumsum(months, axis=2)
-    past = season * rng.uniform(0.85, 1.15, (YEARS, towns, PAST_YEARS, 12))
+    past = season * rng.uniform(0.85, 1.15, (DISTRICT_YEARS, towns, PAST_YEARS, 12))
     past /= past.sum(axis=3, keepdims=True)
     pattern = np.cumsum(past, axis=3).mean(axis=2)
     projected = (to_date / pattern / TARGET_SHARE).reshape(-1, 12)  # projection ÷ target

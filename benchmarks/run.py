@@ -30,6 +30,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -50,20 +51,26 @@ def item(name: str, root: Path) -> dict:
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
-def measured(names: tuple[str, ...], root: Path, figures: dict[str, dict],
-             prefix: str = "") -> None:
-    """Each of ``names`` run ``ROUNDS`` times, round by round, each run on ``root``'s warehouse
-    as it was before the first: the fastest run is the figure, every run's time is kept."""
+def measured(names: tuple[str, ...], root: Path, figures: dict[str, dict], prefix: str = "",
+             restore: Callable[[], None] | None = None) -> None:
+    """Each of ``names`` run ``ROUNDS`` times, round by round, each run on ``root`` as it was
+    before the first: ``restore`` puts it back (by default its warehouse is copied back). The
+    fastest run is the figure, every run's time is kept."""
     snapshot = root / "warehouse.before-bench.duckdb"
-    shutil.copyfile(root / "warehouse.duckdb", snapshot)
+    if restore is None:
+        shutil.copyfile(root / "warehouse.duckdb", snapshot)
+
+        def restore() -> None:
+            shutil.copyfile(snapshot, root / "warehouse.duckdb")
+            (root / "warehouse.duckdb.wal").unlink(missing_ok=True)
+
     runs: dict[str, list[dict]] = {name: [] for name in names}
     for _ in range(ROUNDS):
         for name in names:
-            shutil.copyfile(snapshot, root / "warehouse.duckdb")
-            (root / "warehouse.duckdb.wal").unlink(missing_ok=True)
+            restore()
             runs[name].append(item(name, root))
             print(f"{prefix}{name:16} {runs[name][-1]['seconds']:8.1f} s", flush=True)
-    snapshot.unlink()
+    snapshot.unlink(missing_ok=True)
     for name, results in runs.items():
         figures[prefix + name] = fastest(results)
 
@@ -116,14 +123,13 @@ def main() -> None:
         for path in year.joinpath("inbox").iterdir():
             if not path.name.startswith("2025-"):
                 path.unlink()
-        ingests = []
-        for _ in range(ROUNDS):  # ingestion moves the workbooks: each round on a fresh copy
-            fresh = Path(tmp) / "year-run"
+        fresh = Path(tmp) / "year-run"
+
+        def fresh_year() -> None:  # ingestion moves the workbooks: each run on a fresh copy
             shutil.rmtree(fresh, ignore_errors=True)
             shutil.copytree(year, fresh)
-            ingests.append(item("ingest_year", fresh))
-            print(f"ingest_year      {ingests[-1]['files_per_s']:8.1f} files/s", flush=True)
-        figures["ingest_year"] = fastest(ingests)
+
+        measured(("ingest_year",), fresh, figures, restore=fresh_year)
     env_import = process_seconds("import dagster", repeat=5)
     # what a code server does at start and at every reload: import, then resolve the repository
     env_defs = process_seconds("from kj_pipelines.definitions import defs; "

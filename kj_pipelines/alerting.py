@@ -81,16 +81,18 @@ def store_warnings(conn: duckdb.DuckDBPyConnection, warnings: list[Warning],
 
 DIGEST_KINDS = ("behind", "missing", "projected", "milestone", "project", "problem",
                 "supervision")
+# what the warning sensor delivers: a unit's digest kinds, and the rankings (a message of their own)
+DELIVERED_KINDS = (*DIGEST_KINDS, "ranking")
 
 
 def deliver_pending(conn: duckdb.DuckDBPyConnection, notifier: Notifier,
-                    kinds: tuple[str, ...] = ("behind", "missing", "projected"),
+                    kinds: tuple[str, ...] = DELIVERED_KINDS,
                     catalog: Catalog | None = None) -> tuple[int, int]:
     """Send every warning of ``kinds`` not yet delivered; record failures for the next attempt.
-    Each sensor delivers its own kinds, so two sensors never send the same message twice.
+    One sensor delivers them all, once its tick has raised everything it raises.
 
-    The warnings of one unit go out as one digest (its 月调度 or daily list reminders: one
-    message per unit, not one per warning); each warning keeps its own record and is marked
+    The warnings of one unit go out as one digest (its 月调度 warnings with the day's list
+    reminders: one message per unit, not one per warning); each warning keeps its own record and is marked
     delivered with the digest's id. Returns (warnings delivered, warnings still pending)."""
     where, params = in_list("kind", list(kinds))
     pending = query(conn, f"""SELECT warning_id, unit, kind, period, message FROM mart.warnings
@@ -155,7 +157,6 @@ def recent_enough(periods: list[str], latest: str, lookback_months: int) -> tupl
     return keep, [p for p in periods if p < floor]
 
 
-LIST_KINDS = ("milestone", "project", "problem", "supervision")
 
 
 def due_items(conn: duckdb.DuckDBPyConnection, catalog: Catalog, periods_from: str) -> list:

@@ -37,7 +37,6 @@ from kj_pipelines.schedules import build_schedules
 from kj_pipelines.sensors import (
     behind_schedule_sensor,
     inbox_sensor,
-    overdue_sensor,
     warnings_asset,
 )
 from kj_pipelines.settings import DataPaths
@@ -57,7 +56,7 @@ def build_defs(catalog: Catalog | None = None) -> dg.Definitions:
                 weekly_watchlist, quarterly_ranking, annual_scores],
         jobs=[monthly_review, weekly_consultation, quarterly_analysis, annual_evaluation],
         schedules=build_schedules(catalog.submission_deadline_day),
-        sensors=[behind_schedule_sensor, inbox_sensor, overdue_sensor],
+        sensors=[behind_schedule_sensor, inbox_sensor],
         resources=default_resources(),
         executor=EXECUTOR,  # also for UI/CLI materializations and backfills (__ASSET_JOB)
     )

@@ -130,14 +130,19 @@ def reviewed_copy(reviewed, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> 
     return DataPaths(root)
 
 
-def stored_warnings(paths: DataPaths) -> list[tuple]:
+def stored_warnings(paths: DataPaths, columns: str = "warning_id, notified, attempts, last_error"
+                    ) -> list[tuple]:
     """mart.warnings as (warning_id, notified, attempts, last_error), in id order."""
     con = duckdb.connect(str(paths.warehouse), read_only=True)
     try:
-        return con.execute("SELECT warning_id, notified, attempts, last_error FROM mart.warnings "
-                           "ORDER BY warning_id").fetchall()
+        return con.execute(f"SELECT {columns} FROM mart.warnings ORDER BY warning_id").fetchall()
     finally:
         con.close()
+
+
+def warned_units(paths: DataPaths) -> set[str]:
+    """The units with a warning or reminder stored."""
+    return {unit for (unit,) in stored_warnings(paths, "unit")}
 
 
 def lookback_forever(paths: DataPaths) -> None:

@@ -138,7 +138,8 @@ def test_a_rerun_of_august_after_october_reproduces_august(small_sample, catalog
         pd.testing.assert_frame_equal(again[table], frame, obj=table)
 
 
-def test_overdue_sensor_warns_once_per_item_and_level(reviewed_copy, monkeypatch):
+def test_the_warning_sensor_reminds_of_the_lists_once_per_item_and_level(reviewed_copy,
+                                                                       monkeypatch):
     import datetime as dt
 
     from kj_pipelines import sensors
@@ -149,13 +150,16 @@ def test_overdue_sensor_warns_once_per_item_and_level(reviewed_copy, monkeypatch
     resources = default_resources()
     assert isinstance(resources["kj_data"], KJDataResource)
     with dg.instance_for_test() as instance:
-        tick(sensors.overdue_sensor, instance, resources=resources)
+        _, cursor = tick(sensors.behind_schedule_sensor, instance, resources=resources)
         first = _frame(reviewed, "SELECT warning_id, kind, level, notified FROM mart.warnings "
                                  "WHERE kind IN ('milestone', 'project', 'problem', 'supervision')")
         assert {"overdue", "due_soon"} <= set(first["level"])
         assert set(first["kind"]) >= {"milestone", "problem", "supervision"}
         assert first["notified"].all()
-        tick(sensors.overdue_sensor, instance, "", resources)
+        # the same day: the lists are not evaluated again; from scratch, nothing is raised twice
+        result, _ = tick(sensors.behind_schedule_sensor, instance, cursor, resources)
+        assert "清单新提醒/预警 0 条" in result.skip_message
+        tick(sensors.behind_schedule_sensor, instance, "", resources)
         second = _frame(reviewed, "SELECT warning_id FROM mart.warnings "
                                   "WHERE kind IN ('milestone', 'project', 'problem', 'supervision')")
         assert sorted(second["warning_id"]) == sorted(first["warning_id"])

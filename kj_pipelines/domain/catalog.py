@@ -136,7 +136,7 @@ class ListSettings:
     """Working-day rules of the lists (settings.yaml, all optional)."""
 
     at_risk_workdays: int = 5  # a milestone due within N working days and not done is at risk
-    reminder_workdays: int = 3  # overdue_sensor reminds N working days before a due date
+    reminder_workdays: int = 3  # the warning sensor reminds N working days before a due date
     problem_due_workdays: int = 20  # a problem with no wished-for date is due N working days on
     supervision_feedback_workdays: int = 10  # feedback on a supervision item is due N days on
     project_yellow: float = 5.0  # investment behind plan, percentage points of the annual plan

@@ -1,4 +1,5 @@
-"""Sensors: behind-schedule warnings (预判预警) and late submissions dropped in the inbox.
+"""Sensors: warnings (behind schedule, 预判预警, the lists' due dates) and late submissions
+dropped in the inbox.
 
 Their decisions are plain functions (:mod:`kj_pipelines.alerting`, :func:`inbox_run_requests`);
 the sensors only read the instance, keep a cursor and hand over.
@@ -11,7 +12,7 @@ from pathlib import Path
 import dagster as dg
 
 from kj_pipelines.alerting import (
-    LIST_KINDS,
+    DELIVERED_KINDS,
     deliver_pending,
     due_items,
     raise_warnings,
@@ -61,39 +62,62 @@ MAX_FILES_PER_TICK = 50
 REMEMBERED_HASHES = 2_000
 
 
+def parse_cursor(cursor: str | None) -> tuple[int, str]:
+    """(the last progress materialization seen, the day the lists were last evaluated); an older
+    cursor was the storage id alone."""
+    if not cursor:
+        return 0, ""
+    if cursor.lstrip("-").isdigit():
+        return int(cursor), ""
+    state = json.loads(cursor)
+    return int(state.get("after", 0)), str(state.get("lists_on", ""))
+
+
 @dg.sensor(
     name="behind_schedule_sensor",
     minimum_interval_seconds=60,
     default_status=dg.DefaultSensorStatus.RUNNING,
-    description="预判预警：监视进度总览的每次物化，单位转黄、转红、恶化或连续红灯时发出预警，"
+    description="预判预警与清单提醒：监视进度总览的每次物化，单位转黄、转红、恶化或连续红灯时发出预警，"
                 "预计年末完不成（快慢窗口确认）时即使仍为绿灯也提前预警（每个预警只发一次，回落后再次出现只在更严重时重发），"
-                "截止后缺报的向单位催报；每个单位每次月调度只收到一条汇总消息；送达失败的下一轮重试。",
+                "截止后缺报的向单位催报；每天一次按最近一期清单，对重点任务节点、重大项目节点、问题办理和督办反馈"
+                "到期前提醒、逾期后预警；同一轮的全部预警和提醒，每个单位只收到一条汇总消息；"
+                "季晾晒和年考评结果单独推送；送达失败的下一轮重试。",
 )
 def behind_schedule_sensor(context: dg.SensorEvaluationContext, kj_data: KJDataResource,
                            warehouse: WarehouseResource,
                            notifier: NotifierResource) -> dg.SkipReason:
-    cursor = int(context.cursor) if context.cursor else 0
+    after, lists_on = parse_cursor(context.cursor)
     records = context.instance.fetch_materializations(
-        dg.AssetRecordsFilter(asset_key=PROGRESS_KEY, after_storage_id=cursor),
+        dg.AssetRecordsFilter(asset_key=PROGRESS_KEY, after_storage_id=after),
         limit=1000, ascending=True).records
     periods = sorted({r.partition_key for r in records if r.partition_key})
     catalog = kj_data.catalog()
     now = now_local()
-    keep, skipped = recent_enough(periods, last_complete_month(now.date()),
-                                  catalog.warning_lookback_months)
+    today = now.date().isoformat()
+    latest = last_complete_month(now.date())
+    keep, skipped = recent_enough(periods, latest, catalog.warning_lookback_months)
     try:
         with warehouse.get_connection(wait=SENSOR_WAIT_SECONDS,
                                       purpose="behind_schedule_sensor") as conn:
             new = raise_warnings(conn, catalog, keep, now,
                                  escalate_after=catalog.escalate_after_red_months)
-            delivered, failed = deliver_pending(conn, notifier.notifier(), catalog=catalog)
+            listed = []
+            if lists_on != today:  # the lists change once a month; one evaluation a day
+                floor = add_months(latest, -catalog.warning_lookback_months)
+                listed = store_warnings(conn, due_warnings(
+                    due_items(conn, catalog, floor), now.date(),
+                    catalog.lists.reminder_workdays, calendar(catalog)), now)
+            # everything raised this tick in one delivery: one message per unit
+            delivered, failed = deliver_pending(conn, notifier.notifier(), DELIVERED_KINDS,
+                                                catalog)
     except WarehouseBusy as exc:
         return busy_reason(exc)
-    report_warnings(context, new, "behind_schedule_sensor")
+    report_warnings(context, new + listed, "behind_schedule_sensor")
     if records:
-        context.update_cursor(str(max(r.storage_id for r in records)))
-    message = (f"新预警 {len(new)} 条，送达 {delivered} 条，待重试 {failed} 条；"
-               f"评估 {', '.join(keep) or '无'}"
+        after = max(r.storage_id for r in records)
+    context.update_cursor(json.dumps({"after": after, "lists_on": today}))
+    message = (f"新预警 {len(new)} 条，清单新提醒/预警 {len(listed)} 条，"
+               f"送达 {delivered} 条，待重试 {failed} 条；评估 {', '.join(keep) or '无'}"
                + (f"；跳过历史月份 {len(skipped)} 个" if skipped else ""))
     context.log.info(message)
     return dg.SkipReason(message)
@@ -144,34 +168,3 @@ def inbox_sensor(context: dg.SensorEvaluationContext, kj_data: KJDataResource):
         return dg.SkipReason("inbox/ 中没有新文件")
     context.update_cursor(json.dumps(seen[-REMEMBERED_HASHES:]))
     return inbox_run_requests(found, last_complete_month(today), catalog.first_period)
-
-
-@dg.sensor(
-    name="overdue_sensor",
-    minimum_interval_seconds=3600,
-    default_status=dg.DefaultSensorStatus.RUNNING,
-    description="到期提醒与逾期预警：按最近一期清单，对重点任务节点、重大项目节点、问题办理和督办反馈，"
-                "到期前N个工作日提醒、逾期后预警，每项每级只发一次；每天评估一次。同时推送季晾晒和年考评结果。",
-)
-def overdue_sensor(context: dg.SensorEvaluationContext, kj_data: KJDataResource,
-                   warehouse: WarehouseResource, notifier: NotifierResource) -> dg.SkipReason:
-    catalog = kj_data.catalog()
-    now = now_local()
-    today = now.date().isoformat()
-    floor = add_months(last_complete_month(now.date()), -catalog.warning_lookback_months)
-    try:
-        with warehouse.get_connection(wait=SENSOR_WAIT_SECONDS, purpose="overdue_sensor") as conn:
-            new: list = []
-            if context.cursor != today:  # the lists change once a month; one evaluation a day
-                warnings = due_warnings(due_items(conn, catalog, floor), now.date(),
-                                        catalog.lists.reminder_workdays, calendar(catalog))
-                new = store_warnings(conn, warnings, now)
-            delivered, failed = deliver_pending(conn, notifier.notifier(),
-                                                (*LIST_KINDS, "ranking"), catalog)
-    except WarehouseBusy as exc:
-        return busy_reason(exc)
-    report_warnings(context, new, "overdue_sensor")
-    context.update_cursor(today)
-    message = f"清单新提醒/预警 {len(new)} 条，送达 {delivered} 条，待重试 {failed} 条"
-    context.log.info(message)
-    return dg.SkipReason(message)

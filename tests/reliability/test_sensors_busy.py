@@ -7,7 +7,7 @@ import dagster as dg
 from conftest import lookback_forever, stored_warnings, tick
 
 from kj_pipelines.resources import NotifierResource, default_resources
-from kj_pipelines.sensors import behind_schedule_sensor, overdue_sensor
+from kj_pipelines.sensors import behind_schedule_sensor
 from kj_pipelines.warehouse_lock import warehouse_lock
 
 
@@ -25,8 +25,9 @@ def test_a_tick_while_a_run_holds_the_warehouse_skips_and_keeps_its_cursor(revie
             busy, cursor = tick(behind_schedule_sensor, instance, "0")
             assert "a-long-backfill" in busy.skip_message and "游标不动" in busy.skip_message
             assert cursor == "0"
-            skipped, cursor = tick(overdue_sensor, instance, "2026-11-01")
-            assert "游标不动" in skipped.skip_message and cursor == "2026-11-01"
+            legacy = '{"after": 0, "lists_on": "2026-11-01"}'
+            skipped, cursor = tick(behind_schedule_sensor, instance, legacy)
+            assert "游标不动" in skipped.skip_message and cursor == legacy
         assert stored_warnings(paths) == []  # nothing half-done while it waited
         # the writer finished: the next tick does all of it, once
         _, cursor = tick(behind_schedule_sensor, instance, "0")

@@ -13,11 +13,11 @@ from kj_pipelines.domain.sample import generate_sample
 # (rule, unit-years, missed, warned, hits, precision, recall, median lead in months)
 EXPECTED = {
     315: [("status", 1098, 285, 349, 143, 0.41, 0.502, 8.0),
-          ("projection", 1098, 285, 521, 242, 0.464, 0.849, 11.0),
-          ("projection_confirmed", 1098, 285, 380, 220, 0.579, 0.772, 9.0)],
+          ("projection", 1098, 285, 527, 272, 0.516, 0.954, 11.0),
+          ("projection_confirmed", 1098, 285, 318, 235, 0.739, 0.825, 6.0)],
     2027: [("status", 1098, 280, 352, 136, 0.386, 0.486, 9.0),
-           ("projection", 1098, 280, 527, 224, 0.425, 0.8, 11.0),
-           ("projection_confirmed", 1098, 280, 388, 202, 0.521, 0.721, 9.0)],
+           ("projection", 1098, 280, 517, 258, 0.499, 0.921, 11.0),
+           ("projection_confirmed", 1098, 280, 337, 233, 0.691, 0.832, 6.0)],
 }
 
 

@@ -126,6 +126,9 @@ def _city_broken(tmp_path, file, old, new):
     ("settings.yaml", "first_period: 2023-01", "first_period: 2023-13",
      "settings.yaml: entry settings: field 'first_period': '2023-13' is not a month"),
     ("settings.yaml", "warning_lookback_months: 2",
+     "warning_lookback_months: 2\nprojection_confirm_from_month: 13",
+     "settings.yaml: entry settings: field 'projection_confirm_from_month': must be a month"),
+    ("settings.yaml", "warning_lookback_months: 2",
      "warning_lookback_months: 2\nregistry:\n  enterprises: {table: qy, columns: {city: ss}}",
      "settings.yaml: entry registry.enterprises: field 'columns.city': not a column of "
      "enterprises"),

@@ -88,6 +88,77 @@ def test_without_a_past_year_the_district_pattern_then_an_even_pace(catalog, flo
     assert march["basis"] == "按月均衡" and march["projected_seasonal"] == pytest.approx(60)
 
 
+def test_nothing_is_confirmed_before_the_half_year(catalog, flow):
+    even = [10.0] * 12
+    values = _flow_values("JC", {2023: even, 2024: even, 2025: even, 2026: [4] * 12})
+    plan = _plan(catalog, flow, "JC", 120.0, values)
+    early = project(flow, 2026, values, plan, margin=2.0).set_index("month")
+    half = project(flow, 2026, values, plan, margin=2.0, confirm_from=6).set_index("month")
+    # 4 a month against 10: 48 projected from March on, 60 points short every month
+    assert early.loc[3, "projected"] == pytest.approx(48) and early.loc[3, "confirmed"]
+    # 时间过半: the same projections, stored and shown, but confirmed from June only
+    assert half.loc[5, "fast"] and not half.loc[5, "confirmed"]
+    assert half.loc[5, "projected"] == pytest.approx(48) and half.loc[6, "confirmed"]
+
+
+def _events(unit, years):
+    """Year-to-date counts of a registry flow from {year: {month: count}}."""
+    return _flow_values(unit, {y: [float(months.get(m, 0)) for m in range(1, 13)]
+                               for y, months in years.items()})
+
+
+def test_a_registry_count_is_projected_as_its_share_of_the_district(catalog):
+    ind = catalog.indicators["RD_INST_NEW"]  # 新增研发机构: announced in quarterly batches
+    batches = {3: 2, 6: 8, 9: 4, 12: 6}  # the district's 20 a year
+    town = {6: 2, 12: 2}  # JC: 4 of the district's 20 in each past year, a fifth
+    values = pd.concat([_events("ALL", {2023: batches, 2024: batches, 2025: batches,
+                                        2026: {3: 2, 6: 8}}),
+                        _events("JC", {2023: town, 2024: town, 2025: town, 2026: {}})])
+    plan = _plan(catalog, ind, "JC", 4.0, values)
+    rows = project(ind, 2026, values, plan, margin=2.0)
+    june = rows[rows["unit"] == "JC"].set_index("month").loc[6]
+    # JC has none by June (its own pattern: 2 of 4 by now, so 0 projects 0); the district's
+    # year is on its pattern (10 of 20): JC is due a fifth of the district's remaining 10
+    assert june["basis"] == "本单位往年占ALL比重"
+    assert june["projected_seasonal"] == pytest.approx(2.0)
+    assert june["projected_pace"] == pytest.approx(2.0)  # the district's pace, split alike
+    assert june["projected"] == pytest.approx(2.0) and june["shortfall"] == pytest.approx(50)
+
+
+def test_a_registry_stock_is_judged_by_its_path_not_a_renewal_dip(catalog):
+    ind = catalog.indicators["TECH_SME"]  # 科技型中小企业: a stock renewed every year
+    usual = [50, 50, 40, 45, 55, 60, 60, 60, 60, 60, 60, 60]  # March's expiries, then renewals
+    dip = [50, 50, 30, 30, 30]  # renewals late this year
+    values = _flow_values("JC", {})
+    rows = []
+    for year, path in ((2023, usual), (2024, usual), (2025, usual), (2026, dip)):
+        rows += [{"period": f"{year}-{m:02d}", "unit": "JC", "value": float(v), "monthly": None}
+                 for m, v in enumerate(path, start=1)]
+    rows.append({"period": "2022-12", "unit": "JC", "value": 50.0, "monthly": None})
+    values = pd.DataFrame(rows)
+    plan = _plan(catalog, ind, "JC", 60.0, values)
+    may = project(ind, 2026, values, plan, margin=2.0).set_index("month").loc[5]
+    # the past years' path from May to December (+5) on today's 30: 35 judges; the recent
+    # pace (30 below the usual 15 gained Feb-May, carried on) is shown, lower still
+    assert may["projected_seasonal"] == pytest.approx(35)
+    assert may["projected_pace"] < may["projected_seasonal"]
+    assert may["projected"] == pytest.approx(35)
+
+
+def test_a_small_count_a_unit_never_reaches_is_warned_before_december(catalog):
+    ind = catalog.indicators["ACAD_WS"]  # 院士工作站: a stock; JC has had none in three years
+    rows = [{"period": f"{y}-{m:02d}", "unit": "JC", "value": 0.0, "monthly": None}
+            for y in range(2022, 2027) for m in range(1, 13) if (y, m) <= (2026, 10)]
+    values = pd.DataFrame(rows)
+    plan = _plan(catalog, ind, "JC", 1.0, values)
+    rows = project(ind, 2026, values, plan, margin=2.0, small_count_max=5,
+                   confirm_from=6).set_index("month")
+    # its one is planned for December (no whole-unit step is behind before), but even its
+    # best past year (none) leaves it short: confirmed from June
+    assert not rows.loc[5, "confirmed"] and rows.loc[6, "confirmed"]
+    assert rows.loc[10, "band_high"] == pytest.approx(0)
+
+
 def test_a_small_count_target_is_planned_in_whole_units(catalog):
     ind = catalog.indicators["ACAD_WS"]  # 院士工作站: a stock, milestones {6: 0.5}
     listed = pd.DataFrame([{"year": 2026, "indicator": ind.code, "unit": "JC", "target": 2.0,

@@ -162,6 +162,8 @@ class Catalog:
     registry: dict[str, RegistryTable] = field(default_factory=dict)
     default_projection_margin: float = 2.0
     small_count_max: int = 5  # a count target of at most this many whole units is planned in steps
+    # 时间过半: a projected miss is confirmed (and warned) from the half year's figure on
+    projection_confirm_from_month: int = 6
 
     def projection_margin(self, indicator: Indicator) -> float:
         """The shortfall (points of the target) beyond which a projected year end warns."""
@@ -522,6 +524,7 @@ def load_catalog(folder: Path) -> Catalog:
     settings_path = folder / "settings.yaml"
     deadline, escalate, lookback, first, registry = 10, 3, 2, FIRST_PERIOD, {}
     margin, small = Catalog.default_projection_margin, Catalog.small_count_max
+    confirm_from = Catalog.projection_confirm_from_month
     if settings_path.exists():
         r = _Reader(settings_path, "settings", _load_yaml(settings_path) or {})
         deadline = r.get("submission_deadline_day", int, default=10)
@@ -547,11 +550,14 @@ def load_catalog(folder: Path) -> Catalog:
         small = r.get("small_count_max", int, default=small)
         if not 0 <= small <= 1000:
             r.fail("small_count_max", "must be a whole number between 0 and 1000")
+        confirm_from = r.get("projection_confirm_from_month", int, default=confirm_from)
+        if not 1 <= confirm_from <= 12:
+            r.fail("projection_confirm_from_month", "must be a month between 1 and 12")
     else:
         lists, counts = ListSettings(), list(COUNT_MEASURES)
     return Catalog(units, actions, indicators, tuple(goals), scoring, holidays, deadline,
                    escalate, lookback, lists, tuple(counts), kinds, top_label, first, registry,
-                   margin, small)
+                   margin, small, confirm_from)
 
 
 def _load_units(path: Path) -> tuple[dict[str, Unit], dict[str, UnitKind], str]:

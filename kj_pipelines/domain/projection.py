@@ -41,13 +41,14 @@ PROJECTION_COLUMNS = ["period", "indicator", "unit", "year", "month", "actual", 
                       "band_low", "band_high", "projected_completion", "shortfall",
                       "needed_monthly", "fast", "slow", "confirmed", "basis"]
 BASIS_OWN, BASIS_DISTRICT, BASIS_EVEN = "本单位往年规律", f"{DISTRICT}往年规律", "按月均衡"
+BASIS_SHARE = f"本单位往年占{DISTRICT}比重"
 SLOW_WINDOW = 3  # months whose mean projection is the slow signal; none before the third month
 MIN_SHARE = 0.02  # below this share of the year's work a projection is a guess, not made
 
 
 def project(indicator: Indicator, year: int, values: pd.DataFrame, plan: pd.DataFrame,
-            margin: float, small_count_max: float = 0, grids: MonthGrid | None = None
-            ) -> pd.DataFrame:
+            margin: float, small_count_max: float = 0, grids: MonthGrid | None = None,
+            confirm_from: int = SLOW_WINDOW) -> pd.DataFrame:
     """Projections for every unit with a target in ``plan`` (the year's rows of the plan) and
     every month of ``year`` it has a figure for. ``values`` (period, unit, value) hold this
     year's and the three years before; ``margin`` is the shortfall in percentage points of the
@@ -55,7 +56,9 @@ def project(indicator: Indicator, year: int, values: pd.DataFrame, plan: pd.Data
     several years' projections). A target of at most ``small_count_max`` whole units
     to gain (0 for figures that are not counts) must also be a whole unit behind the plan's
     whole-unit steps, and have been for the slow window: one workstation arriving in May rather
-    than March is no miss."""
+    than March is no miss; or be short even at the best of its past years' patterns (a town
+    that has had none in three years and has none yet). Nothing is confirmed before month
+    ``confirm_from`` (the catalog's 时间过半, June) nor before the slow window is full."""
     if indicator.frequency != "monthly":
         return pd.DataFrame(columns=PROJECTION_COLUMNS)
     targets = plan[plan["month"] == 12].drop_duplicates("unit")
@@ -77,18 +80,27 @@ def project(indicator: Indicator, year: int, values: pd.DataFrame, plan: pd.Data
     top = [(grids.year([DISTRICT], y), np.zeros(1) if flow
             else grids.december([DISTRICT], y - 1)) for y in (year - 3, year - 2, year - 1)]
 
+    registry = indicator.source == "registry"
     if not flow:
         seasonal, band_low, band_high, basis = _drift(current, past, top)
         pace = current.copy() if rate else _stock_pace(current, base, past, seasonal)
     else:
-        shares, basis, each = _pattern(past, top, indicator, len(units))
-        done = current - base[:, None]
-        with np.errstate(invalid="ignore", divide="ignore"):
-            seasonal = np.where(shares >= MIN_SHARE, base[:, None] + done / shares, np.nan)
-            by_year = np.where(each >= MIN_SHARE, base[None, :, None] + done[None] / each, np.nan)
-        band_low, band_high = _band(by_year, seasonal)
-        pace = _pace(current, base, shares, seasonal)
-    pessimistic = np.where(lower[:, None], np.fmax(seasonal, pace), np.fmin(seasonal, pace))
+        seasonal, band_low, band_high, pace, basis = _flow(current, base, past, top, indicator)
+        if registry:  # events announced for the whole district: a unit's usual share of them
+            shared = _share_of_district(units, year, current, grids, indicator)
+            if shared is not None:
+                weight, (d_seasonal, d_low, d_high, d_pace) = shared
+                has = np.isfinite(weight)[:, None] & np.isfinite(current + d_seasonal)
+                for grid, top_grid in ((seasonal, d_seasonal), (band_low, d_low),
+                                       (band_high, d_high), (pace, d_pace)):
+                    split = current + weight[:, None] * top_grid
+                    grid[:] = np.where(has & np.isfinite(split), split, grid)
+                basis = np.where(has.any(axis=1), BASIS_SHARE, basis).astype(object)
+    # a registry stock moves by certificates' expiries and renewals fixed years ahead, not by
+    # a unit's recent effort: its recent pace is shown, its path over past years judges
+    judged_pace = seasonal if registry and not flow and not rate else pace
+    pessimistic = np.where(lower[:, None], np.fmax(seasonal, judged_pace),
+                           np.fmin(seasonal, judged_pace))
     projected_completion = _completion(pessimistic, target, baseline, lower)
     shortfall = 100.0 - projected_completion
     slow_projection = _rolling_mean(pessimistic, SLOW_WINDOW)
@@ -98,15 +110,19 @@ def project(indicator: Indicator, year: int, values: pd.DataFrame, plan: pd.Data
     slow_signal = slow_short > margin
     small = np.abs(target - base) <= small_count_max if small_count_max else np.zeros(
         len(units), dtype=bool)
-    if small.any():  # whole units: a unit behind the plan's whole-unit steps
+    if small.any():  # whole units: behind the plan's whole-unit steps, or short at best
         planned = MonthGrid(plan, "planned").year(units, year)
         sign = np.where(lower, -1.0, 1.0)[:, None]
         behind = (planned - current) * sign >= 1 - 1e-9
-        fast = np.where(small[:, None], behind & fast, fast)
-        slow_signal = np.where(small[:, None], _rolling_mean(
-            np.where(np.isnan(current), np.nan, behind.astype(float)), SLOW_WINDOW) >= 1,
-            slow_signal)
-    slow = slow_signal & (month >= SLOW_WINDOW)
+        # (arrivals only: a count to bring down to zero has no "best year" to stay short of)
+        hopeless = fast & ~lower[:, None] & (
+            100.0 - _completion(band_high, target, baseline, lower) > margin)
+        judged = np.isnan(current)
+        fast = np.where(small[:, None], (behind & fast) | hopeless, fast)
+        slow_signal = np.where(small[:, None], (_rolling_mean(
+            np.where(judged, np.nan, behind.astype(float)), SLOW_WINDOW) >= 1) | (_rolling_mean(
+            np.where(judged, np.nan, hopeless.astype(float)), SLOW_WINDOW) >= 1), slow_signal)
+    slow = slow_signal & (month >= max(SLOW_WINDOW, confirm_from))
     with np.errstate(invalid="ignore", divide="ignore"):
         needed = np.where(rate, target[:, None], (target[:, None] - current) / (12 - month))
     needed = np.where(month == 12, np.nan, needed)
@@ -124,6 +140,48 @@ def project(indicator: Indicator, year: int, values: pd.DataFrame, plan: pd.Data
         "fast": fast.ravel(), "slow": slow.ravel(), "confirmed": (fast & slow).ravel(),
         "basis": np.repeat(basis, 12)}, columns=PROJECTION_COLUMNS)
     return frame[frame["projected"].notna()].reset_index(drop=True)
+
+
+def _flow(current: np.ndarray, base: np.ndarray, past, top, indicator: Indicator
+          ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """A flow's (seasonal, band low, band high, pace, basis) from its own or the district's
+    pattern."""
+    shares, basis, each = _pattern(past, top, indicator, len(current))
+    done = current - base[:, None]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        seasonal = np.where(shares >= MIN_SHARE, base[:, None] + done / shares, np.nan)
+        by_year = np.where(each >= MIN_SHARE, base[None, :, None] + done[None] / each, np.nan)
+    band_low, band_high = _band(by_year, seasonal)
+    return seasonal, band_low, band_high, _pace(current, base, shares, seasonal), basis
+
+
+def _share_of_district(units: list[str], year: int, current: np.ndarray, grids: MonthGrid,
+                       indicator: Indicator):
+    """A registry flow (recognitions, new institutions: announced district-wide, in batches)
+    seen through each unit's usual share of it: (the share [unit], NaN for the district itself
+    and a unit without a usable past year; the district's remaining seasonal, band low, band
+    high and pace [1, 12] to be split by it), or None without the district's past years. A
+    town's own handful of events a quarter says little of its year; its share of the district's
+    batches over three years, and how the district's year is going, say more."""
+    years = (year - 3, year - 2, year - 1)
+    district_past = np.array([grids.year([DISTRICT], y)[0, 11] for y in years])
+    usable = np.isfinite(district_past)
+    if not usable.any() or district_past[usable].sum() <= 0:
+        return None
+    own = np.stack([grids.year(units, y)[:, 11] for y in years], axis=1)  # [unit, year]
+    known = np.isfinite(own) & usable[None, :]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        weight = np.where(known, own, 0.0).sum(axis=1) / np.where(
+            known, district_past[None, :], 0.0).sum(axis=1)
+    weight = np.where(known.any(axis=1) & (np.asarray(units) != DISTRICT), weight, np.nan)
+    top_now = grids.year([DISTRICT], year)
+    zero = np.zeros(1)
+    d_past = [(grids.year([DISTRICT], y), zero) for y in years]
+    d_seasonal, d_low, d_high, d_pace, _ = _flow(top_now, zero, d_past, d_past, indicator)
+    remaining = [grid - top_now for grid in (d_seasonal, d_low, d_high, d_pace)]
+    if not np.isfinite(remaining[0]).any():
+        return None
+    return weight, remaining
 
 
 def _shares(grid: np.ndarray, base: np.ndarray, flow: bool) -> np.ndarray:

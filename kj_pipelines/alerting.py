@@ -81,20 +81,20 @@ def store_warnings(conn: duckdb.DuckDBPyConnection, warnings: list[Warning],
 
 DIGEST_KINDS = ("behind", "missing", "projected", "milestone", "project", "problem",
                 "supervision")
-# what the warning sensor delivers: a unit's digest kinds, and the rankings (a message of their own)
+# what is delivered: a unit's digest kinds, and the rankings (a message of their own)
 DELIVERED_KINDS = (*DIGEST_KINDS, "ranking")
 
 
 def deliver_pending(conn: duckdb.DuckDBPyConnection, notifier: Notifier,
-                    kinds: tuple[str, ...] = DELIVERED_KINDS,
                     catalog: Catalog | None = None) -> tuple[int, int]:
-    """Send every warning of ``kinds`` not yet delivered; record failures for the next attempt.
-    One sensor delivers them all, once its tick has raised everything it raises.
+    """Send every warning of ``DELIVERED_KINDS`` not yet delivered; record failures for the
+    next attempt. One sensor delivers them all, once its tick has raised everything it raises.
 
     The warnings of one unit go out as one digest (its 月调度 warnings with the day's list
-    reminders: one message per unit, not one per warning); each warning keeps its own record and is marked
-    delivered with the digest's id. Returns (warnings delivered, warnings still pending)."""
-    where, params = in_list("kind", list(kinds))
+    reminders: one message per unit, not one per warning); each warning keeps its own record
+    and is marked delivered with the digest's id. A ranking goes out as a message of its own.
+    Returns (warnings delivered, warnings still pending)."""
+    where, params = in_list("kind", list(DELIVERED_KINDS))
     pending = query(conn, f"""SELECT warning_id, unit, kind, period, message FROM mart.warnings
                              WHERE NOT notified AND attempts < ? AND {where}
                              ORDER BY raised_at, warning_id""",
@@ -155,8 +155,6 @@ def recent_enough(periods: list[str], latest: str, lookback_months: int) -> tupl
     floor = add_months(latest, -lookback_months)
     keep = [p for p in periods if p >= floor]
     return keep, [p for p in periods if p < floor]
-
-
 
 
 def due_items(conn: duckdb.DuckDBPyConnection, catalog: Catalog, periods_from: str) -> list:

@@ -107,9 +107,9 @@ def year_end_month(conn, year: str) -> str:
 
 def queue_ranking_notice(conn, catalog: Catalog, label: str, month: str,
                          scores: "pd.DataFrame") -> bool:
-    """Queue the ranking for the Notifier (delivered by ``behind_schedule_sensor``) when it is current
-    work: a backfilled past quarter or year is not pushed again. A ranking that changes after a
-    correction is pushed once more, marked as corrected."""
+    """Queue the ranking for the Notifier (delivered by ``behind_schedule_sensor``) when it is
+    current work: a backfilled past quarter or year is not pushed again. A ranking that changes
+    after a correction is pushed once more, marked as corrected."""
     latest = conn.execute("SELECT max(period) FROM mart.indicator_progress").fetchone()[0]
     if latest is None or not recent_enough([month], latest, catalog.warning_lookback_months)[0]:
         return False

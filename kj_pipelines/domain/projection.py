@@ -87,7 +87,8 @@ def project(indicator: Indicator, year: int, values: pd.DataFrame, plan: pd.Data
     else:
         seasonal, band_low, band_high, pace, basis = _flow(current, base, past, top, indicator)
         if registry:  # events announced for the whole district: a unit's usual share of them
-            shared = _share_of_district(units, year, current, grids, indicator)
+            shared = _share_of_district(units, past, top, grids.year([DISTRICT], year),
+                                        indicator)
             if shared is not None:
                 weight, (d_seasonal, d_low, d_high, d_pace) = shared
                 has = np.isfinite(weight)[:, None] & np.isfinite(current + d_seasonal)
@@ -117,11 +118,12 @@ def project(indicator: Indicator, year: int, values: pd.DataFrame, plan: pd.Data
         # (arrivals only: a count to bring down to zero has no "best year" to stay short of)
         hopeless = fast & ~lower[:, None] & (
             100.0 - _completion(band_high, target, baseline, lower) > margin)
-        judged = np.isnan(current)
+        unreported = np.isnan(current)
         fast = np.where(small[:, None], (behind & fast) | hopeless, fast)
         slow_signal = np.where(small[:, None], (_rolling_mean(
-            np.where(judged, np.nan, behind.astype(float)), SLOW_WINDOW) >= 1) | (_rolling_mean(
-            np.where(judged, np.nan, hopeless.astype(float)), SLOW_WINDOW) >= 1), slow_signal)
+            np.where(unreported, np.nan, behind.astype(float)), SLOW_WINDOW) >= 1) | (
+            _rolling_mean(np.where(unreported, np.nan, hopeless.astype(float)),
+                          SLOW_WINDOW) >= 1), slow_signal)
     slow = slow_signal & (month >= max(SLOW_WINDOW, confirm_from))
     with np.errstate(invalid="ignore", divide="ignore"):
         needed = np.where(rate, target[:, None], (target[:, None] - current) / (12 - month))
@@ -155,29 +157,27 @@ def _flow(current: np.ndarray, base: np.ndarray, past, top, indicator: Indicator
     return seasonal, band_low, band_high, _pace(current, base, shares, seasonal), basis
 
 
-def _share_of_district(units: list[str], year: int, current: np.ndarray, grids: MonthGrid,
+def _share_of_district(units: list[str], past, top, top_now: np.ndarray,
                        indicator: Indicator):
     """A registry flow (recognitions, new institutions: announced district-wide, in batches)
     seen through each unit's usual share of it: (the share [unit], NaN for the district itself
     and a unit without a usable past year; the district's remaining seasonal, band low, band
     high and pace [1, 12] to be split by it), or None without the district's past years. A
     town's own handful of events a quarter says little of its year; its share of the district's
-    batches over three years, and how the district's year is going, say more."""
-    years = (year - 3, year - 2, year - 1)
-    district_past = np.array([grids.year([DISTRICT], y)[0, 11] for y in years])
+    batches over three years, and how the district's year is going, say more. ``past`` and
+    ``top`` are the units' and the district's three past years, ``top_now`` the district's
+    year so far."""
+    district_past = np.array([grid[0, 11] for grid, _ in top])
     usable = np.isfinite(district_past)
     if not usable.any() or district_past[usable].sum() <= 0:
         return None
-    own = np.stack([grids.year(units, y)[:, 11] for y in years], axis=1)  # [unit, year]
+    own = np.stack([grid[:, 11] for grid, _ in past], axis=1)  # [unit, year]
     known = np.isfinite(own) & usable[None, :]
     with np.errstate(invalid="ignore", divide="ignore"):
         weight = np.where(known, own, 0.0).sum(axis=1) / np.where(
             known, district_past[None, :], 0.0).sum(axis=1)
     weight = np.where(known.any(axis=1) & (np.asarray(units) != DISTRICT), weight, np.nan)
-    top_now = grids.year([DISTRICT], year)
-    zero = np.zeros(1)
-    d_past = [(grids.year([DISTRICT], y), zero) for y in years]
-    d_seasonal, d_low, d_high, d_pace, _ = _flow(top_now, zero, d_past, d_past, indicator)
+    d_seasonal, d_low, d_high, d_pace, _ = _flow(top_now, np.zeros(1), top, top, indicator)
     remaining = [grid - top_now for grid in (d_seasonal, d_low, d_high, d_pace)]
     if not np.isfinite(remaining[0]).any():
         return None

@@ -12,7 +12,6 @@ from pathlib import Path
 import dagster as dg
 
 from kj_pipelines.alerting import (
-    DELIVERED_KINDS,
     deliver_pending,
     due_items,
     raise_warnings,
@@ -108,8 +107,7 @@ def behind_schedule_sensor(context: dg.SensorEvaluationContext, kj_data: KJDataR
                     due_items(conn, catalog, floor), now.date(),
                     catalog.lists.reminder_workdays, calendar(catalog)), now)
             # everything raised this tick in one delivery: one message per unit
-            delivered, failed = deliver_pending(conn, notifier.notifier(), DELIVERED_KINDS,
-                                                catalog)
+            delivered, failed = deliver_pending(conn, notifier.notifier(), catalog)
     except WarehouseBusy as exc:
         return busy_reason(exc)
     report_warnings(context, new + listed, "behind_schedule_sensor")

@@ -16,6 +16,7 @@ from kj_pipelines.domain.backschedule import PLAN_COLUMNS, build_plan
 from kj_pipelines.domain.catalog import DISTRICT, Catalog, Indicator, derived_inputs
 from kj_pipelines.domain.grids import MonthGrid
 from kj_pipelines.domain.indicators import compute_values, required_periods
+from kj_pipelines.domain.keys import keyed
 from kj_pipelines.domain.periods import parse_month, year_month_arrays
 from kj_pipelines.domain.progress import (
     carry_forward,
@@ -66,8 +67,11 @@ def load_facts(conn: duckdb.DuckDBPyConnection, codes: list[str],
     return query(conn, sql, params + params)
 
 
-def load_targets(conn: duckdb.DuckDBPyConnection, indicator: str) -> pd.DataFrame:
-    return query(conn, "SELECT * FROM core.annual_targets WHERE indicator = ?", [indicator])
+def load_targets(conn: duckdb.DuckDBPyConnection, indicator: str,
+                 catalog: Catalog | None = None) -> pd.DataFrame:
+    """The indicator's annual targets; with ``catalog``, keyed as :func:`load_facts`' are."""
+    targets = query(conn, "SELECT * FROM core.annual_targets WHERE indicator = ?", [indicator])
+    return keyed(targets, catalog.units, catalog.indicators) if catalog else targets
 
 
 def history_periods(years: list[int]) -> list[str]:
@@ -90,7 +94,9 @@ def indicator_values_for(conn: duckdb.DuckDBPyConnection, indicator: Indicator,
                          catalog: Catalog, periods: list[str]) -> pd.DataFrame:
     """Values over ``periods`` computed from the facts of every month they depend on."""
     needed = sorted(set(required_periods(indicator, catalog, periods)) | set(periods))
-    facts = load_facts(conn, leaf_inputs(indicator, catalog), needed)
+    # keyed: a province's units and months compared as integer codes, not strings
+    facts = keyed(load_facts(conn, leaf_inputs(indicator, catalog), needed), catalog.units,
+                  catalog.indicators)
     return compute_values(indicator, catalog, facts, periods)
 
 
@@ -108,7 +114,7 @@ def run_indicator(conn: duckdb.DuckDBPyConnection, catalog: Catalog, code: str,
     all_periods = history_periods(years)
     all_values = indicator_values_for(conn, indicator, catalog, all_periods)
     values = all_values[all_values["period"].isin(periods)].reset_index(drop=True)
-    plan = plan_for_years(indicator, catalog, years, load_targets(conn, code), all_values)
+    plan = plan_for_years(indicator, catalog, years, load_targets(conn, code, catalog), all_values)
     due = compute_progress(indicator, catalog, evaluated, all_values[all_values["period"].isin(
         evaluated)], plan, today)
     due = due.assign(as_of=due["period"])
@@ -159,7 +165,7 @@ def run_plan(conn: duckdb.DuckDBPyConnection, catalog: Catalog, years: list[int]
     for indicator in catalog.indicators.values():
         all_values = indicator_values_for(conn, indicator, catalog, history_periods(years))
         frames.append(plan_for_years(indicator, catalog, years,
-                                     load_targets(conn, indicator.code), all_values))
+                                     load_targets(conn, indicator.code, catalog), all_values))
     plan = pd.concat(frames, ignore_index=True)
     if write:
         where, params = in_list("year", years)

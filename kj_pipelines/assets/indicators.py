@@ -11,6 +11,7 @@ import pandas as pd
 
 from kj_pipelines.assets.common import markdown_rows, markdown_table, partitioned_result
 from kj_pipelines.domain.catalog import DISTRICT, Catalog, Indicator, derived_inputs
+from kj_pipelines.domain.keys import mapped
 from kj_pipelines.domain.numbers import as_number
 from kj_pipelines.domain.progress import STATUS_MARK, STATUS_ORDER, worst_first
 from kj_pipelines.partitions import monthly_partitions
@@ -117,7 +118,7 @@ def partitions_metadata(run: IndicatorRun, catalog: Catalog, ind: Indicator,
     district = dict(zip(values["period"].to_numpy()[is_top], values["value"].to_numpy()[is_top],
                         strict=True))
     shown = _records_by_period(values, _first_rows(
-        [value_month, is_top, values["unit"].map(order).fillna(len(order)).to_numpy()]))
+        [value_month, is_top, mapped(values["unit"], order, len(order))]))
 
     status_rank = progress["status"].map(STATUS_ORDER).to_numpy()
     gap = progress["gap"].to_numpy(dtype="float64")
@@ -126,7 +127,7 @@ def partitions_metadata(run: IndicatorRun, catalog: Catalog, ind: Indicator,
         [progress_month, status_rank, np.isnan(gap), np.nan_to_num(gap)]))
     progress_counts = dict(zip(progress_months, np.bincount(progress_month), strict=True))
     below = progress[progress["unit"] != DISTRICT]
-    status_counts = below.groupby(["period", "status"]).size().to_dict()
+    status_counts = below.groupby(["period", "status"], observed=True).size().to_dict()
     top_rows = progress[progress["unit"] == DISTRICT].drop_duplicates("period")
     top = {r["period"]: r for r in top_rows.to_dict("records")}
     projected = _projections_by_period(run.projections, catalog)
@@ -179,7 +180,7 @@ def _projections_by_period(projections: "pd.DataFrame", catalog: Catalog
     rows_of = _records_by_period(short, _first_rows([pd.factorize(short["period"])[0]]))
     confirmed = projections[projections["confirmed"].astype(bool)
                             & (projections["unit"] != DISTRICT)]
-    confirmed_counts = confirmed.groupby("period").size().to_dict()
+    confirmed_counts = confirmed.groupby("period", observed=True).size().to_dict()
     top = {r["period"]: r for r in projections[projections["unit"] == DISTRICT].to_dict("records")}
     for period in set(projections["period"]):
         metadata: dict[str, object] = {

@@ -55,7 +55,7 @@ def build_progress_asset(catalog: Catalog) -> dg.AssetsDefinition:
         with warehouse.get_connection() as conn:
             ensure_schema(conn)
             summary = assemble_progress(conn, periods)
-        months = dict(tuple(summary.groupby("period", sort=False)))
+        months = dict(tuple(summary.groupby("period", sort=False, observed=True)))
         return partitioned_result(context, {
             p: _month_metadata(months.get(p, summary.iloc[0:0]), fresh, p) for p in periods})
 

@@ -72,7 +72,7 @@ def roll_up(values: pd.DataFrame, rollups: dict[str, list[str]]) -> pd.DataFrame
     links = pd.DataFrame([(above, unit) for above, units in rollups.items() for unit in units],
                          columns=["above", "unit"])
     joined = values.merge(links, on="unit")
-    sums = joined.groupby(["period", "above"], as_index=False)[["value", "monthly"]].sum(
+    sums = joined.groupby(["period", "above"], as_index=False, observed=True)[["value", "monthly"]].sum(
         min_count=1)
     return sums.rename(columns={"above": "unit"})
 
@@ -101,10 +101,10 @@ def _flow_ytd(own: pd.DataFrame, periods: list[str]) -> pd.DataFrame:
     year, month = year_month_arrays(frame["period"])
     frame = frame.assign(year=year)
     frame["running"] = frame["value"].fillna(0).groupby(  # vectorised: no Python per unit
-        [frame["unit"], frame["year"]]).cumsum()
+        [frame["unit"], frame["year"]], observed=True).cumsum()
     ytd = frame["cumulative"].where(frame["cumulative"].notna(), frame["running"])
     frame["ytd"] = ytd
-    prev = frame.groupby(["unit", "year"])["ytd"].shift(1)
+    prev = frame.groupby(["unit", "year"], observed=True)["ytd"].shift(1)
     frame["monthly_v"] = frame["value"].where(
         frame["value"].notna(), frame["ytd"] - prev.where(month > 1, 0))
     frame = frame[frame["period"].isin(periods)]

@@ -210,7 +210,7 @@ def carry_forward(indicator: Indicator, periods: list[str], progress: pd.DataFra
         if is_due(indicator, period):
             continue
         earlier = ordered[ordered["period"] < period]
-        latest = earlier.groupby("unit", sort=False).tail(1)
+        latest = earlier.groupby("unit", sort=False, observed=True).tail(1)
         rows.append(latest.assign(period=period))
     return pd.concat(rows, ignore_index=True) if rows else progress.iloc[0:0]
 
@@ -227,7 +227,7 @@ def missing_by_period(indicator: Indicator, catalog: Catalog, periods: list[str]
     if not late:
         return {}
     rows = values[values["period"].isin(late)]
-    have = rows.groupby("period")["unit"].agg(set).to_dict() if not rows.empty else {}
+    have = rows.groupby("period", observed=True)["unit"].agg(set).to_dict() if not rows.empty else {}
     out = {}
     for period in late:
         present = have.get(period, set())
@@ -252,7 +252,7 @@ def implausible(indicator: Indicator, values: pd.DataFrame, periods: list[str],
     judged, not the sum, which falls when a part is missing (``missing_units`` says so).
     Judged on whole columns; only the rows found get a message."""
     frame = values[~values["unit"].isin(list(totals))].sort_values(["unit", "period"])
-    by_unit = frame.groupby("unit", sort=False)
+    by_unit = frame.groupby("unit", sort=False, observed=True)
     prev_period = by_unit["period"].shift(1)
     prev_value = by_unit["value"].shift(1).to_numpy(dtype="float64")
     prev_monthly = by_unit["monthly"].shift(1).to_numpy(dtype="float64")

@@ -316,21 +316,24 @@ def _mess_up(inbox: Path, catalog: Catalog, values, start: str, end: str) -> int
 
 # ── target lists ───────────────────────────────────────────────────────────────
 
+# the registry's targets, district-wide; each town's is its weight's part (whole units)
+REGISTRY_TARGETS = {
+    "HT_NEW": {2019: 65, 2020: 80, 2021: 95, 2022: 105, 2023: 120, 2024: 110, 2025: 120,
+               2026: 130, 2027: 135},
+    "HT_EFFECTIVE": {2019: 260, 2020: 300, 2021: 330, 2022: 390, 2023: 470, 2024: 520,
+                     2025: 580, 2026: 620},
+    "TECH_SME": {y: 400 + 120 * (y - 2019) for y in range(2019, 2028)},
+    "RD_INST_NEW": {2019: 45, 2020: 55, 2021: 62, 2022: 70, 2023: 80, 2024: 85, 2025: 90,
+                    2026: 95, 2027: 100},
+    "RD_INST_TOTAL": {2019: 75, 2020: 135, 2021: 200, 2022: 275, 2023: 360, 2024: 450,
+                      2025: 540, 2026: 640, 2027: 740},
+    "ACAD_WS": {2019: 10, 2020: 11, 2021: 11, 2022: 12, 2023: 14, 2024: 15, 2025: 17, 2026: 19},
+    "DOC_WS": {2019: 5, 2020: 6, 2021: 7, 2022: 8, 2023: 10, 2024: 10, 2025: 10, 2026: 10,
+               2027: 10},
+}
+
+
 def write_targets(plans: Path, catalog: Catalog) -> int:
-    registry_targets = {
-        "HT_NEW": {2019: 65, 2020: 80, 2021: 95, 2022: 105, 2023: 120, 2024: 110, 2025: 120,
-                   2026: 130, 2027: 135},
-        "HT_EFFECTIVE": {2019: 260, 2020: 300, 2021: 330, 2022: 390, 2023: 470, 2024: 520,
-                         2025: 580, 2026: 620},
-        "TECH_SME": {y: 400 + 120 * (y - 2019) for y in range(2019, 2028)},
-        "RD_INST_NEW": {2019: 45, 2020: 55, 2021: 62, 2022: 70, 2023: 80, 2024: 85, 2025: 90,
-                        2026: 95, 2027: 100},
-        "RD_INST_TOTAL": {2019: 75, 2020: 135, 2021: 200, 2022: 275, 2023: 360, 2024: 450,
-                          2025: 540, 2026: 640, 2027: 740},
-        "ACAD_WS": {2019: 10, 2020: 11, 2021: 11, 2022: 12, 2023: 14, 2024: 15, 2025: 17, 2026: 19},
-        "DOC_WS": {2019: 5, 2020: 6, 2021: 7, 2022: 8, 2023: 10, 2024: 10, 2025: 10, 2026: 10,
-                   2027: 10},
-    }
     ratio_targets = {
         "HT_VA_SHARE": {2019: 35.5, 2020: 36.5, 2021: 38.5, 2022: 39.5, 2023: 41.5, 2024: 42.5,
                         2025: 43.5, 2026: 45.5, 2027: 46.5},
@@ -370,7 +373,7 @@ def write_targets(plans: Path, catalog: Catalog) -> int:
             for town, part in zip(TOWN_WEIGHTS, _split_cents(target, list(TOWN_WEIGHTS.values())),
                                   strict=True):
                 add(code, town, part)
-        for code, years in registry_targets.items():
+        for code, years in REGISTRY_TARGETS.items():
             if year not in years:
                 continue
             # as plans write them: "≥620，力争650" (seed 004: 突破470家、120家以上)

@@ -72,8 +72,8 @@ def roll_up(values: pd.DataFrame, rollups: dict[str, list[str]]) -> pd.DataFrame
     links = pd.DataFrame([(above, unit) for above, units in rollups.items() for unit in units],
                          columns=["above", "unit"])
     joined = values.merge(links, on="unit")
-    sums = joined.groupby(["period", "above"], as_index=False, observed=True)[["value", "monthly"]].sum(
-        min_count=1)
+    sums = joined.groupby(["period", "above"], as_index=False, observed=True)[
+        ["value", "monthly"]].sum(min_count=1)
     return sums.rename(columns={"above": "unit"})
 
 

@@ -48,8 +48,10 @@ def leaf_inputs(indicator: Indicator, catalog: Catalog) -> list[str]:
     return sorted({c for dep in inputs for c in leaf_inputs(catalog.indicators[dep], catalog)})
 
 
-def load_facts(conn: duckdb.DuckDBPyConnection, codes: list[str],
+def load_facts(conn: duckdb.DuckDBPyConnection, catalog: Catalog, codes: list[str],
                periods: list[str]) -> pd.DataFrame:
+    """The submitted and registry facts of ``codes`` over the years of ``periods``, keyed
+    (:func:`keyed`: a province's units and months compared as integer codes, not strings)."""
     ind_where, ind_params = in_list("indicator", codes)
     years = sorted({p[:4] for p in periods})
     year_where = " OR ".join("period LIKE ?" for _ in years) or "FALSE"
@@ -64,14 +66,14 @@ def load_facts(conn: duckdb.DuckDBPyConnection, codes: list[str],
         WHERE {ind_where} AND ({year_where})
         ORDER BY ALL"""
     params = ind_params + [f"{y}-%" for y in years]
-    return query(conn, sql, params + params)
+    return keyed(query(conn, sql, params + params), catalog.units, catalog.indicators)
 
 
-def load_targets(conn: duckdb.DuckDBPyConnection, indicator: str,
-                 catalog: Catalog | None = None) -> pd.DataFrame:
-    """The indicator's annual targets; with ``catalog``, keyed as :func:`load_facts`' are."""
+def load_targets(conn: duckdb.DuckDBPyConnection, catalog: Catalog, indicator: str
+                 ) -> pd.DataFrame:
+    """The indicator's annual targets, keyed as :func:`load_facts`' are."""
     targets = query(conn, "SELECT * FROM core.annual_targets WHERE indicator = ?", [indicator])
-    return keyed(targets, catalog.units, catalog.indicators) if catalog else targets
+    return keyed(targets, catalog.units, catalog.indicators)
 
 
 def history_periods(years: list[int]) -> list[str]:
@@ -94,9 +96,7 @@ def indicator_values_for(conn: duckdb.DuckDBPyConnection, indicator: Indicator,
                          catalog: Catalog, periods: list[str]) -> pd.DataFrame:
     """Values over ``periods`` computed from the facts of every month they depend on."""
     needed = sorted(set(required_periods(indicator, catalog, periods)) | set(periods))
-    # keyed: a province's units and months compared as integer codes, not strings
-    facts = keyed(load_facts(conn, leaf_inputs(indicator, catalog), needed), catalog.units,
-                  catalog.indicators)
+    facts = load_facts(conn, catalog, leaf_inputs(indicator, catalog), needed)
     return compute_values(indicator, catalog, facts, periods)
 
 
@@ -114,7 +114,7 @@ def run_indicator(conn: duckdb.DuckDBPyConnection, catalog: Catalog, code: str,
     all_periods = history_periods(years)
     all_values = indicator_values_for(conn, indicator, catalog, all_periods)
     values = all_values[all_values["period"].isin(periods)].reset_index(drop=True)
-    plan = plan_for_years(indicator, catalog, years, load_targets(conn, code, catalog), all_values)
+    plan = plan_for_years(indicator, catalog, years, load_targets(conn, catalog, code), all_values)
     due = compute_progress(indicator, catalog, evaluated, all_values[all_values["period"].isin(
         evaluated)], plan, today)
     due = due.assign(as_of=due["period"])
@@ -165,7 +165,7 @@ def run_plan(conn: duckdb.DuckDBPyConnection, catalog: Catalog, years: list[int]
     for indicator in catalog.indicators.values():
         all_values = indicator_values_for(conn, indicator, catalog, history_periods(years))
         frames.append(plan_for_years(indicator, catalog, years,
-                                     load_targets(conn, indicator.code, catalog), all_values))
+                                     load_targets(conn, catalog, indicator.code), all_values))
     plan = pd.concat(frames, ignore_index=True)
     if write:
         where, params = in_list("year", years)

@@ -145,6 +145,30 @@ def test_a_registry_stock_is_judged_by_its_path_not_a_renewal_dip(catalog):
     assert may["projected"] == pytest.approx(35)
 
 
+def test_a_stock_worked_down_is_projected_by_its_share_of_the_change(catalog):
+    ind = catalog.indicators["ZERO_RD_EXP"]  # 两清零: a submitted count brought down to target
+    rows = [{"period": "2022-12", "unit": "JC", "value": 25.0, "monthly": None}]
+    for year, start in ((2023, 25.0), (2024, 20.0), (2025, 15.0)):  # 5 fewer a year, evenly
+        rows += [{"period": f"{year}-{m:02d}", "unit": "JC", "value": start - 5 * m / 12,
+                  "monthly": None} for m in range(1, 13)]
+    # this year's target asks for twice that, the remaining 10, and half of it is done by June
+    rows += [{"period": f"2026-{m:02d}", "unit": "JC", "value": 10.0 - 10 * m / 12,
+              "monthly": None} for m in range(1, 7)]
+    values = pd.DataFrame(rows)
+    plan = _plan(catalog, ind, "JC", 0.0, values)
+    june = project(ind, 2026, values, plan, margin=2.0).set_index("month").loc[6]
+    # 5 of the 10 gone by June, the share of their change the past years had made by June (a
+    # half): 0 in December, on course, nothing to warn of (their drift, 2.5 fewer from June to
+    # December, would have carried it to 2.5 and warned)
+    assert june["projected_seasonal"] == pytest.approx(0.0)
+    assert june["projected_pace"] == pytest.approx(0.0)  # 2.5 a quarter, a quarter's share
+    assert not june["fast"]
+    # 2 fewer than that by June (7 left): 4 short at the same share, warned
+    rows[-1] = {**rows[-1], "value": 7.0}
+    slow = project(ind, 2026, pd.DataFrame(rows), plan, margin=2.0).set_index("month").loc[6]
+    assert slow["projected_seasonal"] == pytest.approx(4.0) and slow["fast"]
+
+
 def test_a_small_count_a_unit_never_reaches_is_warned_before_december(catalog):
     ind = catalog.indicators["ACAD_WS"]  # 院士工作站: a stock; JC has had none in three years
     rows = [{"period": f"{y}-{m:02d}", "unit": "JC", "value": 0.0, "monthly": None}

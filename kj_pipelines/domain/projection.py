@@ -14,13 +14,18 @@ the indicator's margin is a *fast* signal; the mean of the last three months' pr
 by the same margin is the *slow* one. Only when both agree, from the year's third month on, is
 the projection *confirmed* (burn-rate style): one odd month does not page anybody.
 
-Stocks and rates (a ratio of year-to-date flows, a growth rate) are projected as their level
-plus the drift from this month to December their past years showed (a stock's year is a path,
-not a share of work: expiries and renewals move it both ways); a stock's pace is its last three
-months against the same months of its past years, and at the recent pace a rate keeps its
-level. Nothing is projected while the pattern says less than 2 % of the year's work is due
-(a batch-announced figure before its announcement month). Small count targets are judged
-against the plan's whole-unit steps as well (see :func:`project`).
+A stock the units themselves work on toward a target (a submitted count such as the 两清零
+enterprises) is projected as a flow is: its change since last December is the year's work, and
+its past years' changes give the pattern (a change of 20 done the way the past years' changes
+of 25 were is on course, where their drift would carry it 25 down). Registry stocks and rates
+(a ratio of year-to-date flows, a growth rate) are projected as their level plus the drift from
+this month to December their past years showed (a registry stock's year is a path, not a share
+of work: expiries and renewals move it both ways); such a stock's pace is its last three months
+against the same months of its past years, and at the recent pace a rate keeps its level. So
+is a submitted stock whose change cannot be measured (no December before) or is not yet due.
+A flow is not projected while the pattern says less than 2 % of the year's work is due (a
+batch-announced figure before its announcement month). Small count targets are judged against
+the plan's whole-unit steps as well (see :func:`project`).
 Plain numpy over grids [unit, month]: a province projects 1,900 units an indicator and month.
 """
 
@@ -81,11 +86,19 @@ def project(indicator: Indicator, year: int, values: pd.DataFrame, plan: pd.Data
             else grids.december([DISTRICT], y - 1)) for y in (year - 3, year - 2, year - 1)]
 
     registry = indicator.source == "registry"
-    if not flow:
+    if rate or (registry and not flow):
         seasonal, band_low, band_high, basis = _drift(current, past, top)
         pace = current.copy() if rate else _stock_pace(current, base, past, seasonal)
     else:
         seasonal, band_low, band_high, pace, basis = _flow(current, base, past, top, indicator)
+        if not flow:  # a change not measurable (no December before) or not due: level + drift
+            by_drift = _drift(current, past, top)
+            drift_pace = _stock_pace(current, base, past, by_drift[0])
+            unknown = ~np.isfinite(seasonal)
+            for grid, fallback in zip((seasonal, band_low, band_high, pace),
+                                      (*by_drift[:3], drift_pace), strict=True):
+                grid[:] = np.where(unknown, fallback, grid)
+            basis = np.where(unknown.all(axis=1), by_drift[3], basis).astype(object)
         if registry:  # events announced for the whole district: a unit's usual share of them
             shared = _share_of_district(units, past, top, grids.year([DISTRICT], year),
                                         indicator)

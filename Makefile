@@ -58,8 +58,10 @@ ui-readonly: setup $(DAGSTER_HOME)/dagster.yaml
 
 run: materialize ui
 
+# the fast suite on up to four cores (pytest-xdist; each worker builds its own session
+# fixtures, so more workers than that mostly repeat them); `pytest` alone runs it in one process
 test: setup
-	$(VENV)/bin/pytest
+	$(VENV)/bin/pytest --numprocesses=auto --maxprocesses=4 --dist worksteal
 
 # the board opened in headless Chromium (Debian's `chromium`); skipped with a reason without it
 test-slow: setup

@@ -1,8 +1,10 @@
 """Heavy libraries imported when first used, not when the code location loads.
 
-Loading the definitions needs dagster, the catalog and the asset graph; pandas, numpy and
-openpyxl are needed only when an asset, sensor or check body runs. Deferred, they leave the code
-server's start, every "Reload definitions" and every run's launch about a second sooner.
+Loading the definitions needs dagster, the catalog and the asset graph; pandas, numpy, openpyxl
+and DuckDB are needed only when an asset, sensor or check body runs. Deferred, they leave the
+code server's start, every "Reload definitions" and every run's launch about a second sooner.
+A module that would touch one while it is imported (``from openpyxl.styles import Font`` at its
+top, an annotation pydantic evaluates) imports it in the function that uses it instead.
 
 ``defer(name)`` puts a placeholder module in ``sys.modules``: ``import pandas as pd`` anywhere
 binds it without running pandas, and the first use of ``pd.anything`` runs pandas' own module code

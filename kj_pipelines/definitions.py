@@ -1,13 +1,14 @@
 """The Dagster code location: ``defs``, generated from the catalog in ``$KJ_DATA_DIR/catalog``
 (or the packaged district catalog before ``kj sample`` has written one)."""
 
-# ruff: noqa: E402 - pandas is deferred before the modules that import it
+# ruff: noqa: E402 - the heavy libraries are deferred before the modules that import them
 from __future__ import annotations
 
 from kj_pipelines.deferred import defer
 
-# the definitions do not need it (half a second of their load): a body loads it when first used
-defer("pandas")
+# the definitions need none of them (about a second of their load on 2 cores): a body, sensor
+# or check loads each when it first uses it
+defer("pandas", "numpy", "openpyxl", "duckdb")
 
 import dagster as dg
 

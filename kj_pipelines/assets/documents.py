@@ -40,7 +40,7 @@ from kj_pipelines.warehouse import ensure_schema, query
 LIST_TABLES = ("tasks", "milestones", "projects", "problems", "supervision")
 
 
-def month_inputs(conn: duckdb.DuckDBPyConnection, catalog: Catalog, period: str,
+def month_inputs(conn: "duckdb.DuckDBPyConnection", catalog: Catalog, period: str,
                  plan: "pd.DataFrame") -> MonthInputs:
     year = parse_month(period)[0]
     progress_year = query(conn, "SELECT * FROM mart.indicator_progress WHERE period LIKE ? "

@@ -98,7 +98,7 @@ class ListPeriod:
     findings: dict[str, "pd.DataFrame"] = field(default_factory=dict)
 
 
-Compute = Callable[[duckdb.DuckDBPyConnection, ListData, Catalog, str, DataPaths], ListPeriod]
+Compute = Callable[["duckdb.DuckDBPyConnection", ListData, Catalog, str, DataPaths], ListPeriod]
 
 
 @dataclass(frozen=True)

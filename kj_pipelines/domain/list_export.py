@@ -11,19 +11,17 @@ import datetime as dt
 import math
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
-from openpyxl import Workbook
-from openpyxl.formatting.rule import CellIsRule
-from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
-from openpyxl.utils import get_column_letter
-from openpyxl.worksheet.worksheet import Worksheet
 
-from kj_pipelines.domain.template import save_workbook, write_text
+from kj_pipelines.domain.template import cell_styles, save_workbook, write_text
 
-_THIN = Side(style="thin", color="999999")
-_BORDER = Border(left=_THIN, right=_THIN, top=_THIN, bottom=_THIN)
-_HEAD = PatternFill("solid", fgColor="DDEBF7")
+if TYPE_CHECKING:
+    from openpyxl.styles import Font
+    from openpyxl.worksheet.worksheet import Worksheet
+
+# openpyxl is imported where a workbook is written: the definitions load without it
 STATUS_FILLS = {  # label → fill: red for late or far behind, amber at risk, green fine, grey pending
     "逾期": "F8CBAD", "严重滞后": "F8CBAD", "超期": "F8CBAD", "红": "F8CBAD", "未反馈超期": "F8CBAD",
     "临期/滞后": "FFE699", "黄": "FFE699", "办理中": "FFE699", "重新督办": "FFE699", "督办中": "FFE699",
@@ -48,6 +46,7 @@ class Column:
 def write_list_report(path: Path, title: str, columns: list[Column], frame: pd.DataFrame, *,
                       data_date: str, source: str, status_key: str | None = None,
                       summary: list[tuple[str, object]] | None = None) -> Path:
+    from openpyxl import Workbook
     wb = Workbook()
     write_table(wb.active, title, columns, frame, data_date=data_date, source=source,
                 status_key=status_key, summary=summary)
@@ -71,6 +70,7 @@ def _banner(ws: Worksheet, row: int, text: str, width: float, columns: int, font
             horizontal: str = "left") -> None:
     """A line above the table (title, data date, summary) merged across the table's width and
     wrapped there, the row as tall as its lines: a narrow table never cuts its title."""
+    from openpyxl.styles import Alignment
     cell = ws.cell(row=row, column=1)
     write_text(cell, text)
     cell.font = font
@@ -88,6 +88,9 @@ def write_table(ws: Worksheet, title: str, columns: list[Column], frame: pd.Data
                 summary: list[tuple[str, object]] | None = None, sheet_name: str | None = None,
                 paper: str = "A4") -> int:
     """One titled, printable table filling the sheet ``ws``; returns its last row."""
+    from openpyxl.styles import Alignment, Font
+    from openpyxl.utils import get_column_letter
+    styles = cell_styles()
     ws.title = (sheet_name or title)[:31]
     width = sum(c.width for c in columns)
     _banner(ws, 1, title, width, len(columns), Font(bold=True, size=16), "center")
@@ -99,7 +102,7 @@ def write_table(ws: Worksheet, title: str, columns: list[Column], frame: pd.Data
         header_row = 4
     for col, c in enumerate(columns, start=1):
         cell = ws.cell(row=header_row, column=col, value=c.header)
-        cell.font, cell.fill, cell.border = Font(bold=True), _HEAD, _BORDER
+        cell.font, cell.fill, cell.border = Font(bold=True), styles.head_fill, styles.border
         cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
         ws.column_dimensions[get_column_letter(col)].width = c.width
     for r, record in enumerate(frame.to_dict("records"), start=header_row + 1):
@@ -107,7 +110,7 @@ def write_table(ws: Worksheet, title: str, columns: list[Column], frame: pd.Data
             value = cell_value(record.get(c.key))
             cell = ws.cell(row=r, column=col)
             write_text(cell, value)
-            cell.border = _BORDER
+            cell.border = styles.border
             cell.alignment = Alignment(vertical="top", wrap_text=isinstance(value, str)
                                        and display_width(value) > c.width)
             if isinstance(value, dt.date):
@@ -128,6 +131,8 @@ def write_table(ws: Worksheet, title: str, columns: list[Column], frame: pd.Data
 
 def status_colours(ws: Worksheet, cells: str) -> None:
     """Conditional fills by status label (a re-sorted or filtered sheet keeps them)."""
+    from openpyxl.formatting.rule import CellIsRule
+    from openpyxl.styles import PatternFill
     for label, colour in STATUS_FILLS.items():
         ws.conditional_formatting.add(cells, CellIsRule(
             operator="equal", formula=[f'"{label}"'], fill=PatternFill("solid", bgColor=colour)))

@@ -17,8 +17,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
-from openpyxl import Workbook
-from openpyxl.styles import Alignment, Font
 
 from kj_pipelines.domain.catalog import Catalog
 from kj_pipelines.domain.cleaning import (
@@ -34,6 +32,8 @@ from kj_pipelines.domain.findings import Rejection, display_value, sha256_of
 from kj_pipelines.domain.sheets import Table, find_table
 from kj_pipelines.domain.template import save_workbook, write_text
 from kj_pipelines.domain.workbook import SheetRows, WorkbookError, read_rows
+
+# openpyxl is imported where a workbook is written: the definitions load without it
 
 TASK_ALIASES = {"任务代码": "task", "任务编号": "task", "所属行动": "action", "行动": "action",
                 "任务内容": "content", "重点任务": "content", "牵头单位": "lead", "配合单位": "coop",
@@ -308,6 +308,8 @@ def _read_feedback(table: Table, year: int, name: str, rejected: list[Rejection]
 # ── writers (the sample, and a blank list for a bureau to start from) ─────────────
 
 def _sheet(title: str, header: list[str], widths: tuple[int, ...]):
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
     wb = Workbook()
     ws = wb.active
     ws.title = title[:31]
@@ -324,6 +326,7 @@ def write_task_list(path: Path, catalog: Catalog, year: int, region: str,
                     tasks: list[dict]) -> None:
     """One row per milestone; the task's own columns are written on its first row only (as the
     bureau merges them), which the reader carries down."""
+    from openpyxl.styles import Alignment
     wb, ws = _sheet(f"{region}{year}年六大行动重点任务攻坚表",
                     ["任务代码", "所属行动", "任务内容", "牵头单位", "配合单位", "责任人", "节点",
                      "完成时限"], (12, 22, 60, 18, 30, 16, 36, 12))

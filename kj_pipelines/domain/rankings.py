@@ -10,12 +10,9 @@ Plain Python over frames; the same frames give the same bytes.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
-from openpyxl import Workbook
-from openpyxl.formatting.rule import CellIsRule
-from openpyxl.styles import PatternFill
-from openpyxl.utils import get_column_letter
 
 from kj_pipelines.domain.catalog import Catalog
 from kj_pipelines.domain.list_export import Column, write_table
@@ -25,6 +22,11 @@ from kj_pipelines.domain.reports import overview_frame
 from kj_pipelines.domain.scoring import canonical_scores, part_label
 from kj_pipelines.domain.scoring_rules import ScoringRules
 from kj_pipelines.domain.template import save_workbook
+
+if TYPE_CHECKING:
+    from openpyxl import Workbook
+
+# openpyxl is imported where a workbook is written: the definitions load without it
 
 SOURCE = "月度填报、年度目标清单、重点任务攻坚表、重大项目实施表、问题销号进度表、督办清单；考评规则 scoring.yaml"
 RANK_COLUMNS = [
@@ -44,6 +46,8 @@ def period_title(label: str) -> str:
 
 def _band_colours(ws, rules: ScoringRules, cells: str) -> None:
     """The top band green, the bottom band red, the bands between amber (names from YAML)."""
+    from openpyxl.formatting.rule import CellIsRule
+    from openpyxl.styles import PatternFill
     names = [name for name, _ in rules.bands]
     for i, name in enumerate(names):
         colour = "C6EFCE" if i == 0 else "F8CBAD" if i == len(names) - 1 else "FFE699"
@@ -59,6 +63,7 @@ def with_unit_names(frame: pd.DataFrame, catalog: Catalog) -> pd.DataFrame:
 def ranking_sheets(wb: Workbook, catalog: Catalog, scores: pd.DataFrame, title: str,
                    date: str) -> None:
     """One ranking sheet per peer group, in the catalog's order of kinds."""
+    from openpyxl.utils import get_column_letter
     groups = list(dict.fromkeys(catalog.peer_group(u) for u in catalog.units if u in
                                 set(scores["unit"])))
     for group in groups:
@@ -93,6 +98,7 @@ def write_ranking_workbook(path: Path, catalog: Catalog, label: str, month: str,
                            scores: pd.DataFrame, items: pd.DataFrame, progress: pd.DataFrame,
                            history: pd.DataFrame | None = None) -> Path:
     """The quarter's 季晾晒 (``history`` None) or the year's 年考评 workbook."""
+    from openpyxl import Workbook
     kind = "综合考评" if history is not None else "晾晒"
     title = f"{region(catalog)}{period_title(label)}科技创新工作{kind}"
     date = str(month_end(month))
@@ -150,6 +156,7 @@ def history_frame(history: pd.DataFrame, catalog: Catalog) -> tuple[pd.DataFrame
 
 def _history_sheet(wb: Workbook, catalog: Catalog, history: pd.DataFrame, title: str,
                    date: str) -> None:
+    from openpyxl.utils import get_column_letter
     frame, columns = history_frame(history, catalog)
     ws = wb.create_sheet()
     last = write_table(ws, f"{title}·历年排名", columns, frame, data_date=date, source=SOURCE,

@@ -13,11 +13,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
-from openpyxl import Workbook
-from openpyxl.chart import LineChart, Reference
-from openpyxl.styles import Font
 
 from kj_pipelines.domain.catalog import DISTRICT, Catalog
 from kj_pipelines.domain.list_export import Column, cell_value, print_setup, write_table
@@ -34,6 +32,11 @@ from kj_pipelines.domain.list_tables import (
 from kj_pipelines.domain.periods import add_months, month_end, parse_month
 from kj_pipelines.domain.progress import worst_first
 from kj_pipelines.domain.template import save_workbook, write_text
+
+if TYPE_CHECKING:
+    from openpyxl import Workbook
+
+# openpyxl is imported where a workbook is written: the definitions load without it
 
 STATUS_LABEL = {"red": "红", "yellow": "黄", "green": "绿", "grey": "缺报", "done": "完成"}
 SERIES_COLUMNS = ["indicator", "month", "planned", "actual", "target"]
@@ -113,6 +116,7 @@ def next_month_milestones(milestones: pd.DataFrame, catalog: Catalog, period: st
 
 
 def write_monthly_report(path: Path, catalog: Catalog, inputs: MonthInputs) -> Path:
+    from openpyxl import Workbook
     period, year = inputs.period, parse_month(inputs.period)[0]
     month = parse_month(period)[1]
     date = str(month_end(period))
@@ -171,6 +175,8 @@ CHART_ROWS = 16  # rows each indicator's block takes: a title, the header, 12 mo
 def _chart_sheet(wb: Workbook, catalog: Catalog, series: pd.DataFrame, title: str, date: str,
                  month: int) -> None:
     """Per indicator, a small table (month, plan, actual, target) and a line chart beside it."""
+    from openpyxl.chart import LineChart, Reference
+    from openpyxl.styles import Font
     ws = wb.create_sheet("挂图作战")
     ws["A1"] = title
     ws["A1"].font = Font(bold=True, size=16)

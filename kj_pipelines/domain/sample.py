@@ -15,7 +15,6 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import sqlalchemy as sa
-from openpyxl import Workbook, load_workbook
 
 from kj_pipelines.domain.catalog import DISTRICT, FIRST_PERIOD, Catalog, load_catalog
 from kj_pipelines.domain.periods import (
@@ -35,6 +34,8 @@ from kj_pipelines.domain.template import (
     write_text,
 )
 from kj_pipelines.settings import PACKAGED_CATALOG
+
+# openpyxl is imported where a workbook is written: the definitions load without it
 
 CATALOG_SOURCE = PACKAGED_CATALOG
 SEED = 315
@@ -204,6 +205,7 @@ def monthly_values(catalog: Catalog, seed: int = SEED
 
 def write_submissions(inbox: Path, catalog: Catalog, start: str, end: str,
                       lists: SampleLists | None = None, seed: int = SEED) -> int:
+    from openpyxl import Workbook
     values = monthly_values(catalog, seed)
     lists = lists or SampleLists()
     count = 0
@@ -249,6 +251,7 @@ def _stamp(path: Path, period: str, days: int) -> None:
 
 def _edit(path: Path, period: str, edits) -> None:
     """Apply ``edits`` to the 填报 sheet, keeping the file's received time."""
+    from openpyxl import load_workbook
     wb = load_workbook(path)
     edits(wb["填报"])
     save_workbook(wb, path)

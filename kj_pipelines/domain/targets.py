@@ -10,8 +10,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
-from openpyxl import Workbook
-from openpyxl.styles import Font
 
 from kj_pipelines.domain.catalog import DISTRICT, Catalog
 from kj_pipelines.domain.cleaning import CellProblem, clean_code, clean_number, header_key
@@ -19,6 +17,8 @@ from kj_pipelines.domain.findings import Rejection, display_value
 from kj_pipelines.domain.planlists import plan_kind, plan_workbooks
 from kj_pipelines.domain.targettext import parse_target
 from kj_pipelines.domain.template import save_workbook, write_text
+
+# openpyxl is imported where a workbook is written: the definitions load without it
 
 HEADER = ["序号", "指标代码", "指标名称", "计量单位", "单位代码", "单位名称", "年度目标", "完成时限（月）",
           "责任部门", "备注", "上年基数"]
@@ -33,6 +33,8 @@ class TargetList:
 
 
 def write_target_list(path: Path, catalog: Catalog, year: int, rows: list[dict]) -> None:
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
     wb = Workbook()
     ws = wb.active
     ws.title = "年度目标清单"

@@ -11,21 +11,33 @@ import io
 import re
 import zipfile
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
-
-from openpyxl import Workbook
-from openpyxl.styles import Alignment, Border, Font, PatternFill, Protection, Side
-from openpyxl.worksheet.datavalidation import DataValidation
+from types import SimpleNamespace
+from typing import TYPE_CHECKING
 
 from kj_pipelines.domain.catalog import DEPARTMENT, Catalog, Indicator
 from kj_pipelines.domain.files import write_atomic
 from kj_pipelines.domain.periods import add_months, parse_month
 
 HEADER = ["单位代码", "单位名称", "报告期", "指标代码", "指标名称", "计量单位", "本期值", "累计值", "备注"]
-_THIN = Side(style="thin", color="999999")
-_BORDER = Border(left=_THIN, right=_THIN, top=_THIN, bottom=_THIN)
-_INPUT_FILL = PatternFill("solid", fgColor="FFF8DC")
-_HEAD_FILL = PatternFill("solid", fgColor="DDEBF7")
+
+if TYPE_CHECKING:
+    from openpyxl import Workbook
+
+# openpyxl is imported where a workbook is written: the definitions load without it
+
+
+@cache
+def cell_styles() -> SimpleNamespace:
+    """The border and fills every workbook of the project shares (made once, when the first
+    workbook is written)."""
+    from openpyxl.styles import Border, PatternFill, Side
+
+    thin = Side(style="thin", color="999999")
+    return SimpleNamespace(border=Border(left=thin, right=thin, top=thin, bottom=thin),
+                           input_fill=PatternFill("solid", fgColor="FFF8DC"),
+                           head_fill=PatternFill("solid", fgColor="DDEBF7"))
 
 
 @dataclass
@@ -117,23 +129,25 @@ def _page_setup(ws, protect: bool) -> None:
 def _list_sheet(wb: Workbook, title: str, note: str, header: list[str], rows: list[list],
                 widths: tuple[int, ...], inputs: set[int], dates: set[int],
                 protect: bool) -> object:
+    from openpyxl.styles import Alignment, Font, Protection
+    styles = cell_styles()
     ws = wb.create_sheet(title)
     ws["A1"] = title
     ws["A1"].font = Font(bold=True, size=14)
     ws["A2"] = note
     for col, text in enumerate(header, start=1):
         c = ws.cell(row=3, column=col, value=text)
-        c.font, c.fill, c.border = Font(bold=True), _HEAD_FILL, _BORDER
+        c.font, c.fill, c.border = Font(bold=True), styles.head_fill, styles.border
         c.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
     for r, values in enumerate(rows, start=4):
         for col, v in enumerate(values, start=1):
             c = ws.cell(row=r, column=col)
             write_text(c, v)
-            c.border = _BORDER
+            c.border = styles.border
             if col in dates:
                 c.number_format = "yyyy-mm-dd"
             if col in inputs:
-                c.fill, c.protection = _INPUT_FILL, Protection(locked=False)
+                c.fill, c.protection = styles.input_fill, Protection(locked=False)
     for i, width in enumerate(widths):
         ws.column_dimensions[chr(65 + i)].width = width
     _page_setup(ws, protect)
@@ -141,6 +155,7 @@ def _list_sheet(wb: Workbook, title: str, note: str, header: list[str], rows: li
 
 
 def _choice(ws, options: str, cells: str, title: str) -> None:
+    from openpyxl.worksheet.datavalidation import DataValidation
     dv = DataValidation(type="list", formula1=f'"{options}"', allow_blank=True,
                         showErrorMessage=True, errorTitle=title, error=f"请从下拉列表中选择：{options}")
     dv.add(cells)
@@ -154,6 +169,7 @@ def _code_choice(ws, codes: list[str], cells: str, title: str) -> None:
 
 
 def _date_rule(ws, cells: str) -> None:
+    from openpyxl.worksheet.datavalidation import DataValidation
     dv = DataValidation(type="date", operator="greaterThan", formula1="36526", allow_blank=True,
                         showErrorMessage=True, errorTitle="请输入日期", error="请填写日期，如2026-03-31")
     dv.add(cells)
@@ -212,6 +228,10 @@ def write_list_sheets(wb: Workbook, catalog: Catalog, unit_code: str, period: st
 def write_submission(path: Path, catalog: Catalog, unit_code: str, period: str,
                      rows: list[SubmissionRow], *, protect: bool = True,
                      lists: ListSheets | None = None) -> None:
+    from openpyxl import Workbook
+    from openpyxl.styles import Alignment, Font, Protection
+    from openpyxl.worksheet.datavalidation import DataValidation
+    styles = cell_styles()
     unit = catalog.units[unit_code]
     wb = Workbook()
     ws = wb.active
@@ -229,7 +249,7 @@ def write_submission(path: Path, catalog: Catalog, unit_code: str, period: str,
     ws["A2"].alignment = Alignment(wrap_text=False)
     for col, title in enumerate(HEADER, start=1):
         c = ws.cell(row=3, column=col, value=title)
-        c.font, c.fill, c.border = Font(bold=True), _HEAD_FILL, _BORDER
+        c.font, c.fill, c.border = Font(bold=True), styles.head_fill, styles.border
         c.alignment = Alignment(horizontal="center", vertical="center")
     for i, row in enumerate(rows, start=4):
         ind = row.indicator
@@ -237,15 +257,15 @@ def write_submission(path: Path, catalog: Catalog, unit_code: str, period: str,
         for col, v in enumerate(values, start=1):
             c = ws.cell(row=i, column=col)
             write_text(c, v)
-            c.border = _BORDER
+            c.border = styles.border
         for col, v in ((7, row.value), (8, row.cumulative if ind.kind == "flow" else None)):
             c = ws.cell(row=i, column=col, value=v)
-            c.border, c.fill = _BORDER, _INPUT_FILL
+            c.border, c.fill = styles.border, styles.input_fill
             c.protection = Protection(locked=False)
             c.number_format = "0" if catalog.is_count(ind) else "0.00"
         c = ws.cell(row=i, column=9)
         write_text(c, row.note)
-        c.border, c.fill = _BORDER, _INPUT_FILL
+        c.border, c.fill = styles.border, styles.input_fill
         c.protection = Protection(locked=False)
     last = max(4, 3 + len(rows))
     dv = DataValidation(type="decimal", operator="greaterThanOrEqual", formula1="-1000000",

@@ -17,7 +17,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
-from openpyxl import Workbook
 
 from kj_pipelines.domain import ledger as lg
 from kj_pipelines.domain.catalog import Catalog
@@ -33,6 +32,8 @@ from kj_pipelines.domain.periods import add_months, deadline, month_key
 from kj_pipelines.domain.reports import STATUS_LABEL
 from kj_pipelines.domain.template import save_workbook
 from kj_pipelines.domain.workdays import effective_due
+
+# openpyxl is imported where a workbook is written: the definitions load without it
 
 AHEAD_DAYS = 14  # "due in the next two weeks"
 
@@ -150,6 +151,7 @@ def summary(inputs: WeekInputs, catalog: Catalog) -> list[tuple[str, object]]:
 
 
 def write_weekly_brief(path: Path, catalog: Catalog, inputs: WeekInputs) -> Path:
+    from openpyxl import Workbook
     label = week_label(inputs.monday)
     end = inputs.monday - dt.timedelta(days=1)
     title = (f"{region(catalog)}科技创新工作周会商简报（{label}，"

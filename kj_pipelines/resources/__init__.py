@@ -1,5 +1,7 @@
 """Resources: where the data lives (``KJ_DATA_DIR``), the warehouse, and the notifier."""
 
+from __future__ import annotations
+
 import os
 from collections.abc import Iterator
 from contextlib import ExitStack, closing, contextmanager
@@ -73,7 +75,9 @@ class WarehouseResource(dg.ConfigurableResource):
     _in_run: bool = PrivateAttr(default=False)  # a run keeps one connection to its end
     _refused: int = PrivateAttr(default=0)  # opens refused for an outside holder, this run
     _run: ExitStack | None = PrivateAttr(default=None)
-    _run_conn: duckdb.DuckDBPyConnection | None = PrivateAttr(default=None)
+    # a duckdb.DuckDBPyConnection; typed loosely so that pydantic, reading the annotation as
+    # the class is made, does not import DuckDB with the definitions
+    _run_conn: object | None = PrivateAttr(default=None)
 
     def setup_for_execution(self, context: dg.InitResourceContext) -> None:
         # the lock file names the run holding the warehouse, for `kj lock` and the logs

@@ -163,6 +163,10 @@ def test_a_stock_worked_down_is_projected_by_its_share_of_the_change(catalog):
     assert june["projected_seasonal"] == pytest.approx(0.0)
     assert june["projected_pace"] == pytest.approx(0.0)  # 2.5 a quarter, a quarter's share
     assert not june["fast"]
+    # 8 gone by June (2 left): at the same share it would end at -6, and a count ends at 0
+    rows[-1] = {**rows[-1], "value": 2.0}
+    fast = project(ind, 2026, pd.DataFrame(rows), plan, margin=2.0).set_index("month").loc[6]
+    assert fast["projected_seasonal"] == pytest.approx(0.0) and fast["band_low"] >= 0
     # 2 fewer than that by June (7 left): 4 short at the same share, warned
     rows[-1] = {**rows[-1], "value": 7.0}
     slow = project(ind, 2026, pd.DataFrame(rows), plan, margin=2.0).set_index("month").loc[6]

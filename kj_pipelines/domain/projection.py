@@ -110,6 +110,9 @@ def project(indicator: Indicator, year: int, values: pd.DataFrame, plan: pd.Data
                     split = current + weight[:, None] * top_grid
                     grid[:] = np.where(has & np.isfinite(split), split, grid)
                 basis = np.where(has.any(axis=1), BASIS_SHARE, basis).astype(object)
+    if indicator.minimum is not None:  # no year ends below what a figure can be (a count: 0)
+        seasonal, band_low, band_high, pace = (np.maximum(grid, indicator.minimum) for grid in
+                                               (seasonal, band_low, band_high, pace))
     # a registry stock moves by certificates' expiries and renewals fixed years ahead, not by
     # a unit's recent effort: its recent pace is shown, its path over past years judges
     judged_pace = seasonal if registry and not flow and not rate else pace

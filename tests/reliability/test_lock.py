@@ -55,8 +55,12 @@ def test_a_holder_killed_with_sigkill_lets_go_at_once(tmp_path, capsys, monkeypa
     assert main(["lock"]) == 0 and "free" in capsys.readouterr().out
 
 
+# SIGTERM as a process started by the daemon or a shell has it: the default. A pytest process
+# in which Dagster ran in-process has SIGTERM mapped to SIGINT's handler, and a shell's
+# background job has SIGINT ignored, so a child started from it would inherit SIGTERM ignored.
 WAIT = """
-import sys
+import signal, sys
+signal.signal(signal.SIGTERM, signal.SIG_DFL)
 from pathlib import Path
 from kj_pipelines.warehouse_lock import warehouse_lock
 print("waiting", flush=True)

@@ -91,10 +91,11 @@ def project(indicator: Indicator, year: int, values: pd.DataFrame, plan: pd.Data
         pace = current.copy() if rate else _stock_pace(current, base, past, seasonal)
     else:
         seasonal, band_low, band_high, pace, basis = _flow(current, base, past, top, indicator)
-        if not flow:  # a change not measurable (no December before) or not due: level + drift
+        # a stock's change not measurable (no December before) or not due yet: level + drift
+        unknown = ~np.isfinite(seasonal)
+        if not flow and unknown.any():
             by_drift = _drift(current, past, top)
             drift_pace = _stock_pace(current, base, past, by_drift[0])
-            unknown = ~np.isfinite(seasonal)
             for grid, fallback in zip((seasonal, band_low, band_high, pace),
                                       (*by_drift[:3], drift_pace), strict=True):
                 grid[:] = np.where(unknown, fallback, grid)

@@ -1,6 +1,12 @@
-"""Would a registry stock's December be better projected from the certificates it already knows
-will expire? (run by hand: ``python -m benchmarks.expiry``, about 4 min)
+"""Two ways tried to judge the stocks better, on both sample histories (run by hand:
+``python -m benchmarks.stocks``, about 4 min).
 
+1. Would a registry stock's December be better projected from the certificates it already
+   knows will expire?
+2. Would the stocks, rates and zero targets be judged better confirmed later than June (their
+   Decembers are set late in the year), the flows still from June?
+
+For the first:
 The shipped projection carries a registry stock (有效高企, 科技型中小企业) from this month to
 December by the drift its past three years showed. The alternative measured here: this month's
 figure, less the certificates in force that expire before December and that the district's past
@@ -10,7 +16,9 @@ change with their own lapses taken out. Both are computed here, on both sample h
 confirmation (margin, slow window, the half-year gate); the drift twin shows how close this
 replay comes to the shipped rule. Prints, per seed, the mean absolute error of each projection
 of December at March, June and September, and the shipped rule's precision and recall over all
-unit-years with either projection. The README reports the figures.
+unit-years with either projection. For the second, the shipped rule's precision, recall and
+median lead over all unit-years and over the stocks, with the stocks' confirmations before July,
+August or September taken out. The README reports the figures.
 """
 
 from __future__ import annotations
@@ -95,6 +103,7 @@ def compare(root: Path) -> dict:
     conn = duckdb.connect(str(root / "warehouse.duckdb"), read_only=True)
     progress, projections = replay(conn, catalog, list(range(YEARS[0], YEARS[1] + 1)))
     conn.close()
+    gates = later_gates(progress, projections, catalog)
     tables = read_registry(f"sqlite:///{root / 'source' / 'registry.sqlite'}")
     december = progress[progress["period"].str.endswith("-12")].assign(
         year=lambda f: f["period"].str[:4].astype(int)).set_index(
@@ -136,7 +145,26 @@ def compare(root: Path) -> dict:
         shipped = next(s for s in score(progress, both[projections.columns], monthly)
                        if s.rule == SHIPPED_RULE)
         scores["expiry" if by_expiry else "drift"] = (shipped.precision, shipped.recall)
-    return {"mae": {k: float(np.mean(v)) for k, v in errors.items()}, "scores": scores}
+    return {"mae": {k: float(np.mean(v)) for k, v in errors.items()}, "scores": scores,
+            "gates": gates}
+
+
+def later_gates(progress: pd.DataFrame, projections: pd.DataFrame, catalog
+                ) -> dict[int, tuple]:
+    """Confirmation month of the non-flows → (all unit-years, the non-flows), each the shipped
+    rule's (precision, recall, median lead)."""
+    from kj_pipelines.domain.backtest import SHIPPED_RULE, score
+
+    monthly = {c for c, i in catalog.indicators.items() if i.frequency == "monthly"}
+    stocks = {c for c in monthly if catalog.indicators[c].kind != "flow"}
+    out = {}
+    for first in (6, 7, 8, 9):
+        gated = projections.copy()
+        gated.loc[gated["indicator"].isin(stocks) & (gated["month"] < first), "confirmed"] = False
+        out[first] = tuple(
+            next((s.precision, s.recall, s.median_lead) for s in score(progress, gated, among)
+                 if s.rule == SHIPPED_RULE) for among in (monthly, stocks))
+    return out
 
 
 def one(seed: int, root: Path) -> None:
@@ -159,15 +187,18 @@ def one(seed: int, root: Path) -> None:
     for name, (precision, recall) in result["scores"].items():
         print(f"  shipped rule with the {name} projection: "
               f"precision {precision:.3f}, recall {recall:.3f}")
+    for first, (every, stocks) in result["gates"].items():
+        print(f"  stocks confirmed from month {first}: all {every[0]:.3f}/{every[1]:.3f} "
+              f"lead {every[2]:g}, stocks {stocks[0]:.3f}/{stocks[1]:.3f}")
 
 
 def main() -> None:
     if len(sys.argv) == 3:
         one(int(sys.argv[1]), Path(sys.argv[2]))
         return
-    with tempfile.TemporaryDirectory(prefix="kj_expiry_") as tmp:
+    with tempfile.TemporaryDirectory(prefix="kj_stocks_") as tmp:
         for seed in SEEDS:
-            done = subprocess.run([sys.executable, "-m", "benchmarks.expiry", str(seed),
+            done = subprocess.run([sys.executable, "-m", "benchmarks.stocks", str(seed),
                                    str(Path(tmp) / f"seed{seed}")], cwd=ROOT,
                                   capture_output=True, text=True)
             if done.returncode:

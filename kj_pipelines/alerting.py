@@ -20,14 +20,6 @@ from kj_pipelines.warehouse import ensure_schema, in_list, query
 MAX_ATTEMPTS = 50
 
 
-@dataclass
-class AlertReport:
-    raised: int = 0
-    delivered: int = 0
-    failed: int = 0
-    skipped_periods: tuple[str, ...] = ()
-
-
 def raise_warnings(conn: duckdb.DuckDBPyConnection, catalog: Catalog, periods: list[str],
                    now: dt.datetime, *, escalate_after: int) -> list[Warning]:
     """Decide and store the warnings of ``periods`` (oldest first); returns the new ones."""
@@ -85,21 +77,30 @@ DIGEST_KINDS = ("behind", "missing", "projected", "milestone", "project", "probl
 DELIVERED_KINDS = (*DIGEST_KINDS, "ranking")
 
 
+@dataclass(frozen=True)
+class Delivery:
+    """What one delivery sent: warnings delivered, the messages that carried them (a unit's
+    digest carries all of its warnings), and warnings still pending after a failure."""
+    warnings: int = 0
+    messages: int = 0
+    pending: int = 0
+
+
 def deliver_pending(conn: duckdb.DuckDBPyConnection, notifier: Notifier,
-                    catalog: Catalog | None = None) -> tuple[int, int]:
+                    catalog: Catalog | None = None) -> Delivery:
     """Send every warning of ``DELIVERED_KINDS`` not yet delivered; record failures for the
     next attempt. One sensor delivers them all, once its tick has raised everything it raises.
 
     The warnings of one unit go out as one digest (its 月调度 warnings with the day's list
     reminders: one message per unit, not one per warning); each warning keeps its own record
     and is marked delivered with the digest's id. A ranking goes out as a message of its own.
-    Returns (warnings delivered, warnings still pending)."""
+    """
     where, params = in_list("kind", list(DELIVERED_KINDS))
     pending = query(conn, f"""SELECT warning_id, unit, kind, period, message FROM mart.warnings
                              WHERE NOT notified AND attempts < ? AND {where}
                              ORDER BY raised_at, warning_id""",
                     [MAX_ATTEMPTS, *params])
-    delivered = failed = 0
+    delivered = messages = failed = 0
     batches: dict[tuple[str, str], list] = {}  # a unit's digest, or a message of its own
     for row in pending.itertuples(index=False):
         group = ("unit", row.unit) if row.kind in DIGEST_KINDS else ("one", row.warning_id)
@@ -120,7 +121,8 @@ def deliver_pending(conn: duckdb.DuckDBPyConnection, notifier: Notifier,
                          last_error = NULL, digest_id = ? WHERE {where_ids}""",
                      [key, *id_params])
         delivered += len(ids)
-    return delivered, failed
+        messages += 1
+    return Delivery(delivered, messages, failed)
 
 
 def _message(rows: list, catalog: Catalog | None) -> tuple[str, str, str]:

@@ -84,12 +84,14 @@ def test_failed_delivery_is_recorded_and_retried(catalog, reviewed_copy, instanc
     assert failed and all(not n and a == 1 and err for _, n, a, err in failed)
     assert "待重试" in result.skip_message
     assert not sample_dir.outbox.exists() or not any(sample_dir.outbox.iterdir())
-    _tick(instance, cursor)  # the channel is back (outbox): pending ones go out
+    result, _ = _tick(instance, cursor)  # the channel is back (outbox): pending ones go out
     retried = stored_warnings(sample_dir)
     assert [w[0] for w in retried] == [w[0] for w in failed]
     assert all(n and a == 2 and err is None for _, n, a, err in retried)
-    # one digest per unit holds all of that unit's warnings
-    assert len(list(sample_dir.outbox.iterdir())) == len(warned_units(sample_dir))
+    # one digest per unit holds all of that unit's warnings, and the tick says so
+    messages = len(list(sample_dir.outbox.iterdir()))
+    assert messages == len(warned_units(sample_dir)) < len(retried)
+    assert f"送达 {len(retried)} 条（{messages} 条消息），待重试 0 条" in result.skip_message
 
 
 def test_inbox_sensor_requests_the_months_a_late_file_touches(catalog, data_dir, instance):

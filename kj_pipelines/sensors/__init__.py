@@ -107,7 +107,7 @@ def behind_schedule_sensor(context: dg.SensorEvaluationContext, kj_data: KJDataR
                     due_items(conn, catalog, floor), now.date(),
                     catalog.lists.reminder_workdays, calendar(catalog)), now)
             # everything raised this tick in one delivery: one message per unit
-            delivered, failed = deliver_pending(conn, notifier.notifier(), catalog)
+            sent = deliver_pending(conn, notifier.notifier(), catalog)
     except WarehouseBusy as exc:
         return busy_reason(exc)
     report_warnings(context, new + listed, "behind_schedule_sensor")
@@ -115,7 +115,8 @@ def behind_schedule_sensor(context: dg.SensorEvaluationContext, kj_data: KJDataR
         after = max(r.storage_id for r in records)
     context.update_cursor(json.dumps({"after": after, "lists_on": today}))
     message = (f"新预警 {len(new)} 条，清单新提醒/预警 {len(listed)} 条，"
-               f"送达 {delivered} 条，待重试 {failed} 条；评估 {', '.join(keep) or '无'}"
+               f"送达 {sent.warnings} 条（{sent.messages} 条消息），待重试 {sent.pending} 条；"
+               f"评估 {', '.join(keep) or '无'}"
                + (f"；跳过历史月份 {len(skipped)} 个" if skipped else ""))
     context.log.info(message)
     return dg.SkipReason(message)

@@ -49,12 +49,20 @@ materialize: sample $(DAGSTER_HOME)/dagster.yaml
 	$(DG) launch --job annual_evaluation --partition "$$($(KJ) keys $(RUN_MONTH) --job annual_evaluation)"
 	$(DG) launch --job weekly_consultation --partition "$$($(KJ) keys $(RUN_MONTH) --job weekly_consultation)"
 
+# The UI is started with SIGINT at its default. Started in the background (`nohup make ui &`),
+# it would inherit SIGINT ignored, as a shell's background job has it; Dagster maps SIGTERM to
+# SIGINT's handler, so `kill` would then leave it running. A terminal or a service manager
+# starts it with SIGINT at its default anyway.
+SIGINT_DEFAULT = $(VENV)/bin/python -c 'import os, signal, sys; \
+	signal.signal(signal.SIGINT, signal.SIG_DFL); os.execv(sys.argv[1], sys.argv[1:])'
+
 ui: setup $(DAGSTER_HOME)/dagster.yaml
-	$(DG) dev --host $(HOST) --port $(PORT)
+	$(SIGINT_DEFAULT) $(DG) dev --host $(HOST) --port $(PORT)
 
 # for viewers: the UI without launching, cancelling or toggling anything (no daemon either)
 ui-readonly: setup $(DAGSTER_HOME)/dagster.yaml
-	$(VENV)/bin/dagster-webserver --read-only -h $(HOST) -p $(PORT) -w workspace.yaml
+	$(SIGINT_DEFAULT) $(VENV)/bin/dagster-webserver --read-only -h $(HOST) -p $(PORT) \
+		-w workspace.yaml
 
 run: materialize ui
 

@@ -93,7 +93,6 @@ def compare(root: Path) -> dict:
     import duckdb
 
     from kj_pipelines.backtest import replay
-    from kj_pipelines.domain.backtest import SHIPPED_RULE, score
     from kj_pipelines.domain.catalog import load_catalog
     from kj_pipelines.domain.progress import completion_many
     from kj_pipelines.domain.projection import SLOW_WINDOW, _rolling_mean
@@ -109,14 +108,15 @@ def compare(root: Path) -> dict:
         year=lambda f: f["period"].str[:4].astype(int)).set_index(
         ["indicator", "unit", "year"])["actual"]
     towns = sorted(set(projections["unit"]) - {"ALL"})
+    counted = {code: registry_months(tables, rule, towns, range(YEARS[0] - PAST, YEARS[1] + 1))
+               for code, rule in RULES.items()}
     month = np.arange(1, 13)
     errors: dict[tuple[str, str, int], list[float]] = {}
     scores = {}
     for by_expiry in (False, True):
         rows = []
-        for code, rule in RULES.items():
+        for code, counts in counted.items():
             margin = catalog.projection_margin(catalog.indicators[code])
-            counts = registry_months(tables, rule, towns, range(YEARS[0] - PAST, YEARS[1] + 1))
             for (unit, year), own in projections[projections["indicator"] == code].groupby(
                     ["unit", "year"]):
                 path = projected(counts, unit, year, by_expiry)
@@ -141,9 +141,7 @@ def compare(root: Path) -> dict:
         for column in ("fast", "confirmed"):
             replayed = both[f"{column}_replayed"]
             both[column] = replayed.where(replayed.notna(), both[column]).astype(bool)
-        monthly = {c for c, i in catalog.indicators.items() if i.frequency == "monthly"}
-        shipped = next(s for s in score(progress, both[projections.columns], monthly)
-                       if s.rule == SHIPPED_RULE)
+        shipped = _shipped(progress, both[projections.columns], _monthly(catalog))
         scores["expiry" if by_expiry else "drift"] = (shipped.precision, shipped.recall)
     return {"mae": {k: float(np.mean(v)) for k, v in errors.items()}, "scores": scores,
             "gates": gates}
@@ -153,18 +151,26 @@ def later_gates(progress: pd.DataFrame, projections: pd.DataFrame, catalog
                 ) -> dict[int, tuple]:
     """Confirmation month of the non-flows → (all unit-years, the non-flows), each the shipped
     rule's (precision, recall, median lead)."""
-    from kj_pipelines.domain.backtest import SHIPPED_RULE, score
-
-    monthly = {c for c, i in catalog.indicators.items() if i.frequency == "monthly"}
+    monthly = _monthly(catalog)
     stocks = {c for c in monthly if catalog.indicators[c].kind != "flow"}
     out = {}
     for first in (6, 7, 8, 9):
         gated = projections.copy()
         gated.loc[gated["indicator"].isin(stocks) & (gated["month"] < first), "confirmed"] = False
-        out[first] = tuple(
-            next((s.precision, s.recall, s.median_lead) for s in score(progress, gated, among)
-                 if s.rule == SHIPPED_RULE) for among in (monthly, stocks))
+        out[first] = tuple((s.precision, s.recall, s.median_lead) for s in (
+            _shipped(progress, gated, among) for among in (monthly, stocks)))
     return out
+
+
+def _monthly(catalog) -> set[str]:
+    return {c for c, i in catalog.indicators.items() if i.frequency == "monthly"}
+
+
+def _shipped(progress: pd.DataFrame, projections: pd.DataFrame, among: set[str]):
+    """The shipped rule's score over the unit-years of the indicators ``among``."""
+    from kj_pipelines.domain.backtest import SHIPPED_RULE, score
+
+    return next(s for s in score(progress, projections, among) if s.rule == SHIPPED_RULE)
 
 
 def one(seed: int, root: Path) -> None:
@@ -203,9 +209,9 @@ def main() -> None:
                                   capture_output=True, text=True)
             if done.returncode:
                 raise SystemExit(f"seed {seed} failed:\n{done.stderr[-3000:]}")
-            lines = done.stdout.strip().splitlines()
-            print("\n".join(lines[lines.index(next(x for x in lines if x.startswith("seed "))):]),
-                  flush=True)
+            lines = done.stdout.strip().splitlines()  # (the run's own log comes first)
+            start = next(i for i, line in enumerate(lines) if line.startswith("seed "))
+            print("\n".join(lines[start:]), flush=True)
 
 
 if __name__ == "__main__":

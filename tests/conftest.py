@@ -111,7 +111,9 @@ def reviewed(small_sample: Path, tmp_path_factory: pytest.TempPathFactory) -> It
     previous = os.environ["KJ_DATA_DIR"]
     os.environ["KJ_DATA_DIR"] = str(root)
     try:
-        with dg.instance_for_test() as instance:
+        # in memory: the tests read its materializations, none its storage; an instance on
+        # disk (instance_for_test) makes the build a third slower
+        with dg.DagsterInstance.ephemeral() as instance:
             job = build_defs().resolve_job_def("monthly_review")
             assert job.execute_in_process(instance=instance, tags={
                 "dagster/asset_partition_range_start": REVIEWED_MONTHS[0],

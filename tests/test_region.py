@@ -33,7 +33,7 @@ def city(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, pd.DataFrame, 
         mp.setenv("KJ_DATA_DIR", str(root))
         mp.setenv("KJ_TODAY", "2025-01-20")
         defs = build_defs(load_catalog(root / "catalog"))
-        with dg.instance_for_test() as instance:
+        with dg.DagsterInstance.ephemeral() as instance:
             for job, key in (("monthly_review", MONTH), ("quarterly_analysis", "2024-10")):
                 assert defs.resolve_job_def(job).execute_in_process(
                     partition_key=key, instance=instance).success

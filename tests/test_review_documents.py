@@ -38,7 +38,7 @@ def documents(reviewed, tmp_path_factory):
     os.environ["KJ_DATA_DIR"] = str(root)
     try:
         defs = build_defs()
-        with dg.instance_for_test() as instance:
+        with dg.DagsterInstance.ephemeral() as instance:
             for job, key in (("quarterly_analysis", "2026-07"), ("annual_evaluation", "2026"),
                              ("weekly_consultation", MONDAY.isoformat())):
                 assert defs.resolve_job_def(job).execute_in_process(

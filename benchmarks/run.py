@@ -108,6 +108,10 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="kj_bench_") as tmp:
         data = Path(tmp) / "data"
         sample(data)
+        # a year of submissions, as the sample has them (ingestion moves the inbox's files)
+        year = Path(tmp) / "year"
+        shutil.copytree(data, year, ignore=lambda folder, names: [
+            n for n in names if Path(folder).name == "inbox" and not n.startswith("2025-")])
         figures["prepare"] = item("prepare", data)
         measured(("floor", "backfill", "noop_backfill", "month", "noop_month", "monthly_review"),
                  data, figures)
@@ -118,11 +122,6 @@ def main() -> None:
             [sys.executable, "-m", "benchmarks.province", str(data), str(province)],
             cwd=ROOT, check=True, capture_output=True))}
         measured(("month", "backfill"), province, figures, prefix="province_")
-        year = Path(tmp) / "year"
-        sample(year)
-        for path in year.joinpath("inbox").iterdir():
-            if not path.name.startswith("2025-"):
-                path.unlink()
         fresh = Path(tmp) / "year-run"
 
         def fresh_year() -> None:  # ingestion moves the workbooks: each run on a fresh copy

@@ -45,7 +45,7 @@ def cmd_catalog(args: argparse.Namespace) -> int:
 
 def cmd_validate(args: argparse.Namespace) -> int:
     from kj_pipelines.domain.listsheets import ListContext
-    from kj_pipelines.domain.planlists import read_plan_lists
+    from kj_pipelines.domain.planlists import PlansByYear
     from kj_pipelines.domain.submissions import read_submissions
     from kj_pipelines.lists import read_only_ledger
 
@@ -56,7 +56,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
     ledger, note = read_only_ledger(paths.warehouse)
     if note:
         log.warning("%s", note)
-    lists = ListContext(read_plan_lists(paths.plans, catalog), ledger)
+    lists = ListContext(PlansByYear(paths.plans, catalog), ledger)
     results = read_submissions([(Path(name), name) for name in args.files], catalog, today,
                                lists=lists)
     if args.json:

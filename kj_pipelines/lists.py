@@ -16,7 +16,7 @@ from kj_pipelines.domain import ledger as lg
 from kj_pipelines.domain.catalog import DEPARTMENT, DISTRICT, Catalog
 from kj_pipelines.domain.listsheets import ListContext
 from kj_pipelines.domain.periods import add_months, month_end, months_between, parse_month
-from kj_pipelines.domain.planlists import PlanLists, read_plan_lists
+from kj_pipelines.domain.planlists import PlanLists, PlansByYear, read_plan_lists
 from kj_pipelines.domain.submissions import FileResult
 from kj_pipelines.domain.template import ListSheets
 from kj_pipelines.domain.warnings import red_streak
@@ -62,8 +62,9 @@ def stored_ledger(conn: duckdb.DuckDBPyConnection) -> dict[str, lg.Problem]:
 
 def list_context(conn: duckdb.DuckDBPyConnection, plans_dir: Path,
                  catalog: Catalog) -> ListContext:
-    """Plans as ``plans/`` holds them and the ledger as the warehouse holds it."""
-    return ListContext(read_plan_lists(plans_dir, catalog), stored_ledger(conn))
+    """Plans as ``plans/`` holds them (each year read when a row first asks for it) and the
+    ledger as the warehouse holds it."""
+    return ListContext(PlansByYear(plans_dir, catalog), stored_ledger(conn))
 
 
 def list_rows(files: list[tuple[FileResult, dt.datetime]],

@@ -31,7 +31,12 @@ from kj_pipelines.domain.cleaning import (
 )
 from kj_pipelines.domain.findings import Rejection, empty_frame
 from kj_pipelines.domain.periods import month_end
-from kj_pipelines.domain.planlists import PROJECT_MILESTONES, PlanLists, resolve_unit
+from kj_pipelines.domain.planlists import (
+    PROJECT_MILESTONES,
+    PlanLists,
+    PlansByYear,
+    resolve_unit,
+)
 from kj_pipelines.domain.sheets import Table, find_table
 
 TASK_SHEET, PROJECT_SHEET, PROBLEM_SHEET = "任务进展", "项目进展", "问题清单"
@@ -58,7 +63,7 @@ PROBLEM_EVENT_COLUMNS = [*lg.EVENT_COLUMNS, "sheet", "row"]
 class ListContext:
     """What the list sheets are checked against: the year's plan lists and the problem ledger."""
 
-    plans: PlanLists
+    plans: PlanLists | PlansByYear
     ledger: dict[str, lg.Problem] = field(default_factory=dict)
 
 
@@ -149,8 +154,8 @@ def validate_task_sheet(table: Table, catalog: Catalog, ctx: ListContext, curren
                 row.fail("task", "任务代码", CellProblem(
                     "unknown_task", f"任务{code}由{catalog.unit_name(lead)}牵头，应由牵头单位填报进展"))
             elif milestone:
-                names = ctx.plans.milestones
-                names = names[(names["year"] == year) & (names["task_code"] == code)]
+                names = ctx.plans.milestones_of(year)
+                names = names[names["task_code"] == code]
                 canonical = {normalize_text(n): n for n in names["milestone"]}
                 if normalize_text(milestone) not in canonical:
                     row.fail("milestone", "节点", CellProblem(

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
+import numpy as np
 import pandas as pd
 
 from kj_pipelines.domain.catalog import Catalog
@@ -145,9 +146,17 @@ def _concat(frames: list[pd.DataFrame]) -> pd.DataFrame:
 
 def _store(conn: duckdb.DuckDBPyConnection, batch: list[Stored],
            received_at: dt.datetime) -> None:
-    values = _concat([b.result.accepted.assign(
-        sha256=b.result.sha256, source_file=b.result.file, submitted_at=b.submitted_at,
-        received_at=received_at) for b in batch])
+    # the files' rows in one frame, then each row's file (one assign a file cost 1–2 ms)
+    kept = [b for b in batch if not b.result.accepted.empty]
+    values = _concat([b.result.accepted for b in kept])
+    if kept:
+        counts = [len(b.result.accepted) for b in kept]
+        values = values.assign(
+            sha256=np.repeat([b.result.sha256 for b in kept], counts),
+            source_file=np.repeat([b.result.file for b in kept], counts),
+            submitted_at=np.repeat(np.array([b.submitted_at for b in kept],
+                                            dtype="datetime64[us]"), counts),
+            received_at=received_at)
     rejections = rejections_frame([b.result for b in batch], received_at)
     files = pd.DataFrame([(b.result.sha256, b.result.file, b.archived_as, b.submitted_at,
                            received_at, b.result.status, b.result.rows_read,

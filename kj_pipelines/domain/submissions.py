@@ -183,16 +183,20 @@ class _MainRows:
                 problems.setdefault(excel_row, []).append(rejection)
         self.result.rejections[self.at:self.at] = [
             r for excel_row in sorted(problems) for r in problems[excel_row]]
-        accepted = clean[~clean["row"].isin(problems.keys())] if not clean.empty else clean
-        accepted = accepted.assign(
-            sheet=self.sheet,
-            value_column=column_letter(found["本期值"]) if "本期值" in found else None,
-            cumulative_column=column_letter(found["累计值"]) if "累计值" in found else None,
-        )[ACCEPTED_COLUMNS].reset_index(drop=True)
-        accepted["value"] = accepted["value"].astype("float64")
-        accepted["cumulative"] = accepted["cumulative"].astype("float64")
-        self.result.accepted = accepted
-        self.result.rows_accepted += len(accepted)
+        kept = clean[~clean["row"].isin(problems.keys())] if problems and not clean.empty \
+            else clean
+        # one frame built from the kept rows' arrays (an assign, a selection and two casts cost
+        # a year's ingest 0.4 s more)
+        self.result.accepted = pd.DataFrame({
+            "unit": kept["unit"].to_numpy(), "indicator": kept["indicator"].to_numpy(),
+            "period": kept["period"].to_numpy(),
+            "value": kept["value"].to_numpy(dtype="float64", na_value=float("nan")),
+            "cumulative": kept["cumulative"].to_numpy(dtype="float64", na_value=float("nan")),
+            "note": kept["note"].to_numpy(), "sheet": self.sheet, "row": kept["row"].to_numpy(),
+            "value_column": column_letter(found["本期值"]) if "本期值" in found else None,
+            "cumulative_column": column_letter(found["累计值"]) if "累计值" in found else None,
+        }, columns=ACCEPTED_COLUMNS)
+        self.result.rows_accepted += len(self.result.accepted)
 
 
 def _clean_rows(sheet: str, rows: list[tuple[int, tuple[Any, ...]]], catalog: Catalog,
@@ -407,9 +411,12 @@ def _schema_problems(pending: list[_MainRows], catalog: Catalog,
 
 def _duplicate_conflicts(clean: pd.DataFrame, problems: dict[int, list[Rejection]],
                          value_label: str, sheet: str):
-    ok = clean[~clean["row"].isin(problems.keys())]
+    ok = clean[~clean["row"].isin(problems.keys())] if problems else clean
     keys = ["unit", "indicator", "period"]
-    for _, group in ok[ok.duplicated(keys, keep=False)].groupby(keys):
+    repeated = ok[ok.duplicated(keys, keep=False)]
+    if repeated.empty:
+        return
+    for _, group in repeated.groupby(keys):
         distinct = group[["value", "cumulative"]].astype("float64").round(9).drop_duplicates()
         if len(distinct) < 2:
             continue

@@ -80,8 +80,13 @@ def _banner(ws: Worksheet, row: int, text: str, width: float, columns: int, font
         ws.merge_cells(start_row=row, start_column=1, end_row=row, end_column=columns)
     size = font.sz or 11
     places = display_width(text) * size / 11  # display_width is at 11 pt
-    lines = max(1, math.ceil(places / max(width, 1)))
-    ws.row_dimensions[row].height = lines * size * 1.45 + 2
+    ws.row_dimensions[row].height = row_height(math.ceil(places / max(width, 1)), size)
+
+
+def row_height(lines: int, size: float = 11) -> float:
+    """Points for ``lines`` lines of text at ``size`` pt: Excel and LibreOffice keep a written
+    row's height when printing, so a wrapped cell's row is made as tall as its lines."""
+    return max(1, lines) * size * 1.45 + 2
 
 
 def write_table(ws: Worksheet, title: str, columns: list[Column], frame: pd.DataFrame, *,
@@ -108,16 +113,22 @@ def write_table(ws: Worksheet, title: str, columns: list[Column], frame: pd.Data
         ws.column_dimensions[get_column_letter(col)].width = c.width
     plain, wrapped = body_styles(ws.parent)
     for r, record in enumerate(frame.to_dict("records"), start=header_row + 1):
+        lines = 1
         for col, c in enumerate(columns, start=1):
             value = cell_value(record.get(c.key))
             cell = ws.cell(row=r, column=col)
-            cell.style = wrapped if isinstance(value, str) and display_width(value) > c.width \
-                else plain
+            if isinstance(value, str) and display_width(value) > c.width:
+                cell.style = wrapped
+                lines = max(lines, math.ceil(display_width(value) / max(c.width, 1)))
+            else:
+                cell.style = plain
             write_text(cell, value)
             if isinstance(value, dt.date):
                 cell.number_format = "yyyy-mm-dd"
             elif c.number_format and isinstance(value, (int, float)):
                 cell.number_format = c.number_format
+        if lines > 1:
+            ws.row_dimensions[r].height = row_height(lines)
     last = header_row + max(len(frame), 1)
     end_col = get_column_letter(len(columns))
     ws.freeze_panes = ws.cell(row=header_row + 1, column=1)

@@ -1,0 +1,31 @@
+"""A list's printable table (domain/list_export): body cells styled, wrapped text given the rows
+it needs, submitted text kept as text."""
+
+import pandas as pd
+from openpyxl import load_workbook
+
+from kj_pipelines.domain.list_export import Column, row_height, write_list_report
+
+
+def test_body_cells_are_bordered_and_wrapped_rows_are_tall_enough(tmp_path):
+    long = "科技型中小企业首贷难，需对接银行专项产品（XP第26号）并协调担保机构"  # 66 units wide
+    frame = pd.DataFrame({"code": ["XP-1", "XP-2"], "text": [long, "短"],
+                          "amount": [1234.5, 2.0], "formula": ["=1+1", "办理中"]})
+    path = write_list_report(tmp_path / "t.xlsx", "测试表", [
+        Column("编号", "code", 10), Column("问题内容", "text", 20),
+        Column("金额", "amount", 10, "#,##0.00"), Column("状态", "formula", 8)],
+        frame, data_date="2026-10-31", source="测试")
+    ws = load_workbook(path).active
+    first, second = 4, 5  # title, data date, header above
+    for row in (first, second):
+        for col in range(1, 5):
+            cell = ws.cell(row=row, column=col)
+            assert cell.border.left.style == "thin" and cell.alignment.vertical == "top"
+            assert cell.font.name == "Calibri" and cell.font.sz == 11
+    assert ws.cell(row=first, column=2).alignment.wrap_text
+    assert not ws.cell(row=second, column=2).alignment.wrap_text
+    assert ws.row_dimensions[first].height == row_height(4)  # 66 units in a column of 20
+    assert ws.row_dimensions[second].height is None  # one line: the default height
+    assert ws.cell(row=first, column=3).number_format == "#,##0.00"
+    assert ws.cell(row=first, column=4).data_type == "s"  # "=1+1" stays text
+    assert ws.cell(row=first, column=4).value == "=1+1"

@@ -139,19 +139,14 @@ def _archive(paths: DataPaths, path: Path, sha: str, now: dt.datetime) -> None:
     shutil.move(str(path), target)
 
 
-def _concat(frames: list[pd.DataFrame]) -> pd.DataFrame:
-    frames = [f for f in frames if not f.empty]
-    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
-
-
 def _store(conn: duckdb.DuckDBPyConnection, batch: list[Stored],
            received_at: dt.datetime) -> None:
     # the files' rows in one frame, then each row's file (one assign a file cost 1–2 ms)
     kept = [b for b in batch if not b.result.accepted.empty]
-    values = _concat([b.result.accepted for b in kept])
+    values = pd.DataFrame()
     if kept:
         counts = [len(b.result.accepted) for b in kept]
-        values = values.assign(
+        values = pd.concat([b.result.accepted for b in kept], ignore_index=True).assign(
             sha256=np.repeat([b.result.sha256 for b in kept], counts),
             source_file=np.repeat([b.result.file for b in kept], counts),
             submitted_at=np.repeat(np.array([b.submitted_at for b in kept],

@@ -117,9 +117,10 @@ def write_table(ws: Worksheet, title: str, columns: list[Column], frame: pd.Data
         for col, c in enumerate(columns, start=1):
             value = cell_value(record.get(c.key))
             cell = ws.cell(row=r, column=col)
-            if isinstance(value, str) and display_width(value) > c.width:
+            places = display_width(value) if isinstance(value, str) else 0
+            if places > c.width:
                 cell.style = wrapped
-                lines = max(lines, math.ceil(display_width(value) / max(c.width, 1)))
+                lines = max(lines, math.ceil(places / max(c.width, 1)))
             else:
                 cell.style = plain
             write_text(cell, value)

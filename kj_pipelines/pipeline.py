@@ -126,13 +126,15 @@ def run_indicator(conn: duckdb.DuckDBPyConnection, catalog: Catalog, code: str,
     if write:
         now = now_local()
         where, params = in_list("period", periods)
-        replace_rows(conn, "mart.indicator_values", values.assign(updated_at=now),
-                     f"indicator = ? AND {where}", [code, *params])
-        # the indicator's own statuses; the indicator_progress asset assembles the month's table
-        replace_rows(conn, "core.indicator_status", progress.assign(updated_at=now),
-                     f"indicator = ? AND {where}", [code, *params])
-        replace_rows(conn, "mart.indicator_projection", projections.assign(updated_at=now),
-                     f"indicator = ? AND {where}", [code, *params], allow_empty=True)
+        # one change: values, statuses and projections of the months are never of two runs
+        with transaction(conn):
+            replace_rows(conn, "mart.indicator_values", values.assign(updated_at=now),
+                         f"indicator = ? AND {where}", [code, *params])
+            # the indicator's own statuses; the indicator_progress asset assembles the table
+            replace_rows(conn, "core.indicator_status", progress.assign(updated_at=now),
+                         f"indicator = ? AND {where}", [code, *params])
+            replace_rows(conn, "mart.indicator_projection", projections.assign(updated_at=now),
+                         f"indicator = ? AND {where}", [code, *params], allow_empty=True)
     return IndicatorRun(values, progress, problems, missing, projections)
 
 

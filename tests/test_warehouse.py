@@ -66,3 +66,34 @@ def test_a_warehouse_of_the_first_release_is_upgraded_in_place(tmp_path):
     assert conn.execute("SELECT count(*) FROM core.schema_version").fetchone() == (
         SCHEMA_VERSION - 3,)  # the baseline (4), then 5, 6, …
     conn.close()
+
+
+def test_the_latest_version_of_a_submitted_figure_is_the_one_read(conn):
+    """core.submitted_values: per unit, indicator and month the row submitted last (then received
+    last, then the larger file hash and row); a missing key sorts below any value."""
+    rows = [  # (sha256, row, value, submitted_at, received_at)
+        ("a", 5, 1.0, "2026-11-03 09:00", "2026-11-03 10:00"),
+        ("b", 5, 2.0, "2026-11-05 09:00", "2026-11-05 10:00"),  # submitted later: read
+        ("c", 5, 3.0, None, "2026-11-09 10:00"),  # when submitted unknown: never above a known
+        ("d", 7, 4.0, "2026-11-05 09:00", "2026-11-04 10:00"),  # same submission, received sooner
+    ]
+    frame = pd.DataFrame(rows, columns=["sha256", "row", "value", "submitted_at", "received_at"])
+    frame = frame.assign(unit="JC", indicator="HT_VA", period="2026-10",
+                         submitted_at=pd.to_datetime(frame["submitted_at"]),
+                         received_at=pd.to_datetime(frame["received_at"]))
+    from kj_pipelines.warehouse import insert_frame
+
+    insert_frame(conn, "raw.submission_values", frame)
+    assert conn.execute("SELECT value, sha256 FROM core.submitted_values").fetchall() == [
+        (2.0, "b")]
+    # the same submission and reception: the larger hash, then the larger row
+    insert_frame(conn, "raw.submission_values", frame.iloc[[1]].assign(sha256="e", row=2,
+                                                                        value=5.0))
+    insert_frame(conn, "raw.submission_values", frame.iloc[[1]].assign(sha256="e", row=3,
+                                                                        value=6.0))
+    assert conn.execute("SELECT value, sha256, \"row\" FROM core.submitted_values").fetchall() == [
+        (6.0, "e", 3)]
+    # every column of the view, in its order
+    assert [c for (c, *_) in conn.execute("DESCRIBE core.submitted_values").fetchall()] == [
+        "unit", "indicator", "period", "value", "cumulative", "sha256", "source_file", "sheet",
+        "row", "submitted_at", "received_at"]

@@ -194,3 +194,17 @@ def test_the_targets_comparator_decides_the_direction(catalog):
     capped = with_comparator(higher, "<=")
     assert capped.direction == "lower"
     assert is_met(capped, 4.0, 5.0, 10) and not is_met(capped, 6.0, 5.0, 10)
+
+
+def test_worst_first_orders_by_status_then_gap_and_keeps_ties_in_order():
+    from kj_pipelines.domain.progress import worst_first
+
+    rows = pd.DataFrame({"unit": list("abcdefg"),
+                         "status": ["green", "red", "yellow", "red", "grey", "done", "red"],
+                         "gap": [1.0, -5.0, -2.0, -9.0, float("nan"), 0.0, -5.0]})
+    # red furthest behind first, equal gaps in their own order, then grey, yellow, green, done
+    assert worst_first(rows)["unit"].tolist() == ["d", "b", "g", "e", "c", "a", "f"]
+    # a status without a rank and a missing gap go last within what they are
+    odd = pd.DataFrame({"unit": ["x", "y", "z"], "status": ["?", "red", "red"],
+                        "gap": [-50.0, None, -1.0]})
+    assert worst_first(odd)["unit"].tolist() == ["z", "y", "x"]

@@ -11,8 +11,22 @@ from kj_pipelines.warehouse import ensure_schema
 def markdown_table(frame: "pd.DataFrame", max_rows: int = 40, *,
                    total: int | None = None) -> dg.MetadataValue:
     """``total``: the rows there were before ``frame`` was cut to the worst (default: its own)."""
-    return markdown_rows(list(frame.columns), list(frame.head(max_rows).itertuples(index=False)),
+    return markdown_rows(list(frame.columns), row_tuples(frame.head(max_rows)),
                          total=len(frame) if total is None else total, max_rows=max_rows)
+
+
+def row_tuples(frame: "pd.DataFrame") -> list[tuple]:
+    """The frame's rows as tuples of Python values, a column at a time (0.05 ms for a frame of
+    a few rows against 0.3–0.45 ms for ``itertuples`` or ``to_dict``, which box every column
+    through ``iloc``; metadata is built from a few small frames per asset and month)."""
+    return list(zip(*(column.tolist() for _, column in frame.items()), strict=True))
+
+
+def records(frame: "pd.DataFrame") -> list[dict]:
+    """The frame's rows as dicts (``to_dict("records")``, column by column: see
+    :func:`row_tuples`)."""
+    columns = list(frame.columns)
+    return [dict(zip(columns, row, strict=True)) for row in row_tuples(frame)]
 
 
 def _cell_text(v: object) -> str:

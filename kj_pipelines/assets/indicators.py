@@ -9,7 +9,7 @@ import dagster as dg
 import numpy as np
 import pandas as pd
 
-from kj_pipelines.assets.common import markdown_rows, markdown_table, partitioned_result
+from kj_pipelines.assets.common import markdown_rows, markdown_table, partitioned_result, records
 from kj_pipelines.domain.catalog import DISTRICT, Catalog, Indicator, derived_inputs
 from kj_pipelines.domain.keys import mapped
 from kj_pipelines.domain.numbers import as_number
@@ -129,7 +129,7 @@ def partitions_metadata(run: IndicatorRun, catalog: Catalog, ind: Indicator,
     below = progress[progress["unit"] != DISTRICT]
     status_counts = below.groupby(["period", "status"], observed=True).size().to_dict()
     top_rows = progress[progress["unit"] == DISTRICT].drop_duplicates("period")
-    top = {r["period"]: r for r in top_rows.to_dict("records")}
+    top = {r["period"]: r for r in records(top_rows)}
     projected = _projections_by_period(run.projections, catalog)
     out = {}
     for p in periods:
@@ -181,7 +181,7 @@ def _projections_by_period(projections: "pd.DataFrame", catalog: Catalog
     confirmed = projections[projections["confirmed"].astype(bool)
                             & (projections["unit"] != DISTRICT)]
     confirmed_counts = confirmed.groupby("period", observed=True).size().to_dict()
-    top = {r["period"]: r for r in projections[projections["unit"] == DISTRICT].to_dict("records")}
+    top = {r["period"]: r for r in records(projections[projections["unit"] == DISTRICT])}
     for period in set(projections["period"]):
         metadata: dict[str, object] = {
             "projected_miss_units": int(confirmed_counts.get(period, 0)),
@@ -221,7 +221,7 @@ SHOWN_ROWS = 40  # rows of a month's table in the UI (the rest are in the wareho
 
 def _records_by_period(frame: "pd.DataFrame", positions: "np.ndarray") -> dict[str, list[dict]]:
     out: dict[str, list[dict]] = {}
-    for r in frame.iloc[positions].to_dict("records"):
+    for r in records(frame.iloc[positions]):
         out.setdefault(r["period"], []).append(r)
     return out
 

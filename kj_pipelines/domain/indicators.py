@@ -82,7 +82,8 @@ def _finish(frame: pd.DataFrame, indicator: Indicator, source: str) -> pd.DataFr
     if "monthly" not in out.columns:
         out["monthly"] = float("nan")
     out = out[VALUE_COLUMNS].sort_values(["period", "unit"]).reset_index(drop=True)
-    return out.astype({"value": "float64", "monthly": "float64"})
+    wrong = {c: "float64" for c in ("value", "monthly") if out[c].dtype != "float64"}
+    return out.astype(wrong) if wrong else out
 
 
 def _levels(own: pd.DataFrame, periods: list[str]) -> pd.DataFrame:

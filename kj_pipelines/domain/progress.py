@@ -141,15 +141,17 @@ def compute_progress(indicator: Indicator, catalog: Catalog, periods: list[str],
     missing = _missing_below(rows, values, below)
     status = np.where((missing > 0) & np.isin(status, ["green", "done"]), "grey", status)
     status = np.where(absent, "grey", status)
-    out = pd.DataFrame({
-        "period": rows["period"].to_numpy(), "indicator": indicator.code,
+    columns = {  # the kept rows only: one frame built, not built and then filtered
+        "period": rows["period"].to_numpy(), "indicator": None,
         "unit": rows["unit"].to_numpy(), "actual": actual, "target": target,
         "planned": rows["planned"].to_numpy(), "completion": np.where(absent, np.nan, done),
         "planned_share": rows["planned_share"].to_numpy(),
-        "gap": np.where(absent, np.nan, gap), "status": status,
-        "department": indicator.department, "missing_units": np.where(absent, 0, missing)},
-        columns=PROGRESS_COLUMNS)
-    return out[kept].reset_index(drop=True).astype({"missing_units": "int64"})
+        "gap": np.where(absent, np.nan, gap), "status": status, "department": None,
+        "missing_units": np.where(absent, 0, missing).astype("int64")}
+    columns = {name: column[kept] if column is not None else None
+               for name, column in columns.items()}
+    columns.update(indicator=indicator.code, department=indicator.department)
+    return pd.DataFrame(columns, columns=PROGRESS_COLUMNS)
 
 
 def completion_many(actual: np.ndarray, target: np.ndarray, baseline: np.ndarray,
@@ -241,8 +243,11 @@ def missing_by_period(indicator: Indicator, catalog: Catalog, periods: list[str]
 
 
 def worst_first(progress: pd.DataFrame) -> pd.DataFrame:
-    order = progress["status"].map(STATUS_ORDER)
-    return progress.assign(_o=order).sort_values(["_o", "gap"]).drop(columns="_o")
+    """Red first, then grey, yellow, green, done; within a status the furthest behind first (a
+    missing gap last); ties keep their order."""
+    rank = progress["status"].map(STATUS_ORDER).to_numpy(dtype="float64")
+    gap = progress["gap"].to_numpy(dtype="float64")
+    return progress.iloc[np.lexsort((gap, rank))]
 
 
 def implausible(indicator: Indicator, values: pd.DataFrame, periods: list[str],

@@ -150,7 +150,8 @@ def projections_for(indicator: Indicator, catalog: Catalog, periods: list[str],
     for year in sorted({parse_month(p)[0] for p in periods}):
         frames.append(project(indicator, year, all_values, plan[plan["year"] == year], margin,
                               catalog.small_count_max if catalog.is_count(indicator) else 0,
-                              grids, catalog.projection_confirm_from_month))
+                              grids, catalog.projection_confirm_from_month,
+                              catalog.rollup_units(indicator)))
     frames = [f for f in frames if not f.empty]
     if not frames:
         return pd.DataFrame(columns=PROJECTION_COLUMNS)

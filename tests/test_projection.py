@@ -4,6 +4,7 @@ batch indicators before their announcement, and the warnings and digests they ra
 import dataclasses
 import datetime as dt
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -105,6 +106,58 @@ def _events(unit, years):
     """Year-to-date counts of a registry flow from {year: {month: count}}."""
     return _flow_values(unit, {y: [float(months.get(m, 0)) for m in range(1, 13)]
                                for y, months in years.items()})
+
+
+def test_a_total_is_confirmed_short_only_when_a_unit_summed_into_it_is(catalog, flow):
+    even = [10.0] * 12
+    towns = pd.concat([_flow_values(unit, {2023: even, 2024: even, 2025: even,
+                                           2026: [10.0] * 10}) for unit in ("JC", "ZS")])
+    # the total's own path looks short from June (its figures lag its towns', as a sum of
+    # whole firms closing in different months can), while both towns are on course
+    top = _flow_values("ALL", {2023: [20.0] * 12, 2024: [20.0] * 12, 2025: [20.0] * 12,
+                               2026: [20, 20, 20, 20, 20, 10, 10, 10, 20, 20]})
+    values = pd.concat([towns, top], ignore_index=True)
+    listed = pd.DataFrame([{"year": 2026, "indicator": flow.code, "unit": unit,
+                            "target": target, "deadline_month": 12}
+                           for unit, target in (("ALL", 240.0), ("JC", 120.0), ("ZS", 120.0))])
+    plan = build_plan(flow, catalog, 2026, listed, values[values["period"] < "2026-01"])
+    alone = project(flow, 2026, values, plan, margin=2.0, confirm_from=6)
+    with_towns = project(flow, 2026, values, plan, margin=2.0, confirm_from=6,
+                         totals={"ALL": ["JC", "ZS"]})
+    top_alone = alone[alone["unit"] == "ALL"].set_index("month")
+    top_now = with_towns[with_towns["unit"] == "ALL"].set_index("month")
+    # August, on its own path: 130 of 240 (160 due); its last quarter's 30 carried over the
+    # four months left: 130 + 30 / 0.25 × 1/3 = 170, 29 points short
+    assert top_alone.loc[8, "projected"] == pytest.approx(170)
+    assert top_alone.loc[8, "confirmed"]
+    # with its towns: both windows still say short, but no town is, so no miss is confirmed
+    assert top_now.loc[8, "fast"] and top_now.loc[8, "slow"]
+    assert not top_now["confirmed"].any()
+    assert not with_towns["confirmed"].any()
+
+
+def test_a_total_follows_its_units_only_where_their_targets_cover_its_own():
+    from kj_pipelines.domain.projection import _totals_follow_parts
+
+    months = np.zeros((3, 12), dtype=bool)
+    months[0, 5:8] = True  # the total short in June, July and August
+    months[1, 6] = True  # JC short in July
+    units, below = ["ALL", "JC", "ZS"], {"ALL": ["JC", "ZS"]}
+    higher = np.array([False, False, False])
+
+    def total(target, lower=higher, confirmed=months, totals=below):
+        return _totals_follow_parts(units, np.array(target), lower, confirmed,
+                                    totals)[0].nonzero()[0] + 1
+
+    assert total([30.0, 10.0, 20.0]).tolist() == [7]  # only while a town is short too
+    assert total([30.02, 10.0, 20.0]).tolist() == [7]  # the towns' targets rounded: the same
+    assert total([35.0, 10.0, 20.0]).tolist() == [6, 7, 8]  # it asks more than its towns
+    # counts brought down (两清零): the towns' 2 and 3 left cover a total of 5, not of 4
+    lower = np.array([True, True, True])
+    assert total([5.0, 2.0, 3.0], lower).tolist() == [7]
+    assert total([4.0, 2.0, 3.0], lower).tolist() == [6, 7, 8]
+    # a unit below without a target: the total is judged on its own path
+    assert total([30.0, 10.0, 20.0], totals={"ALL": ["JC", "ZS", "LT"]}).tolist() == [6, 7, 8]
 
 
 def test_a_registry_count_is_projected_as_its_share_of_the_district(catalog):

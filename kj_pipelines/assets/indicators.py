@@ -189,7 +189,7 @@ def _projections_by_period(projections: "pd.DataFrame", catalog: Catalog
                 (catalog.level_label(r["unit"]), r["actual"], r["projected_seasonal"],
                  f"{r['band_low']:,.2f}–{r['band_high']:,.2f}", r["projected_pace"], r["target"],
                  r["projected_completion"], r["needed_monthly"],
-                 "快慢均确认" if r["confirmed"] else ("仅本月" if r["fast"] else "仅近三月"))
+                 _window(r))
                 for r in rows_of.get(period, [])], max_rows=SHOWN_ROWS)
             if period in rows_of else dg.MetadataValue.md("（各单位预计年末均可完成目标）"),
         }
@@ -201,6 +201,16 @@ def _projections_by_period(projections: "pd.DataFrame", catalog: Catalog
                         round(float(row[name]), 4))
         out[period] = metadata
     return out
+
+
+def _window(row: dict) -> str:
+    """Which of the two windows say the unit is short (and, for a total, why a shortfall on
+    both is not a confirmed miss: none of the units summed into it is confirmed short)."""
+    if row["confirmed"]:
+        return "快慢均确认"
+    if row["fast"] and row["slow"]:
+        return "快慢均低于目标，但下属单位均未确认落后"
+    return "仅本月" if row["fast"] else "仅近三月"
 
 
 def _first_rows(keys: list["np.ndarray"], limit: int | None = None) -> "np.ndarray":

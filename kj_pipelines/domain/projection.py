@@ -53,7 +53,8 @@ MIN_SHARE = 0.02  # below this share of the year's work a projection is a guess,
 
 def project(indicator: Indicator, year: int, values: pd.DataFrame, plan: pd.DataFrame,
             margin: float, small_count_max: float = 0, grids: MonthGrid | None = None,
-            confirm_from: int = SLOW_WINDOW) -> pd.DataFrame:
+            confirm_from: int = SLOW_WINDOW,
+            totals: dict[str, list[str]] | None = None) -> pd.DataFrame:
     """Projections for every unit with a target in ``plan`` (the year's rows of the plan) and
     every month of ``year`` it has a figure for. ``values`` (period, unit, value) hold this
     year's and the three years before; ``margin`` is the shortfall in percentage points of the
@@ -63,7 +64,10 @@ def project(indicator: Indicator, year: int, values: pd.DataFrame, plan: pd.Data
     whole-unit steps, and have been for the slow window: one workstation arriving in May rather
     than March is no miss; or be short even at the best of its past years' patterns (a town
     that has had none in three years and has none yet). Nothing is confirmed before month
-    ``confirm_from`` (the catalog's 时间过半, June) nor before the slow window is full."""
+    ``confirm_from`` (the catalog's 时间过半, June) nor before the slow window is full.
+    ``totals`` (each unit above the reporters → the reporting units summed into it, as
+    :meth:`Catalog.rollup_units` gives them): a total whose target its units' targets cover is
+    confirmed short only in a month one of those units is (see :func:`_totals_follow_parts`)."""
     if indicator.frequency != "monthly":
         return pd.DataFrame(columns=PROJECTION_COLUMNS)
     targets = plan[plan["month"] == 12].drop_duplicates("unit")
@@ -142,6 +146,9 @@ def project(indicator: Indicator, year: int, values: pd.DataFrame, plan: pd.Data
             _rolling_mean(np.where(unreported, np.nan, hopeless.astype(float)),
                           SLOW_WINDOW) >= 1), slow_signal)
     slow = slow_signal & (month >= max(SLOW_WINDOW, confirm_from))
+    confirmed = fast & slow
+    if totals and indicator.aggregate == "sum":  # a rate's total is no sum of its units'
+        confirmed = _totals_follow_parts(units, target, lower, confirmed, totals)
     with np.errstate(invalid="ignore", divide="ignore"):
         needed = np.where(rate, target[:, None], (target[:, None] - current) / (12 - month))
     needed = np.where(month == 12, np.nan, needed)
@@ -156,9 +163,36 @@ def project(indicator: Indicator, year: int, values: pd.DataFrame, plan: pd.Data
         "projected": pessimistic.ravel(), "band_low": band_low.ravel(),
         "band_high": band_high.ravel(), "projected_completion": projected_completion.ravel(),
         "shortfall": shortfall.ravel(), "needed_monthly": needed.ravel(),
-        "fast": fast.ravel(), "slow": slow.ravel(), "confirmed": (fast & slow).ravel(),
+        "fast": fast.ravel(), "slow": slow.ravel(), "confirmed": confirmed.ravel(),
         "basis": np.repeat(basis, 12)}, columns=PROJECTION_COLUMNS)
     return frame[frame["projected"].notna()].reset_index(drop=True)
+
+
+# a total's target may exceed its units' targets together by their rounding (HT_VA 2020: the
+# district's 303.27 against its towns' 303.26) and still be the same target
+COVER_TOLERANCE = 1e-3
+
+
+def _totals_follow_parts(units: list[str], target: np.ndarray, lower: np.ndarray,
+                         confirmed: np.ndarray, totals: dict[str, list[str]]) -> np.ndarray:
+    """A total (the top's, a county's) is the sum of its units, and when its target is no more
+    than theirs together it cannot miss unless one of them does: its own path may look short
+    (whole firms closing in different months make a jagged sum) while every unit is on course.
+    So its projected miss stands only in a month where some unit below it has one confirmed.
+    A total whose target asks more than its units' targets together, or with a unit below it
+    that has no target, is judged on its own path alone."""
+    out = confirmed.copy()
+    row = {unit: i for i, unit in enumerate(units)}
+    for above, below in totals.items():
+        if above not in row or not below or any(unit not in row for unit in below):
+            continue
+        i, parts = row[above], [row[unit] for unit in below]
+        together = float(target[parts].sum())
+        covered = target[i] >= together * (1 - COVER_TOLERANCE) if lower[i] \
+            else target[i] <= together * (1 + COVER_TOLERANCE)
+        if covered:
+            out[i] &= confirmed[parts].any(axis=0)
+    return out
 
 
 def _flow(current: np.ndarray, base: np.ndarray, past, top, indicator: Indicator

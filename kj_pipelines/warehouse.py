@@ -185,23 +185,6 @@ ALTER TABLE raw.submission_values ADD COLUMN IF NOT EXISTS cumulative_column VAR
     slow BOOLEAN, confirmed BOOLEAN, basis VARCHAR, updated_at TIMESTAMP);
 ALTER TABLE mart.warnings ADD COLUMN IF NOT EXISTS digest_id VARCHAR;
 """,
-    # 8: the latest version of each submitted figure picked by an aggregate instead of a window
-    # (the same rows, NULLs and ties included; a month's 29 indicator reads took 12 ms each
-    # through the window, 3 ms through arg_max). A view holds no data: replacing it loses none.
-    8: """CREATE OR REPLACE VIEW core.submitted_values AS
-    SELECT unit, indicator, period, latest.*
-    FROM (SELECT unit, indicator, period, arg_max(
-              {'value': value, 'cumulative': cumulative, 'sha256': sha256,
-               'source_file': source_file, 'sheet': sheet, 'row': "row",
-               'submitted_at': submitted_at, 'received_at': received_at},
-              -- the latest: submitted_at DESC, received_at DESC, sha256 DESC, row DESC, NULLs
-              -- last (a NULL inside a struct compares largest, so each key is led by IS NOT NULL)
-              {'s': submitted_at IS NOT NULL, 'submitted_at': submitted_at,
-               'r': received_at IS NOT NULL, 'received_at': received_at,
-               'h': sha256 IS NOT NULL, 'sha256': sha256, 'w': "row" IS NOT NULL, 'row': "row"}
-              ) AS latest
-          FROM raw.submission_values GROUP BY unit, indicator, period);
-""",
 }
 SCHEMA_VERSION = max(MIGRATIONS)
 

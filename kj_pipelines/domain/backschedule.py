@@ -249,7 +249,7 @@ def build_plan(indicator: Indicator, catalog: Catalog, year: int, listed: pd.Dat
     past_years = [year - 3, year - 2, year - 1]  # history must reach back to year - 4 December
     units = targets["unit"].astype(str).tolist()
     n = len(units)
-    deadlines = targets["deadline_month"].astype(int).clip(1, 12).to_numpy()
+    deadlines = np.clip(targets["deadline_month"].to_numpy().astype(int), 1, 12)
     baseline, baseline_source = _baselines(indicator, targets, history, f"{year - 1:04d}-12")
     comparators = [c if isinstance(c, str) and c else None
                    for c in targets["comparator"].tolist()]

@@ -204,17 +204,22 @@ def carry_forward(indicator: Indicator, periods: list[str], progress: pd.DataFra
     """For the months a quarterly or annual indicator is not due, each unit's latest due row,
     kept as it was (``as_of`` says which period it is), so every month's overview shows every
     goal. ``progress`` holds the due periods' rows (``as_of`` equal to ``period``)."""
-    if indicator.frequency == "monthly" or progress.empty:
+    targets = np.array([p for p in periods if not is_due(indicator, p)], dtype=object)
+    if indicator.frequency == "monthly" or progress.empty or not len(targets):
         return progress.iloc[0:0]
-    rows = []
     ordered = progress.sort_values("period")
-    for period in periods:
-        if is_due(indicator, period):
-            continue
-        earlier = ordered[ordered["period"] < period]
-        latest = earlier.groupby("unit", sort=False, observed=True).tail(1)
-        rows.append(latest.assign(period=period))
-    return pd.concat(rows, ignore_index=True) if rows else progress.iloc[0:0]
+    period = ordered["period"].to_numpy().astype(str)
+    unit, _ = pd.factorize(ordered["unit"])
+    rows, months = [], []  # per unit, one search over its due periods for every month
+    for code in np.unique(unit):
+        at = np.flatnonzero(unit == code)  # its rows, in period order
+        last = np.searchsorted(period[at], targets.astype(str), side="left") - 1
+        rows.append(at[last[last >= 0]])
+        months.append(np.flatnonzero(last >= 0))
+    rows, months = np.concatenate(rows), np.concatenate(months)
+    order = np.lexsort((rows, months))  # month by month, each in the rows' own order
+    return ordered.iloc[rows[order]].assign(period=targets[months[order]]).reset_index(
+        drop=True)
 
 
 def missing_by_period(indicator: Indicator, catalog: Catalog, periods: list[str],

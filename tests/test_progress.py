@@ -162,6 +162,17 @@ def test_quarterly_figures_carry_into_the_months_between(catalog):
                                         ("2026-11", "ALL", "2026-09", "green"),
                                         ("2026-11", "JC", "2026-09", "red")]
     assert carry_forward(catalog.indicators["TECH_CONTRACT"], ["2026-10"], due).empty
+    # each unit carries its own latest due row: ZS missed September and carries June; a month
+    # before any due row carries nothing; rows come month by month
+    due = pd.DataFrame({"period": ["2026-09", "2026-06", "2026-09", "2026-06"],
+                        "unit": ["ALL", "ZS", "JC", "ALL"],
+                        "status": ["green", "yellow", "red", "grey"]}).assign(
+        as_of=lambda f: f["period"])
+    carried = carry_forward(ind, ["2026-05", "2026-08", "2026-10"], due)
+    assert list(zip(carried["period"], carried["unit"], carried["as_of"], strict=True)) == [
+        ("2026-08", "ZS", "2026-06"), ("2026-08", "ALL", "2026-06"),
+        ("2026-10", "ZS", "2026-06"), ("2026-10", "ALL", "2026-09"),
+        ("2026-10", "JC", "2026-09")]
 
 
 def _listed(code, unit, target, **extra):

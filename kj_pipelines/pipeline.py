@@ -17,7 +17,7 @@ from kj_pipelines.domain.backschedule import PLAN_COLUMNS, build_plan
 from kj_pipelines.domain.catalog import DISTRICT, Catalog, Indicator, derived_inputs
 from kj_pipelines.domain.grids import MonthGrid
 from kj_pipelines.domain.indicators import compute_values, required_periods
-from kj_pipelines.domain.keys import keyed, name_dtype, period_dtype
+from kj_pipelines.domain.keys import FIRST_YEAR, keyed, name_dtype, period_dtype
 from kj_pipelines.domain.periods import parse_month, year_month_arrays
 from kj_pipelines.domain.progress import (
     carry_forward,
@@ -83,21 +83,21 @@ def _fetch_coded(conn: duckdb.DuckDBPyConnection, facts: str, params: list,
     keys the strings, which leaves such a column as it was."""
     units, indicators = name_dtype(catalog.units), name_dtype(catalog.indicators)
     months = period_dtype()
-    first_year = int(months.categories[0][:4])
     coded = f"""
         WITH facts AS ({facts}),
-        units AS (SELECT unnest(?::VARCHAR[]) AS unit, unnest(range(len(?::VARCHAR[]))) AS code),
-        names AS (SELECT unnest(?::VARCHAR[]) AS indicator,
-                         unnest(range(len(?::VARCHAR[]))) AS code)
+        units AS (SELECT unnest(l) AS unit, generate_subscripts(l, 1) - 1 AS code
+                  FROM (SELECT ?::VARCHAR[] AS l)),
+        names AS (SELECT unnest(l) AS indicator, generate_subscripts(l, 1) - 1 AS code
+                  FROM (SELECT ?::VARCHAR[] AS l))
         SELECT u.code AS unit, n.code AS indicator,
-               (try_cast(substr(period, 1, 4) AS INTEGER) - {first_year}) * 12
+               (try_cast(substr(period, 1, 4) AS INTEGER) - {FIRST_YEAR}) * 12
                    + try_cast(substr(period, 6, 2) AS INTEGER) - 1 AS period,
                value, cumulative,
                NOT regexp_full_match(period, '[0-9]{{4}}-(0[1-9]|1[0-2])') AS odd
         FROM facts LEFT JOIN units u USING (unit) LEFT JOIN names n USING (indicator)
         ORDER BY 1, 2, 3, 4, 5"""
-    unit_list, name_list = list(units.categories), list(indicators.categories)
-    found = conn.execute(coded, params + [unit_list, unit_list, name_list, name_list]).fetchnumpy()
+    found = conn.execute(coded, params + [list(units.categories),
+                                          list(indicators.categories)]).fetchnumpy()
     codes = {name: found[name] for name in ("unit", "indicator", "period")}
     if any(np.ma.is_masked(c) for c in codes.values()) or found["odd"].any() or \
             (len(codes["period"]) and not 0 <= codes["period"].min() <= codes["period"].max()
@@ -190,12 +190,12 @@ def projections_for(indicator: Indicator, catalog: Catalog, periods: list[str],
         return pd.DataFrame(columns=PROJECTION_COLUMNS)
     margin = catalog.projection_margin(indicator)
     grids = MonthGrid(all_values)
+    totals = catalog.rollup_units(indicator)  # the same every year (a province: 91 totals)
     frames = []
     for year in sorted({parse_month(p)[0] for p in periods}):
         frames.append(project(indicator, year, all_values, plan[plan["year"] == year], margin,
                               catalog.small_count_max if catalog.is_count(indicator) else 0,
-                              grids, catalog.projection_confirm_from_month,
-                              catalog.rollup_units(indicator)))
+                              grids, catalog.projection_confirm_from_month, totals))
     frames = [f for f in frames if not f.empty]
     if not frames:
         return pd.DataFrame(columns=PROJECTION_COLUMNS)

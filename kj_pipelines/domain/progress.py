@@ -141,17 +141,16 @@ def compute_progress(indicator: Indicator, catalog: Catalog, periods: list[str],
     missing = _missing_below(rows, values, below)
     status = np.where((missing > 0) & np.isin(status, ["green", "done"]), "grey", status)
     status = np.where(absent, "grey", status)
-    columns = {  # the kept rows only: one frame built, not built and then filtered
-        "period": rows["period"].to_numpy(), "indicator": None,
-        "unit": rows["unit"].to_numpy(), "actual": actual, "target": target,
-        "planned": rows["planned"].to_numpy(), "completion": np.where(absent, np.nan, done),
-        "planned_share": rows["planned_share"].to_numpy(),
-        "gap": np.where(absent, np.nan, gap), "status": status, "department": None,
-        "missing_units": np.where(absent, 0, missing).astype("int64")}
-    columns = {name: column[kept] if column is not None else None
-               for name, column in columns.items()}
-    columns.update(indicator=indicator.code, department=indicator.department)
-    return pd.DataFrame(columns, columns=PROGRESS_COLUMNS)
+    per_row = {
+        "period": rows["period"].to_numpy(), "unit": rows["unit"].to_numpy(), "actual": actual,
+        "target": target, "planned": rows["planned"].to_numpy(),
+        "completion": np.where(absent, np.nan, done),
+        "planned_share": rows["planned_share"].to_numpy(), "gap": np.where(absent, np.nan, gap),
+        "status": status, "missing_units": np.where(absent, 0, missing).astype("int64")}
+    # the kept rows only: one frame built, not built and then filtered
+    return pd.DataFrame({**{name: column[kept] for name, column in per_row.items()},
+                         "indicator": indicator.code, "department": indicator.department},
+                        columns=PROGRESS_COLUMNS)
 
 
 def completion_many(actual: np.ndarray, target: np.ndarray, baseline: np.ndarray,
@@ -204,16 +203,18 @@ def carry_forward(indicator: Indicator, periods: list[str], progress: pd.DataFra
     """For the months a quarterly or annual indicator is not due, each unit's latest due row,
     kept as it was (``as_of`` says which period it is), so every month's overview shows every
     goal. ``progress`` holds the due periods' rows (``as_of`` equal to ``period``)."""
+    if indicator.frequency == "monthly" or progress.empty:
+        return progress.iloc[0:0]
     targets = np.array([p for p in periods if not is_due(indicator, p)], dtype=object)
-    if indicator.frequency == "monthly" or progress.empty or not len(targets):
+    if not len(targets):
         return progress.iloc[0:0]
     ordered = progress.sort_values("period")
-    period = ordered["period"].to_numpy().astype(str)
+    period, wanted = ordered["period"].to_numpy().astype(str), targets.astype(str)
     unit, _ = pd.factorize(ordered["unit"])
     rows, months = [], []  # per unit, one search over its due periods for every month
     for code in np.unique(unit):
         at = np.flatnonzero(unit == code)  # its rows, in period order
-        last = np.searchsorted(period[at], targets.astype(str), side="left") - 1
+        last = np.searchsorted(period[at], wanted, side="left") - 1
         rows.append(at[last[last >= 0]])
         months.append(np.flatnonzero(last >= 0))
     rows, months = np.concatenate(rows), np.concatenate(months)

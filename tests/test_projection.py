@@ -102,6 +102,56 @@ def test_nothing_is_confirmed_before_the_half_year(catalog, flow):
     assert half.loc[5, "projected"] == pytest.approx(48) and half.loc[6, "confirmed"]
 
 
+def _pooled(years_a, years_b, district):
+    """_pooled on one month: two towns' past years' shares of the year's work by then."""
+    from kj_pipelines.domain.projection import _pooled
+
+    each = np.ones((len(years_a), 3, 12))  # towns A, B and the district's own row
+    each[:, 0, 0], each[:, 1, 0], each[:, 2, 0] = years_a, years_b, district
+    own = each.mean(axis=0)
+    pattern, weight = _pooled(each, own, np.full(3, len(years_a)), np.full(12, district),
+                              np.array([True, True, False]))
+    return pattern[:, 0], weight[:, 0]
+
+
+def test_a_towns_pattern_is_drawn_toward_the_districts_as_far_as_towns_differ():
+    # towns truly apart: A's years 0.6 and 0.8, B's 0.2 and 0.4 (the district's 0.5). A
+    # single year scatters 0.1 around its town's mean: within 0.02 (4 × 0.01 over 2 degrees
+    # of freedom), 0.01 for a mean of two years; the means' spread 0.04 beyond that 0.01
+    # leaves between 0.03; a town's own years weigh 0.03 / (0.03 + 0.01) = 0.75
+    pattern, weight = _pooled([0.6, 0.8], [0.2, 0.4], 0.5)
+    assert weight[:2] == pytest.approx([0.75, 0.75])
+    assert pattern == pytest.approx([0.5 + 0.75 * 0.2, 0.5 - 0.75 * 0.2, 0.5])
+    # one rhythm, noisy years: A 0.4 and 0.6, B 0.3 and 0.5 around 0.45; the means' spread
+    # (0.0025) is less than a mean's own noise (0.01): no difference to believe, both 0.45
+    pattern, weight = _pooled([0.4, 0.6], [0.3, 0.5], 0.45)
+    assert weight[:2] == pytest.approx([0, 0]) and pattern[:2] == pytest.approx([0.45, 0.45])
+    # towns that keep their rhythms year after year (0.7, 0.7 and 0.2, 0.2): each its own
+    pattern, weight = _pooled([0.7, 0.7], [0.2, 0.2], 0.5)
+    assert weight[:2] == pytest.approx([1, 1]) and pattern[:2] == pytest.approx([0.7, 0.2])
+    assert weight[2] == 1  # the district's own row is not drawn anywhere
+
+
+def test_a_flow_is_projected_on_its_pooled_pattern(catalog, flow):
+    even, early, late = [10.0] * 12, [12.0, 8.0] + [10.0] * 10, [8.0, 12.0] + [10.0] * 10
+    towns = {"JC": (early, early, even), "ZS": (late, late, even), "LT": (even, even, even)}
+    values = pd.concat([_flow_values(unit, {2023: a, 2024: b, 2025: c})
+                        for unit, (a, b, c) in towns.items()]
+                       + [_flow_values("ALL", {y: [30.0] * 12 for y in (2023, 2024, 2025)}),
+                          _flow_values("JC", {2026: [11.0]})])
+    listed = pd.DataFrame([{"year": 2026, "indicator": flow.code, "unit": unit, "target": 120.0,
+                            "deadline_month": 12} for unit in towns])
+    plan = build_plan(flow, catalog, 2026, listed, values[values["period"] < "2026-01"])
+    january = project(flow, 2026, values, plan, margin=2.0).set_index(["unit", "month"])
+    # January's share: JC's years 0.1, 0.1, 1/12 (mean 17/180), the district's 1/12. Within
+    # (JC's and ZS's years around their means, over 6 degrees of freedom) 1/16200, 1/48600
+    # for a mean of three; the means' spread 1/12150, less that, leaves between 1/16200: JC's
+    # own years weigh 3/4, its share is 1/12 + 3/4 × 1/90 = 11/120, and its 11 project 120
+    # (its own pattern alone would project 11 ÷ 17/180 = 116.5)
+    assert january.loc[("JC", 1), "projected_seasonal"] == pytest.approx(120)
+    assert january.loc[("JC", 1), "basis"] == "本单位与ALL往年规律加权"
+
+
 def _events(unit, years):
     """Year-to-date counts of a registry flow from {year: {month: count}}."""
     return _flow_values(unit, {y: [float(months.get(m, 0)) for m in range(1, 13)]

@@ -4,8 +4,11 @@ For a monthly indicator, unit and month, the year-end figure is projected two wa
 
 - **seasonal**: this year's progress so far scaled by the unit's own pattern of past years (the
   share of a year's work its past years had done by this month; the district's pattern when the
-  unit has no usable year, else an even pace). The spread of the past years' patterns gives a
-  band (the lowest and highest year-end the same progress would give under each past year).
+  unit has no usable year, else an even pace). A flow's own pattern is first drawn toward the
+  district's as far as the units' patterns differ by more than one unit's years scatter (three
+  years of one town's months are mostly noise where all towns keep one rhythm; see
+  :func:`_pooled`). The spread of the past years' patterns gives a band (the lowest and highest
+  year-end the same progress would give under each past year).
 - **pace**: this year's figure plus the last three months' progress, carried over the rest of
   the year at the same rate per share of the year's work (a unit slowing down shows here first).
 
@@ -47,6 +50,7 @@ PROJECTION_COLUMNS = ["period", "indicator", "unit", "year", "month", "actual", 
                       "needed_monthly", "fast", "slow", "confirmed", "basis"]
 BASIS_OWN, BASIS_DISTRICT, BASIS_EVEN = "本单位往年规律", f"{DISTRICT}往年规律", "按月均衡"
 BASIS_SHARE = f"本单位往年占{DISTRICT}比重"
+BASIS_POOLED = f"本单位与{DISTRICT}往年规律加权"  # see _pooled
 SLOW_WINDOW = 3  # months whose mean projection is the slow signal; none before the third month
 MIN_SHARE = 0.02  # below this share of the year's work a projection is a guess, not made
 
@@ -94,7 +98,8 @@ def project(indicator: Indicator, year: int, values: pd.DataFrame, plan: pd.Data
         seasonal, band_low, band_high, basis = _drift(current, past, top)
         pace = current.copy() if rate else _stock_pace(current, base, past, seasonal)
     else:
-        seasonal, band_low, band_high, pace, basis = _flow(current, base, past, top, indicator)
+        seasonal, band_low, band_high, pace, basis = _flow(current, base, past, top, indicator,
+                                                           units)
         # a stock's change not measurable (no December before) or not due yet: level + drift
         unknown = ~np.isfinite(seasonal)
         if not flow and unknown.any():
@@ -195,11 +200,12 @@ def _totals_follow_parts(units: list[str], target: np.ndarray, lower: np.ndarray
     return out
 
 
-def _flow(current: np.ndarray, base: np.ndarray, past, top, indicator: Indicator
+def _flow(current: np.ndarray, base: np.ndarray, past, top, indicator: Indicator,
+          units: list[str] | None = None
           ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """A flow's (seasonal, band low, band high, pace, basis) from its own or the district's
-    pattern."""
-    shares, basis, each = _pattern(past, top, indicator, len(current))
+    pattern (``units``: the rows' names, for :func:`_pooled`)."""
+    shares, basis, each = _pattern(past, top, indicator, len(current), units)
     done = current - base[:, None]
     with np.errstate(invalid="ignore", divide="ignore"):
         seasonal = np.where(shares >= MIN_SHARE, base[:, None] + done / shares, np.nan)
@@ -248,9 +254,11 @@ def _shares(grid: np.ndarray, base: np.ndarray, flow: bool) -> np.ndarray:
     return shares
 
 
-def _pattern(past, top, indicator: Indicator, n: int) -> tuple[np.ndarray, np.ndarray,
-                                                               np.ndarray]:
-    """(the mean pattern [unit, 12], where it came from [unit], each year's [year, unit, 12])."""
+def _pattern(past, top, indicator: Indicator, n: int, units: list[str] | None = None
+             ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(the mean pattern [unit, 12], where it came from [unit], each year's [year, unit, 12]).
+    A flow's own pattern is drawn toward the district's as far as its units' patterns are no
+    more different than one unit's years are (see :func:`_pooled`)."""
     flow = indicator.kind == "flow"
     each = np.stack([_shares(g, b, flow) for g, b in past])  # [year, unit, 12]
     own_count = np.isfinite(each[:, :, 0]).sum(axis=0)
@@ -258,16 +266,50 @@ def _pattern(past, top, indicator: Indicator, n: int) -> tuple[np.ndarray, np.nd
     district_each = np.stack([_shares(g, b, flow) for g, b in top])[:, 0, :]  # [year, 12]
     usable = np.isfinite(district_each[:, 0])
     district = district_each[usable].mean(axis=0) if usable.any() else None
+    drawn = np.zeros(n, dtype=bool)
+    if flow and district is not None and units is not None:
+        own, weight = _pooled(each, own, own_count, district, np.asarray(units) != DISTRICT)
+        drawn = (weight[:, :11] < 1 - 1e-9).any(axis=1)
     even = np.arange(1, 13) / 12
     shares = np.where((own_count > 0)[:, None], own,
                       district[None, :] if district is not None else even[None, :])
-    basis = np.where(own_count > 0, BASIS_OWN,
+    basis = np.where(own_count > 0, np.where(drawn, BASIS_POOLED, BASIS_OWN),
                      BASIS_DISTRICT if district is not None else BASIS_EVEN).astype(object)
     # a unit without years of its own is banded by the district's years
     fallback = np.broadcast_to(district_each[:, None, :] if district is not None
                                else even[None, None, :], each.shape)
     each = np.where((own_count > 0)[None, :, None], each, fallback)
     return shares, basis, each
+
+
+def _pooled(each: np.ndarray, own: np.ndarray, own_count: np.ndarray, district: np.ndarray,
+            judged: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(each unit's pattern [unit, 12], the weight its own years had [unit, 12]): drawn toward the district's, month by month, as far as
+    the data say the units truly differ (empirical Bayes, the James-Stein kind): a unit's mean
+    of n past years weighs ``between / (between + within / n)`` against the district's, where
+    *within* is how far a unit's single years scatter around their own mean (pooled over the
+    units) and *between* is how far the units' means spread around the district's beyond what
+    that scatter explains (never below 0). Where every town works to the same rhythm (the
+    year-end push, the spring festival) three years of one town's months are mostly noise and
+    the district's pattern, a sum over all towns, is the better guess; where towns keep
+    rhythms of their own, *between* is large and each keeps its own. ``each``: the past years'
+    patterns [year, unit, 12], NaN for a year not usable; ``judged``: the units that estimate
+    the spreads (not the totals, whose pattern is the district's own). Without a unit of two
+    usable years there is no *within* to weigh by, and every unit keeps its own."""
+    finite = np.isfinite(each)
+    scatter = np.where(finite, each - own[None], 0.0)[:, judged]
+    dof = float(np.clip(own_count[judged] - 1, 0, None).sum())
+    has = judged & (own_count > 0)
+    if dof < 1 or not has.any():
+        return own, np.ones_like(own)
+    within = (scatter ** 2).sum(axis=(0, 1)) / dof  # [12]
+    noise = within[None, :] / np.maximum(own_count, 1)[:, None]  # [unit, 12]
+    spread = ((own[has] - district[None, :]) ** 2).mean(axis=0) - noise[has].mean(axis=0)
+    between = np.maximum(spread, 0.0)[None, :]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        weight = np.where(noise > 0, between / (between + noise), 1.0)
+    weight = np.where(judged[:, None], weight, 1.0)
+    return district[None, :] + weight * (own - district[None, :]), weight
 
 
 def _band(by_year: np.ndarray, central: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

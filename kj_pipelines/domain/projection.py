@@ -201,8 +201,7 @@ def _totals_follow_parts(units: list[str], target: np.ndarray, lower: np.ndarray
 
 
 def _flow(current: np.ndarray, base: np.ndarray, past, top, indicator: Indicator,
-          units: list[str] | None = None
-          ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+          units: list[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """A flow's (seasonal, band low, band high, pace, basis) from its own or the district's
     pattern (``units``: the rows' names, for :func:`_pooled`)."""
     shares, basis, each = _pattern(past, top, indicator, len(current), units)
@@ -234,7 +233,8 @@ def _share_of_district(units: list[str], past, top, top_now: np.ndarray,
         weight = np.where(known, own, 0.0).sum(axis=1) / np.where(
             known, district_past[None, :], 0.0).sum(axis=1)
     weight = np.where(known.any(axis=1) & (np.asarray(units) != DISTRICT), weight, np.nan)
-    d_seasonal, d_low, d_high, d_pace, _ = _flow(top_now, np.zeros(1), top, top, indicator)
+    d_seasonal, d_low, d_high, d_pace, _ = _flow(top_now, np.zeros(1), top, top, indicator,
+                                                 [DISTRICT])
     remaining = [grid - top_now for grid in (d_seasonal, d_low, d_high, d_pace)]
     if not np.isfinite(remaining[0]).any():
         return None
@@ -254,7 +254,7 @@ def _shares(grid: np.ndarray, base: np.ndarray, flow: bool) -> np.ndarray:
     return shares
 
 
-def _pattern(past, top, indicator: Indicator, n: int, units: list[str] | None = None
+def _pattern(past, top, indicator: Indicator, n: int, units: list[str]
              ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(the mean pattern [unit, 12], where it came from [unit], each year's [year, unit, 12]).
     A flow's own pattern is drawn toward the district's as far as its units' patterns are no
@@ -267,7 +267,7 @@ def _pattern(past, top, indicator: Indicator, n: int, units: list[str] | None = 
     usable = np.isfinite(district_each[:, 0])
     district = district_each[usable].mean(axis=0) if usable.any() else None
     drawn = np.zeros(n, dtype=bool)
-    if flow and district is not None and units is not None:
+    if flow and district is not None:
         own, weight = _pooled(each, own, own_count, district, np.asarray(units) != DISTRICT)
         drawn = (weight[:, :11] < 1 - 1e-9).any(axis=1)
     even = np.arange(1, 13) / 12
@@ -284,18 +284,19 @@ def _pattern(past, top, indicator: Indicator, n: int, units: list[str] | None = 
 
 def _pooled(each: np.ndarray, own: np.ndarray, own_count: np.ndarray, district: np.ndarray,
             judged: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(each unit's pattern [unit, 12], the weight its own years had [unit, 12]): drawn toward the district's, month by month, as far as
-    the data say the units truly differ (empirical Bayes, the James-Stein kind): a unit's mean
-    of n past years weighs ``between / (between + within / n)`` against the district's, where
-    *within* is how far a unit's single years scatter around their own mean (pooled over the
-    units) and *between* is how far the units' means spread around the district's beyond what
-    that scatter explains (never below 0). Where every town works to the same rhythm (the
-    year-end push, the spring festival) three years of one town's months are mostly noise and
-    the district's pattern, a sum over all towns, is the better guess; where towns keep
-    rhythms of their own, *between* is large and each keeps its own. ``each``: the past years'
-    patterns [year, unit, 12], NaN for a year not usable; ``judged``: the units that estimate
-    the spreads (not the totals, whose pattern is the district's own). Without a unit of two
-    usable years there is no *within* to weigh by, and every unit keeps its own."""
+    """(each unit's pattern [unit, 12], the weight its own years had [unit, 12]): drawn
+    toward the district's, month by month, as far as the data say the units truly differ
+    (empirical Bayes, the James-Stein kind). A unit's mean of n past years weighs
+    ``between / (between + within / n)`` against the district's, where *within* is how far a
+    unit's single years scatter around their own mean (pooled over the units) and *between* is
+    how far the units' means spread around the district's beyond what that scatter explains
+    (never below 0). Where every town works to the same rhythm (the year-end push, the spring
+    festival) three years of one town's months are mostly noise and the district's pattern, a
+    sum over all towns, is the better guess; where towns keep rhythms of their own, *between*
+    is large and each keeps its own. ``each``: the past years' patterns [year, unit, 12], NaN
+    for a year not usable; ``judged``: the units that estimate the spreads (not the totals,
+    whose pattern is the district's own; they keep theirs). Without a unit of two usable years
+    there is no *within* to weigh by, and every unit keeps its own."""
     finite = np.isfinite(each)
     scatter = np.where(finite, each - own[None], 0.0)[:, judged]
     dof = float(np.clip(own_count[judged] - 1, 0, None).sum())
@@ -309,7 +310,8 @@ def _pooled(each: np.ndarray, own: np.ndarray, own_count: np.ndarray, district: 
     with np.errstate(invalid="ignore", divide="ignore"):
         weight = np.where(noise > 0, between / (between + noise), 1.0)
     weight = np.where(judged[:, None], weight, 1.0)
-    return district[None, :] + weight * (own - district[None, :]), weight
+    pooled = district[None, :] + weight * (own - district[None, :])
+    return np.where(judged[:, None], pooled, own), weight
 
 
 def _band(by_year: np.ndarray, central: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

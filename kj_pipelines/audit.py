@@ -20,6 +20,7 @@ import pandas as pd
 from kj_pipelines.domain.catalog import Catalog, Indicator
 from kj_pipelines.domain.numbers import as_number
 from kj_pipelines.domain.periods import add_months, parse_month
+from kj_pipelines.domain.progress import is_incomplete
 from kj_pipelines.domain.registry import counted_records
 from kj_pipelines.warehouse import in_list, query
 
@@ -165,7 +166,7 @@ def trace(catalog: Catalog, sources: Sources, code: str, unit: str, period: str)
 def _submitted_leaf(sources: Sources, ind: Indicator, unit: str, submitter: str,
                     period: str) -> Trace:
     rows = sources.versions_of(submitter, ind.code, period)
-    if rows.empty and not (ind.kind == "flow" and _months_before(sources, ind, submitter, period)):
+    if rows.empty:  # a flow's months before are not this month's figure: a total sums without it
         return Trace(ind.code, unit, period, None, "未报送")
     if not rows.empty:
         winner = next(rows.itertuples(index=False))
@@ -188,11 +189,6 @@ def _submitted_leaf(sources: Sources, ind: Indicator, unit: str, submitter: str,
     total = sum(c.value for c in cells)
     return Trace(ind.code, unit, period, total if cells else None,
                  f"1月至{parse_month(period)[1]}月本期值之和", cells=cells, replaced=replaced)
-
-
-def _months_before(sources: Sources, ind: Indicator, unit: str, period: str) -> bool:
-    return any(not sources.versions_of(unit, ind.code, f"{period[:4]}-{m:02d}").empty
-               for m in range(1, parse_month(period)[1]))
 
 
 def _registry_leaf(catalog: Catalog, sources: Sources, ind: Indicator, unit: str,
@@ -268,14 +264,18 @@ def audit(conn: duckdb.DuckDBPyConnection, catalog: Catalog, code: str, unit: st
                  _stamp(stored["updated_at"].iloc[0]) if not stored.empty else None,
                  None if progress.empty else {
                      k: (as_number(v) if isinstance(v, float) else v)
-                     for k, v in progress.iloc[0][["actual", "target", "planned", "completion",
-                                                   "planned_share", "status", "as_of"]].items()},
+                     for k, v in progress.iloc[0][[
+                         c for c in ("actual", "target", "planned", "completion", "planned_share",
+                                     "status", "as_of", "missing_units", "missing_list",
+                                     "estimate", "estimate_status")
+                         if c in progress.columns]].items()},
                  target_source, chain, mismatch)
 
 
 # -- rendering ---------------------------------------------------------------------------------
 
 STATUS_NAME = {"green": "绿", "yellow": "黄", "red": "红", "grey": "灰（缺报）", "done": "已完成"}
+STATUS_NAME_INCOMPLETE = "灰（待报齐）"
 
 
 def _fmt(x: float | None) -> str:
@@ -294,7 +294,13 @@ def render(result: Audit, catalog: Catalog) -> str:
         p = result.progress
         lines.append(f"进度：实际 {_fmt(p['actual'])}，年度目标 {_fmt(p['target'])}，"
                      f"计划 {_fmt(p['planned'])}，完成率 {_fmt(p['completion'])}%，"
-                     f"状态 {STATUS_NAME.get(p['status'], p['status'])}")
+                     f"状态 {STATUS_NAME_INCOMPLETE if is_incomplete(p['status'], p.get('missing_units')) else STATUS_NAME.get(p['status'], p['status'])}")
+        if is_incomplete(p["status"], p.get("missing_units")):
+            missing = "、".join(catalog.unit_name(u) for u in str(p.get("missing_list")).split(","))
+            lines.append(f"待报齐：缺 {missing}，合计只含已报单位，不评灯、不预警、不督办；"
+                         f"估算（缺报单位按最近一期数结转）{_fmt(as_number(p.get('estimate')))}"
+                         + (f"，估算状态 {STATUS_NAME.get(p['estimate_status'], '')}"
+                            if isinstance(p.get("estimate_status"), str) else ""))
     if result.target_source:
         lines.append(f"年度目标来自：{result.target_source}")
     if result.stored is None and result.trace.value is None:

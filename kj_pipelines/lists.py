@@ -22,6 +22,7 @@ from kj_pipelines.domain.template import ListSheets
 from kj_pipelines.domain.warnings import red_streak
 from kj_pipelines.domain.worklists import (
     Calendar,
+    indicator_item_id,
     project_snapshot,
     responsibilities,
     supervision_causes,
@@ -91,8 +92,9 @@ class ListData:
     task_progress: pd.DataFrame
     project_progress: pd.DataFrame
     events: pd.DataFrame
-    # a month's supervision causes, computed once per run (a range replays overlapping months)
-    causes: dict[str, list] = field(default_factory=dict)
+    # a month's supervision causes and the indicator items judged that month, computed once per
+    # run (a range replays overlapping months)
+    causes: dict[str, tuple[list, set[str]]] = field(default_factory=dict)
 
     @classmethod
     def load(cls, conn: duckdb.DuckDBPyConnection) -> ListData:
@@ -157,7 +159,13 @@ def supervision_at(conn: duckdb.DuckDBPyConnection, data: ListData, period: str,
     months = []
     for month in months_between(start, period):
         if month not in data.causes:
-            red = progress[(progress["period"] == month) & (progress["status"] == "red")]
+            of_month = progress[progress["period"] == month]
+            red = of_month[of_month["status"] == "red"]
+            # a figure not reported (grey, or no row before the deadline) is not judged: an
+            # item on it neither opens nor closes as 原因消除 that month
+            seen = of_month[of_month["status"].isin(["green", "yellow", "red", "done"])]
+            judged = {indicator_item_id(i, u) for i, u in zip(seen["indicator"], seen["unit"],
+                                                               strict=True)}
             # capped, so a month's causes read the same from any run's window
             streaks = {(r.indicator, r.unit): min(red_streak(progress, r.indicator, r.unit,
                                                              month), STREAK_CAP)
@@ -165,9 +173,10 @@ def supervision_at(conn: duckdb.DuckDBPyConnection, data: ListData, period: str,
             _, milestones = tasks_at(data, month, cal)
             projects, _ = projects_at(data, month, cal, catalog)
             problems = problems_at(data, month, cal, catalog)
-            data.causes[month] = supervision_causes(catalog, red, milestones, projects, problems,
-                                                    escalate, streaks)
-        months.append((month_end(month), data.causes[month]))
+            data.causes[month] = (supervision_causes(catalog, red, milestones, projects,
+                                                     problems, escalate, streaks), judged)
+        causes, judged = data.causes[month]
+        months.append((month_end(month), causes, judged))
     return supervision_ledger(months, data.plans["feedback"],
                               catalog.lists.supervision_feedback_workdays, cal)
 
@@ -177,12 +186,13 @@ def targets_at(conn: duckdb.DuckDBPyConnection, period: str) -> pd.DataFrame:
     year = parse_month(period)[0]
     return query(conn, """
         WITH latest AS (
-            SELECT indicator, unit, period AS as_of, actual, completion, status,
+            SELECT indicator, unit, period AS as_of, actual, completion, status, missing_units,
                    row_number() OVER (PARTITION BY indicator, unit ORDER BY period DESC) AS rn
             FROM mart.indicator_progress WHERE period BETWEEN ? AND ?
                  AND (as_of IS NULL OR as_of = period))
         SELECT ? AS period, t.year, t.indicator, t.unit, t.target, t.deadline_month,
                t.department, l.as_of, l.actual, l.completion, coalesce(l.status, 'pending') AS status,
+               l.missing_units,
                coalesce(t.target_text, CAST(t.target AS VARCHAR)) AS target_text, t.stretch
         FROM core.annual_targets t
         LEFT JOIN latest l ON l.indicator = t.indicator AND l.unit = t.unit AND l.rn = 1

@@ -164,7 +164,10 @@ def run_indicator(conn: duckdb.DuckDBPyConnection, catalog: Catalog, code: str,
     due = due.assign(as_of=due["period"])
     progress = pd.concat([due[due["period"].isin(periods)],
                           carry_forward(indicator, periods, due)], ignore_index=True)
-    projections = projections_for(indicator, catalog, periods, all_values, plan)
+    # a total still waiting for units is projected from its estimate (its units' latest
+    # figures), and no miss of it is confirmed while it waits: like its status, it says nothing
+    projections = without_incomplete(
+        projections_for(indicator, catalog, periods, with_estimates(all_values), plan), due)
     problems = implausible(indicator, all_values, periods, totals=catalog.rollup_units(indicator))
     missing = missing_by_period(indicator, catalog, periods, values, today)
     if write:
@@ -180,6 +183,32 @@ def run_indicator(conn: duckdb.DuckDBPyConnection, catalog: Catalog, code: str,
             replace_rows(conn, "mart.indicator_projection", projections.assign(updated_at=now),
                          f"indicator = ? AND {where}", [code, *params], allow_empty=True)
     return IndicatorRun(values, progress, problems, missing, projections)
+
+
+def with_estimates(values: pd.DataFrame) -> pd.DataFrame:
+    """``values`` with each total's figure replaced by its estimate where units are missing (a
+    unit's estimate is its own figure): what a projection of the year reads."""
+    if "estimate" not in values.columns:
+        return values
+    estimate = values["estimate"].to_numpy(dtype="float64")
+    value = values["value"].to_numpy(dtype="float64")
+    differs = ~np.isnan(estimate) & (np.isnan(value) | (estimate != value))
+    if not differs.any():
+        return values
+    return values.assign(value=np.where(differs, estimate, value))
+
+
+def without_incomplete(projections: pd.DataFrame, progress: pd.DataFrame) -> pd.DataFrame:
+    """No projected miss is confirmed for a total in a month it is still waiting for units."""
+    waiting = progress[progress["missing_units"].fillna(0).astype("int64") > 0]
+    if projections.empty or waiting.empty:
+        return projections
+    keys = pd.MultiIndex.from_arrays([waiting["period"].astype(str), waiting["unit"].astype(str)])
+    hit = pd.MultiIndex.from_arrays([projections["period"].astype(str),
+                                     projections["unit"].astype(str)]).isin(keys)
+    if not hit.any():
+        return projections
+    return projections.assign(confirmed=projections["confirmed"].astype(bool) & ~hit)
 
 
 def projections_for(indicator: Indicator, catalog: Catalog, periods: list[str],
@@ -222,7 +251,8 @@ def run_plan(conn: duckdb.DuckDBPyConnection, catalog: Catalog, years: list[int]
 
 PROGRESS_TABLE_COLUMNS = ["period", "indicator", "unit", "actual", "target", "planned",
                           "completion", "planned_share", "gap", "status", "department",
-                          "updated_at", "missing_units", "as_of"]
+                          "updated_at", "missing_units", "as_of", "missing_list", "estimate",
+                          "estimate_completion", "estimate_gap", "estimate_status"]
 
 
 def assemble_progress(conn: duckdb.DuckDBPyConnection, periods: list[str]) -> pd.DataFrame:
@@ -259,6 +289,10 @@ def progress_summary(conn: duckdb.DuckDBPyConnection, periods: list[str]) -> pd.
                first(planned_share ORDER BY rowid) FILTER (WHERE unit = '{DISTRICT}')
                    AS top_planned_share,
                first(missing_units ORDER BY rowid) FILTER (WHERE unit = '{DISTRICT}')
-                   AS top_missing
+                   AS top_missing,
+               first(estimate_status ORDER BY rowid) FILTER (WHERE unit = '{DISTRICT}')
+                   AS top_estimate_status,
+               first(estimate_completion ORDER BY rowid) FILTER (WHERE unit = '{DISTRICT}')
+                   AS top_estimate_completion
         FROM mart.indicator_progress WHERE {where}
         GROUP BY period, indicator ORDER BY period, min(rowid)""", params)

@@ -7,7 +7,14 @@ import pandas as pd
 import pytest
 
 from kj_pipelines.domain.backschedule import build_plan
-from kj_pipelines.domain.progress import completion, compute_progress, is_met, status_of
+from kj_pipelines.domain.indicators import carried_forward, compute_values
+from kj_pipelines.domain.progress import (
+    completion,
+    compute_progress,
+    is_met,
+    status_of,
+    status_with_estimate,
+)
 
 
 @pytest.mark.parametrize(("gap", "status"), [
@@ -219,3 +226,68 @@ def test_worst_first_orders_by_status_then_gap_and_keeps_ties_in_order():
     odd = pd.DataFrame({"unit": ["x", "y", "z"], "status": ["?", "red", "red"],
                         "gap": [-50.0, None, -1.0]})
     assert worst_first(odd)["unit"].tolist() == ["z", "y", "x"]
+
+
+def _district_plan(catalog, ind, towns, per_town=12.0):
+    listed = pd.DataFrame([{"year": 2026, "indicator": ind.code, "unit": u,
+                            "target": per_town * (len(towns) if u == "ALL" else 1),
+                            "deadline_month": 12} for u in ["ALL", *towns]])
+    history = pd.DataFrame(columns=["period", "unit", "value", "monthly"])
+    return build_plan(ind, catalog, 2026, listed, history)
+
+
+def test_a_total_with_a_unit_missing_is_never_judged_on_its_partial_sum(catalog):
+    # ten towns, 12 each a year, linear: 10 planned by October, 100 of 120 for the district.
+    # Nine reported 9.5 in October (79.2 %, 4.2 points behind: green); the tenth, GS, had 6.0
+    # in September and nothing yet for October. The partial sum 85.5 is 71.25 %: 12.1 points
+    # behind, yellow (TECH_CONTRACT: yellow beyond 5 points, red beyond 15)
+    ind = dataclasses.replace(catalog.indicators["TECH_CONTRACT"], profile="linear")
+    towns = [u.code for u in catalog.reporting_units(ind)]
+    assert len(towns) == 10 and "GS" in towns and (ind.yellow, ind.red) == (5, 15)
+    plan = _district_plan(catalog, ind, towns)
+    facts = pd.DataFrame(
+        [{"unit": u, "indicator": ind.code, "period": "2026-09", "value": float("nan"),
+          "cumulative": 6.0 if u == "GS" else 9.0} for u in towns]
+        + [{"unit": u, "indicator": ind.code, "period": "2026-10", "value": float("nan"),
+            "cumulative": 9.5} for u in towns if u != "GS"])
+    values = compute_values(ind, catalog, facts, ["2026-09", "2026-10"])
+    top = values[values["unit"] == "ALL"].set_index("period")
+    assert top.loc["2026-10", "value"] == pytest.approx(85.5)  # what was reported
+    assert top.loc["2026-10", "estimate"] == pytest.approx(85.5 + 6.0)  # GS's September carried
+    assert top.loc["2026-09", "estimate"] == pytest.approx(top.loc["2026-09", "value"])
+    rows = compute_progress(ind, catalog, ["2026-10"], values, plan, dt.date(2026, 11, 5))
+    district = rows.set_index("unit").loc["ALL"]
+    assert district["gap"] == pytest.approx(71.25 - 100 * 10 / 12)  # yellow by its figures...
+    assert district["status"] == "grey"  # ...never judged: 待报齐
+    assert (district["missing_units"], district["missing_list"]) == (1, "GS")
+    # the estimate 91.5 is 76.25 %, 7.1 points behind: yellow, shown, not the status
+    assert district["estimate"] == pytest.approx(91.5)
+    assert district["estimate_completion"] == pytest.approx(76.25)
+    assert district["estimate_status"] == "yellow"
+    assert status_with_estimate(district["status"], district["missing_units"],
+                                district["estimate_status"]) == "待报齐（缺1家，估算黄）"
+    # the nine who reported are judged as they are; GS has no row before the deadline
+    assert set(rows["unit"]) == set(towns) - {"GS"} | {"ALL"}
+    assert set(rows[rows["unit"] != "ALL"]["status"]) == {"green"}
+    # once GS reports, the total is judged on the whole sum
+    facts.loc[len(facts)] = {"unit": "GS", "indicator": ind.code, "period": "2026-10",
+                             "value": float("nan"), "cumulative": 6.5}
+    values = compute_values(ind, catalog, facts, ["2026-10"])
+    rows = compute_progress(ind, catalog, ["2026-10"], values, plan, dt.date(2026, 11, 5))
+    district = rows.set_index("unit").loc["ALL"]
+    assert district["actual"] == pytest.approx(92.0) and district["status"] == "yellow"
+    assert district["missing_units"] == 0 and pd.isna(district["estimate"])
+
+
+def test_carried_forward_keeps_a_flows_year_and_a_stocks_latest():
+    values = pd.DataFrame({"period": ["2025-12", "2026-01", "2026-02", "2026-02"],
+                           "unit": ["A", "B", "A", "B"], "value": [7.0, 1.0, 2.0, 3.0]})
+    flow = carried_forward(values, ["A", "B", "C"], flow=True)
+    # January: A's last figure is of 2025, so a flow starts the year at 0; C never reported
+    assert sorted(map(tuple, flow[["period", "unit", "value"]].to_numpy().tolist())) == [
+        ("2025-12", "B", 0.0), ("2025-12", "C", 0.0), ("2026-01", "A", 0.0),
+        ("2026-01", "C", 0.0), ("2026-02", "C", 0.0)]
+    stock = carried_forward(values, ["A", "B", "C"], flow=False)
+    # a stock carries A's December into January; B and C have nothing earlier to carry
+    assert sorted(map(tuple, stock[["period", "unit", "value"]].to_numpy().tolist())) == [
+        ("2026-01", "A", 7.0)]

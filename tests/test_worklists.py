@@ -135,6 +135,25 @@ def test_supervision_items_open_close_with_their_cause_and_reopen():
     assert not task["overdue"]
 
 
+def test_an_indicator_item_stays_open_while_its_figure_is_not_reported():
+    # JLH red on HT_VA in September; in October it has not reported yet (not judged): the item
+    # neither closes as 原因消除 nor reopens; in November it is green again and the item closes
+    red = _cause("indicator:HT_VA:JLH", "JLH")
+    months = [(D(2026, 9, 30), [red], {"indicator:HT_VA:JLH"}),
+              (D(2026, 10, 31), [], set()),
+              (D(2026, 11, 30), [], {"indicator:HT_VA:JLH"})]
+    frame = supervision_ledger(months[:2], pd.DataFrame(columns=["item_id", "accepted_on", "note"]),
+                               10, CAL).set_index("item_id")
+    item = frame.loc["indicator:HT_VA:JLH"]
+    assert (item["status"], item["close_reason"], item["opened_on"]) == (
+        "open", "", D(2026, 9, 30))
+    frame = supervision_ledger(months, pd.DataFrame(columns=["item_id", "accepted_on", "note"]),
+                               10, CAL).set_index("item_id")
+    item = frame.loc["indicator:HT_VA:JLH"]
+    assert (item["status"], item["close_reason"], item["closed_on"]) == (
+        "closed", "原因消除", D(2026, 11, 30))
+
+
 def test_supervision_closed_when_the_bureau_accepts_feedback_and_overdue_otherwise():
     months = [(D(2026, 6, 30), [_cause("project:P1"), _cause("project:P2")]),
               (D(2026, 7, 31), [_cause("project:P1"), _cause("project:P2")])]

@@ -13,7 +13,12 @@ from kj_pipelines.assets.common import markdown_rows, markdown_table, partitione
 from kj_pipelines.domain.catalog import DISTRICT, Catalog, Indicator, derived_inputs
 from kj_pipelines.domain.keys import mapped
 from kj_pipelines.domain.numbers import as_number
-from kj_pipelines.domain.progress import STATUS_MARK, STATUS_ORDER, worst_first
+from kj_pipelines.domain.progress import (
+    STATUS_ORDER,
+    is_incomplete,
+    status_with_estimate,
+    worst_first,
+)
 from kj_pipelines.partitions import monthly_partitions
 from kj_pipelines.pipeline import IndicatorRun, run_indicator
 from kj_pipelines.resources import KJDataResource, WarehouseResource
@@ -48,7 +53,8 @@ def describe(ind: Indicator, catalog: Catalog) -> str:
 def progress_table(progress: "pd.DataFrame", catalog: Catalog) -> "pd.DataFrame":
     rows = worst_first(progress)
     return pd.DataFrame({
-        "状态": rows["status"].map(STATUS_MARK).to_numpy(),
+        "状态": [status_with_estimate(*r, mark=True) for r in zip(
+            rows["status"], rows["missing_units"], rows["estimate_status"], strict=True)],
         "单位": [catalog.level_label(u) for u in rows["unit"]],
         "层级": [catalog.kind_name(u) for u in rows["unit"]],
         "实际": rows["actual"].to_numpy(), "计划": rows["planned"].to_numpy(),
@@ -115,8 +121,12 @@ def partitions_metadata(run: IndicatorRun, catalog: Catalog, ind: Indicator,
     reported = dict(zip(months, np.bincount(value_month, weights=~values["unit"].isin(
         list(totals)).to_numpy(), minlength=len(months)), strict=True))
     is_top = values["unit"].eq(DISTRICT).to_numpy()
-    district = dict(zip(values["period"].to_numpy()[is_top], values["value"].to_numpy()[is_top],
-                        strict=True))
+    # the top's line plots its estimate: while units are missing, their latest figures carried
+    # forward, not a partial sum that collapses (the sum reported so far is given beside it)
+    district = dict(zip(values["period"].to_numpy()[is_top],
+                        values["estimate"].to_numpy()[is_top], strict=True))
+    reported_sum = dict(zip(values["period"].to_numpy()[is_top],
+                            values["value"].to_numpy()[is_top], strict=True))
     shown = _records_by_period(values, _first_rows(
         [value_month, is_top, mapped(values["unit"], order, len(order))]))
 
@@ -141,23 +151,38 @@ def partitions_metadata(run: IndicatorRun, catalog: Catalog, ind: Indicator,
                  r["value"]) for r in shown.get(p, [])], total=int(value_counts.get(p, 0)),
                 max_rows=SHOWN_ROWS),
             "progress": markdown_rows(PROGRESS_COLUMNS, [
-                (STATUS_MARK[r["status"]], catalog.level_label(r["unit"]),
+                (status_with_estimate(r["status"], r["missing_units"], r["estimate_status"],
+                                      mark=True), catalog.level_label(r["unit"]),
                  catalog.kind_name(r["unit"]), r["actual"], r["planned"], r["target"],
                  r["completion"], r["planned_share"], r["gap"]) for r in worst.get(p, [])],
                 total=int(progress_counts.get(p, 0)), max_rows=SHOWN_ROWS),
             **{f"{status}_units": int(status_counts.get((p, status), 0))
                for status in ("red", "yellow", "grey")},
         }
-        if p in district:
+        if p in district and as_number(district[p]) is not None:
             metadata["district_value"] = dg.MetadataValue.float(float(district[p]))
         if p in top:
             row = top[p]
-            for name in ("planned", "target", "completion", "planned_share", "gap"):
-                if as_number(row[name]) is not None:
+            waiting = is_incomplete(row["status"], row["missing_units"])
+            # while units are missing, the top's completion and gap are its estimate's, named so
+            figures = {"completion": row["estimate_completion"], "gap": row["estimate_gap"]} \
+                if waiting else {"completion": row["completion"], "gap": row["gap"]}
+            for name, figure in (("planned", row["planned"]), ("target", row["target"]),
+                                 ("planned_share", row["planned_share"]), *figures.items()):
+                if as_number(figure) is not None:
                     metadata[f"district_{name}"] = dg.MetadataValue.float(
-                        round(float(row[name]), 4))
-            metadata["district_status"] = STATUS_MARK[row["status"]]
+                        round(float(figure), 4))
+            metadata["district_status"] = status_with_estimate(
+                row["status"], row["missing_units"], row["estimate_status"], mark=True)
             metadata["district_missing_units"] = int(row["missing_units"])
+            if waiting:
+                metadata["district_missing"] = "、".join(
+                    catalog.unit_name(u) for u in str(row["missing_list"]).split(","))
+                metadata["district_value_basis"] = (
+                    f"估算：已报{catalog.top_label}合计"
+                    f"{float(reported_sum[p]):,.2f}，缺报单位按最近一期数结转")
+                metadata["district_reported_sum"] = dg.MetadataValue.float(
+                    float(reported_sum[p]))
         if p in projected:
             metadata.update(projected[p])
         out[p] = metadata

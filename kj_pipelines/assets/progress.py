@@ -9,7 +9,7 @@ from kj_pipelines.assets.common import markdown_table, partitioned_result
 from kj_pipelines.assets.indicators import indicator_key
 from kj_pipelines.domain.catalog import Catalog
 from kj_pipelines.domain.numbers import as_number
-from kj_pipelines.domain.progress import STATUS_MARK
+from kj_pipelines.domain.progress import is_incomplete, status_with_estimate
 from kj_pipelines.partitions import monthly_partitions
 from kj_pipelines.pipeline import assemble_progress
 from kj_pipelines.resources import KJDataResource, WarehouseResource
@@ -24,10 +24,15 @@ def progress_overview(summary: "pd.DataFrame", catalog: Catalog) -> "pd.DataFram
     for r in summary.to_dict("records"):
         code = r["indicator"]
         status = r["top_status"] if isinstance(r["top_status"], str) else None
+        waiting = is_incomplete(status, r["top_missing"])
         rows.append({
             "指标": catalog.indicators[code].name if code in catalog.indicators else code,
-            f"{top}状态": STATUS_MARK[status] if status else "—",
-            f"{top}完成率%": as_number(r["top_completion"]) if status else None,
+            f"{top}状态": status_with_estimate(status, r["top_missing"],
+                                             r["top_estimate_status"], mark=True)
+            if status else "—",
+            # while units are missing: the estimate's completion, the status says so
+            f"{top}完成率%": as_number(r["top_estimate_completion"] if waiting
+                                    else r["top_completion"]) if status else None,
             "计划进度%": as_number(r["top_planned_share"]) if status else None,
             "截至": r["as_of"], f"{top}缺报": int(as_number(r["top_missing"]) or 0),
             "红": int(r["red"]), "黄": int(r["yellow"]), "缺报": int(r["grey"])})

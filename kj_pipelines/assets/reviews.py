@@ -12,7 +12,7 @@ from kj_pipelines.alerting import recent_enough, store_warnings
 from kj_pipelines.assets.common import each_partition, markdown_table
 from kj_pipelines.domain.catalog import DISTRICT, Catalog
 from kj_pipelines.domain.periods import add_months, last_complete_month, parse_month, quarter_label
-from kj_pipelines.domain.progress import STATUS_MARK, worst_first
+from kj_pipelines.domain.progress import status_label, worst_first
 from kj_pipelines.domain.rankings import ranking_notice, with_unit_names
 from kj_pipelines.domain.scoring import ScoreInputs, score_units
 from kj_pipelines.domain.warnings import Warning
@@ -44,7 +44,7 @@ def weekly_watchlist(context: dg.AssetExecutionContext, kj_data: KJDataResource,
         ensure_schema(conn)
         latest = conn.execute("SELECT max(period) FROM mart.indicator_progress WHERE period <= ?",
                               [last_complete_month(monday)]).fetchone()[0]
-        items = query(conn, """SELECT period, indicator, unit, status, gap
+        items = query(conn, """SELECT period, indicator, unit, status, gap, missing_units
                                FROM mart.indicator_progress
                                WHERE period = ? AND status IN ('red', 'yellow', 'grey')""",
                       [latest or ""])
@@ -54,7 +54,9 @@ def weekly_watchlist(context: dg.AssetExecutionContext, kj_data: KJDataResource,
         raised = query(conn, """SELECT level, count(*) AS n FROM mart.warnings
                                 WHERE raised_at >= ? AND raised_at < ? GROUP BY level""",
                        [monday - dt.timedelta(days=7), monday])
-    table = _names(items, catalog).assign(状态=items["status"].map(STATUS_MARK))
+    table = _names(items, catalog).assign(状态=[
+        status_label(s, m, mark=True) for s, m in zip(items["status"], items["missing_units"],
+                                                      strict=True)])
     return dg.MaterializeResult(metadata={
         "period_reviewed": latest or "—",
         "items": len(items),

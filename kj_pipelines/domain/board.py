@@ -24,7 +24,8 @@ from kj_pipelines.domain.files import write_atomic
 from kj_pipelines.domain.list_tables import region, unit_label
 from kj_pipelines.domain.numbers import as_number
 from kj_pipelines.domain.periods import month_end, parse_month
-from kj_pipelines.domain.reports import STATUS_LABEL, MonthInputs
+from kj_pipelines.domain.progress import STATUS_LABEL, is_incomplete, status_with_estimate
+from kj_pipelines.domain.reports import MonthInputs
 
 COLOURS = {"red": "#C00000", "yellow": "#E6A700", "green": "#2E7D32", "done": "#1565C0",
            "grey": "#9E9E9E"}
@@ -134,6 +135,9 @@ def board_html(catalog: Catalog, inputs: MonthInputs, goals: pd.DataFrame) -> st
                  f"<span>{html.escape(label)}：{int(n)}</span>" for label, n in (
                      (f"{catalog.top_label}红灯指标", (top["status"] == "red").sum()),
                      (f"{catalog.top_label}黄灯指标", (top["status"] == "yellow").sum()),
+                     (f"{catalog.top_label}待报齐指标（缺报单位未齐，不评灯）", sum(
+                         is_incomplete(s, m) for s, m in zip(
+                             top["status"], top["missing_units"], strict=True))),
                      ("红灯单位次", counts.get("red", 0)), ("黄灯单位次", counts.get("yellow", 0)),
                      ("缺报单位次", counts.get("grey", 0)))) + "</div>"]
     scripts = []
@@ -142,7 +146,9 @@ def board_html(catalog: Catalog, inputs: MonthInputs, goals: pd.DataFrame) -> st
         if (inputs.series["indicator"] == code).sum() == 0 and units.empty:
             continue
         row = top[top["indicator"] == code]
-        status = STATUS_LABEL.get(row["status"].iloc[0], "") if not row.empty else "无目标"
+        status = status_with_estimate(row["status"].iloc[0], row["missing_units"].iloc[0],
+                                      row["estimate_status"].iloc[0]) \
+            if not row.empty else "无目标"
         parts.append(f"<h2>{html.escape(ind.name)}（{html.escape(ind.measure)}）"
                      f"　{catalog.top_label}：{html.escape(status)}</h2>"
                      f'<div class="chart" id="c{i}"></div>')

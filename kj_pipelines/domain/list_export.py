@@ -27,7 +27,7 @@ STATUS_FILLS = {  # label → fill: red for late or far behind, amber at risk, g
     "逾期": "F8CBAD", "严重滞后": "F8CBAD", "超期": "F8CBAD", "红": "F8CBAD", "未反馈超期": "F8CBAD",
     "临期/滞后": "FFE699", "黄": "FFE699", "办理中": "FFE699", "重新督办": "FFE699", "督办中": "FFE699",
     "正常": "C6EFCE", "完成": "C6EFCE", "确认销号": "C6EFCE", "已销号": "C6EFCE", "绿": "C6EFCE",
-    "未到期": "EDEDED", "缺报": "EDEDED",
+    "未到期": "EDEDED", "缺报": "EDEDED", "待报齐": "EDEDED",
 }
 
 

@@ -14,6 +14,7 @@ import pandas as pd
 from kj_pipelines.domain import ledger as lg
 from kj_pipelines.domain.catalog import DISTRICT, Catalog
 from kj_pipelines.domain.list_export import Column
+from kj_pipelines.domain.progress import status_label
 
 TASK_LABEL = {"overdue": "逾期", "behind": "严重滞后", "at_risk": "临期/滞后", "on_time": "正常",
               "done": "完成", "pending": "未到期"}
@@ -47,7 +48,10 @@ def targets_table(frame: pd.DataFrame, catalog: Catalog, year: int) -> Table:
     shown = frame.assign(
         指标=[catalog.indicators[c].name if c in catalog.indicators else c for c in frame["indicator"]],
         单位=[unit_label(catalog, u) for u in frame["unit"]],
-        状态=frame["status"].map(TARGET_LABEL),
+        状态=[TARGET_LABEL.get(s, "") if s == "pending" else status_label(s, m)
+            for s, m in zip(frame["status"], frame["missing_units"]
+                            if "missing_units" in frame.columns else [0] * len(frame),
+                            strict=True)],
         责任部门=[unit_label(catalog, d) for d in frame["department"]])
     order = {"red": 0, "grey": 1, "yellow": 2, "green": 3, "pending": 4, "done": 5}
     shown = shown.assign(_o=shown["status"].map(order)).sort_values(["_o", "indicator", "unit"])

@@ -19,10 +19,44 @@ from kj_pipelines.domain.catalog import DISTRICT, Catalog, Indicator, derived_in
 from kj_pipelines.domain.periods import add_months, deadline, parse_month, year_month_arrays
 
 PROGRESS_COLUMNS = ["period", "indicator", "unit", "actual", "target", "planned", "completion",
-                    "planned_share", "gap", "status", "department", "missing_units"]
+                    "planned_share", "gap", "status", "department", "missing_units",
+                    "missing_list", "estimate", "estimate_completion", "estimate_gap",
+                    "estimate_status"]
 CARRY_BACK = 2  # due periods a quarterly or annual indicator looks back for its latest figure
 STATUS_ORDER = {"red": 0, "grey": 1, "yellow": 2, "green": 3, "done": 4}
 STATUS_MARK = {"red": "🔴 红", "yellow": "🟡 黄", "green": "🟢 绿", "grey": "⚪ 缺报", "done": "✅ 完成"}
+STATUS_LABEL = {"red": "红", "yellow": "黄", "green": "绿", "grey": "缺报", "done": "完成"}
+INCOMPLETE_LABEL = "待报齐"  # a total with units missing: grey, never judged
+
+
+def is_incomplete(status: object, missing_units: object) -> bool:
+    """A total (a county's, the top's) still waiting for some of its units."""
+    try:
+        return status == "grey" and int(missing_units or 0) > 0
+    except (TypeError, ValueError):  # NaN, None
+        return False
+
+
+def status_label(status: object, missing_units: object = 0, *, mark: bool = False) -> str:
+    """What a reader sees for a status: 红/黄/绿/完成, 缺报 for a unit's missing figure, and
+    待报齐 for a total whose units have not all reported (grey both, told apart here)."""
+    if is_incomplete(status, missing_units):
+        return f"⚪ {INCOMPLETE_LABEL}" if mark else INCOMPLETE_LABEL
+    if not isinstance(status, str) or status not in STATUS_LABEL:
+        return ""
+    return STATUS_MARK[status] if mark else STATUS_LABEL[status]
+
+
+def status_with_estimate(status: object, missing_units: object, estimate_status: object,
+                         *, mark: bool = False) -> str:
+    """:func:`status_label`, and for a total still waiting for units how many it lacks and the
+    status its estimate would have (``待报齐（缺1家，估算黄）``): the estimate is named wherever
+    it is shown, and it is never the status."""
+    label = status_label(status, missing_units, mark=mark)
+    if not is_incomplete(status, missing_units):
+        return label
+    guess = status_label(estimate_status) if isinstance(estimate_status, str) else ""
+    return f"{label}（缺{int(missing_units)}家" + (f"，估算{guess}）" if guess else "）")
 
 
 def completion(indicator: Indicator, actual: float, target: float,
@@ -93,18 +127,24 @@ def expected_units(indicator: Indicator, catalog: Catalog) -> list[str]:
 def compute_progress(indicator: Indicator, catalog: Catalog, periods: list[str],
                      values: pd.DataFrame, plan: pd.DataFrame, today: dt.date) -> pd.DataFrame:
     """One row per unit with a target and due month; grey when its figure is overdue. A total
-    (a county's, the top's) built while units below it are missing says how many
-    (``missing_units``) and is never green or done until complete: it shows grey instead. A
-    batch-announced figure (认定批次) is not red before the year's first announcement month.
-    Computed for every unit and month at once (a province has 1,900 units a month)."""
+    (a county's, the top's) built while units below it are missing is never judged on the
+    partial sum: it is grey (待报齐) whatever that sum says, says how many units it lacks and
+    which (``missing_units``, ``missing_list``), and carries beside it the estimate made with
+    each missing unit's latest figure (``estimate``, its completion, gap and the status it
+    would have, ``estimate_status``), shown as such and never acted on. A batch-announced
+    figure (认定批次) is not red before the year's first announcement month. Computed for every
+    unit and month at once (a province has 1,900 units a month)."""
     expected = set(expected_units(indicator, catalog))
     # the units whose figures a total above them (a county's, the top's) is made of
     below = {above: expected & set(catalog.descendants(above))
              for above in {a for unit in expected for a in catalog.ancestors(unit)}}
     rows = plan[plan["period"].isin(periods) & plan["month"].isin(indicator.due_months())]
-    figures = values.drop_duplicates(["period", "unit"])[["period", "unit", "value"]]
-    actual = rows[["period", "unit"]].merge(figures, on=["period", "unit"], how="left")[
-        "value"].to_numpy(dtype="float64")
+    columns = ["period", "unit", "value"] + (["estimate"] if "estimate" in values.columns else [])
+    figures = values.drop_duplicates(["period", "unit"])[columns]
+    found = rows[["period", "unit"]].merge(figures, on=["period", "unit"], how="left")
+    actual = found["value"].to_numpy(dtype="float64")
+    estimate = found["estimate"].to_numpy(dtype="float64") if "estimate" in found.columns \
+        else actual
     absent = np.isnan(actual)
     reported = set(values["period"])
     in_reported = rows["period"].isin(reported).to_numpy()
@@ -128,25 +168,44 @@ def compute_progress(indicator: Indicator, catalog: Catalog, periods: list[str],
     baseline = pd.to_numeric(rows["baseline"], errors="coerce").to_numpy(dtype="float64")
     lower = lower_is_better(indicator, rows["comparator"] if "comparator" in rows.columns
                             else pd.Series([None] * len(rows), dtype=object))
-    done = completion_many(actual, target, baseline, lower)
-    gap = done - rows["planned_share"].to_numpy(dtype="float64")
-    met = met_many(indicator, actual, target, lower, rows["month"].to_numpy())
-    status = np.where(met, "done", status_many(indicator, gap))
-    if indicator.profile == "batch":  # announced in batches: not red before the first one
-        first = min(int(m) for m in indicator.profile_params.get("months", {12: 1}))
-        batch = ~rows["unit"].isin([u for u, p in indicator.unit_profiles.items()
-                                    if p != "batch"]).to_numpy()
-        early = batch & (rows["month"].to_numpy() < first)
-        status = np.where(early & (status == "red"), "yellow", status)
-    missing = _missing_below(rows, values, below)
-    status = np.where((missing > 0) & np.isin(status, ["green", "done"]), "grey", status)
-    status = np.where(absent, "grey", status)
+    planned_share = rows["planned_share"].to_numpy(dtype="float64")
+
+    def judged(figure: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(completion, gap, status) of a figure for every row."""
+        done = completion_many(figure, target, baseline, lower)
+        gap = done - planned_share
+        met = met_many(indicator, figure, target, lower, rows["month"].to_numpy())
+        status = np.where(met, "done", status_many(indicator, gap))
+        if indicator.profile == "batch":  # announced in batches: not red before the first one
+            first = min(int(m) for m in indicator.profile_params.get("months", {12: 1}))
+            batch = ~rows["unit"].isin([u for u, p in indicator.unit_profiles.items()
+                                        if p != "batch"]).to_numpy()
+            early = batch & (rows["month"].to_numpy() < first)
+            status = np.where(early & (status == "red"), "yellow", status)
+        return done, gap, status
+
+    done, gap, status = judged(actual)
+    missing, missing_list = _missing_below(rows, values, below)
+    incomplete = (missing > 0) & ~absent
+    status = np.where(incomplete | absent, "grey", status)
     per_row = {
         "period": rows["period"].to_numpy(), "unit": rows["unit"].to_numpy(), "actual": actual,
         "target": target, "planned": rows["planned"].to_numpy(),
         "completion": np.where(absent, np.nan, done),
-        "planned_share": rows["planned_share"].to_numpy(), "gap": np.where(absent, np.nan, gap),
-        "status": status, "missing_units": np.where(absent, 0, missing).astype("int64")}
+        "planned_share": planned_share, "gap": np.where(absent, np.nan, gap),
+        "status": status, "missing_units": np.where(absent, 0, missing).astype("int64"),
+        "missing_list": np.where(incomplete, missing_list, None)}
+    if incomplete.any():  # the estimate beside a total still waiting for units
+        e_done, e_gap, e_status = judged(estimate)
+        known = incomplete & ~np.isnan(estimate)
+        per_row.update(estimate=np.where(known, estimate, np.nan),
+                       estimate_completion=np.where(known, e_done, np.nan),
+                       estimate_gap=np.where(known, e_gap, np.nan),
+                       estimate_status=np.where(known, e_status, None))
+    else:
+        nothing = np.full(len(rows), np.nan)
+        per_row.update(estimate=nothing, estimate_completion=nothing, estimate_gap=nothing,
+                       estimate_status=np.full(len(rows), None, dtype=object))
     # the kept rows only: one frame built, not built and then filtered
     return pd.DataFrame({**{name: column[kept] for name, column in per_row.items()},
                          "indicator": indicator.code, "department": indicator.department},
@@ -166,13 +225,16 @@ def completion_many(actual: np.ndarray, target: np.ndarray, baseline: np.ndarray
 
 
 def _missing_below(rows: pd.DataFrame, values: pd.DataFrame,
-                   below: dict[str, set[str]]) -> np.ndarray:
+                   below: dict[str, set[str]]) -> tuple[np.ndarray, np.ndarray]:
     """For each row of a total (a county's, the top's), how many units below it have no figure
-    for the month; 0 for a unit nothing is summed into. Counted on a units × months grid of
-    who reported (a province: 1,900 units, 91 totals above them)."""
+    for the month, and which (their codes, comma-separated; None where none is missing); 0 for
+    a unit nothing is summed into. Counted on a units × months grid of who reported (a
+    province: 1,900 units, 91 totals above them); the names are joined only where some are
+    missing."""
     out = np.zeros(len(rows), dtype="int64")
+    names = np.full(len(rows), None, dtype=object)
     if not below or rows.empty:
-        return out
+        return out, names
     units = pd.Index(sorted(set().union(*below.values())))
     months = pd.Index(sorted(set(rows["period"])))
     grid = np.zeros((len(units), len(months)), dtype=bool)
@@ -180,12 +242,16 @@ def _missing_below(rows: pd.DataFrame, values: pd.DataFrame,
     known = (u >= 0) & (m >= 0)
     grid[u[known], m[known]] = True
     totals = pd.Index(list(below))
-    absent = np.stack([len(below[t]) - grid[units.get_indexer(sorted(below[t]))].sum(axis=0)
-                       for t in totals])
+    members = [units.get_indexer(sorted(below[t])) for t in totals]
+    absent = np.stack([len(below[t]) - grid[member].sum(axis=0)
+                       for t, member in zip(totals, members, strict=True)])
     t, m = totals.get_indexer(rows["unit"]), months.get_indexer(rows["period"])
     summed = t >= 0
     out[summed] = absent[t[summed], m[summed]]
-    return out
+    for i in np.flatnonzero(out):
+        member = members[t[i]]
+        names[i] = ",".join(units[member[~grid[member, m[i]]]])
+    return out, names
 
 
 def previous_due_periods(indicator: Indicator, period: str, n: int = CARRY_BACK) -> list[str]:

@@ -30,7 +30,12 @@ from kj_pipelines.domain.list_tables import (
     unit_label,
 )
 from kj_pipelines.domain.periods import add_months, month_end, parse_month
-from kj_pipelines.domain.progress import worst_first
+from kj_pipelines.domain.progress import (
+    STATUS_LABEL,
+    is_incomplete,
+    status_label,
+    worst_first,
+)
 from kj_pipelines.domain.template import save_workbook, write_text
 
 if TYPE_CHECKING:
@@ -38,7 +43,6 @@ if TYPE_CHECKING:
 
 # openpyxl is imported where a workbook is written: the definitions load without it
 
-STATUS_LABEL = {"red": "红", "yellow": "黄", "green": "绿", "grey": "缺报", "done": "完成"}
 SERIES_COLUMNS = ["indicator", "month", "planned", "actual", "target"]
 
 
@@ -64,7 +68,13 @@ def month_series(plan: pd.DataFrame, progress: pd.DataFrame, period: str) -> pd.
     top = plan[(plan["unit"] == DISTRICT) & (plan["year"] == year)]
     own = progress[(progress["unit"] == DISTRICT) & (progress["period"] <= period)
                    & (progress["as_of"].isna() | (progress["as_of"] == progress["period"]))]
-    actual = {(r.indicator, parse_month(r.period)[1]): r.actual for r in own.itertuples()}
+    # a month still waiting for units is drawn at its estimate, not a collapsing partial sum
+    estimate = own["estimate"] if "estimate" in own.columns else own["actual"]
+    waiting = [is_incomplete(s, m) for s, m in zip(
+        own["status"], own["missing_units"] if "missing_units" in own.columns
+        else [0] * len(own), strict=True)]
+    actual = {(i, parse_month(p)[1]): (e if w and pd.notna(e) else a) for i, p, a, e, w in zip(
+        own["indicator"], own["period"], own["actual"], estimate, waiting, strict=True)}
     out = top.assign(actual=[actual.get((i, m)) for i, m in zip(top["indicator"], top["month"],
                                                                   strict=True)])
     return out[SERIES_COLUMNS].sort_values(["indicator", "month"]).reset_index(drop=True)
@@ -78,6 +88,7 @@ def overview_frame(progress: pd.DataFrame, catalog: Catalog) -> pd.DataFrame:
         top = group[group["unit"] == DISTRICT]
         units = group[group["unit"] != DISTRICT]["status"].value_counts()
         row = top.iloc[0] if not top.empty else None
+        waiting = row is not None and is_incomplete(row["status"], row.get("missing_units"))
         rows.append({
             "指标": ind.name, "计量单位": ind.measure,
             "责任部门": unit_label(catalog, ind.department),
@@ -87,7 +98,12 @@ def overview_frame(progress: pd.DataFrame, catalog: Catalog) -> pd.DataFrame:
             "完成率%": row["completion"] if row is not None else None,
             "计划进度%": row["planned_share"] if row is not None else None,
             "差距": row["gap"] if row is not None else None,
-            "状态": STATUS_LABEL.get(row["status"], "") if row is not None else "无目标",
+            "状态": status_label(row["status"], row.get("missing_units")) if row is not None
+            else "无目标",
+            # a total still waiting for units: the estimate beside it, never its status
+            "估算": row.get("estimate") if waiting else None,
+            "估算状态": STATUS_LABEL.get(row.get("estimate_status"), "") if waiting else "",
+            "缺报下级": _names(catalog, row.get("missing_list")) if waiting else "",
             "截至": (row["as_of"] if row is not None and isinstance(row["as_of"], str)
                    else (row["period"] if row is not None else "")),
             "红灯单位": int(units.get("red", 0)), "黄灯单位": int(units.get("yellow", 0)),
@@ -96,14 +112,23 @@ def overview_frame(progress: pd.DataFrame, catalog: Catalog) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def _names(catalog: Catalog, codes: object) -> str:
+    """Unit codes as stored (``GS,JLH``) as the names a reader knows."""
+    if not isinstance(codes, str) or not codes:
+        return ""
+    return "、".join(catalog.unit_name(c) for c in codes.split(","))
+
+
 def units_frame(progress: pd.DataFrame, catalog: Catalog) -> pd.DataFrame:
     rows = worst_first(progress[progress["unit"] != DISTRICT])
+    missing = rows["missing_units"] if "missing_units" in rows.columns \
+        else pd.Series(0, index=rows.index)
     return rows.assign(
         指标=[catalog.indicators[c].name if c in catalog.indicators else c
               for c in rows["indicator"]],
         单位=[catalog.level_label(u) for u in rows["unit"]],
         层级=[catalog.kind_name(u) for u in rows["unit"]],
-        状态=rows["status"].map(STATUS_LABEL))
+        状态=[status_label(s, m) for s, m in zip(rows["status"], missing, strict=True)])
 
 
 def next_month_milestones(milestones: pd.DataFrame, catalog: Catalog, period: str
@@ -131,12 +156,15 @@ def write_monthly_report(path: Path, catalog: Catalog, inputs: MonthInputs) -> P
         Column("计划进度%", "计划进度%", 9, "0.0"), Column("差距(百分点)", "差距", 10, "0.0"),
         Column("状态", "状态", 8), Column("截至", "截至", 9), Column("红灯单位", "红灯单位", 8),
         Column("黄灯单位", "黄灯单位", 8), Column("缺报单位", "缺报单位", 8),
+        Column(f"{top}估算（缺报按上期结转）", "估算", 12, "#,##0.00"),
+        Column("估算状态", "估算状态", 8), Column("待报单位", "缺报下级", 20),
         Column("责任部门", "责任部门", 20)],
         overview, data_date=date, source="月度填报、登记库、年度目标清单", status_key="状态",
         sheet_name="总览", summary=[
             ("指标", len(overview)), ("红", int((overview["状态"] == "红").sum())),
             ("黄", int((overview["状态"] == "黄").sum())),
-            ("缺报", int((overview["状态"] == "缺报").sum()))])
+            ("缺报", int((overview["状态"] == "缺报").sum())),
+            ("待报齐（缺报单位未齐，不评灯）", int((overview["状态"] == "待报齐").sum()))])
     write_table(wb.create_sheet(), f"{title}·分单位进度", [
         Column("状态", "状态", 8), Column("指标", "指标", 34), Column("单位", "单位", 18),
         Column("层级", "层级", 12), Column("实际", "actual", 12, "#,##0.00"),
@@ -180,7 +208,8 @@ def _chart_sheet(wb: Workbook, catalog: Catalog, series: pd.DataFrame, title: st
     ws = wb.create_sheet("挂图作战")
     ws["A1"] = title
     ws["A1"].font = Font(bold=True, size=16)
-    ws["A2"] = f"数据截至：{date}　　计划为倒排工期的月度进度，实际为当月累计（存量、比重为期末数）"
+    ws["A2"] = (f"数据截至：{date}　　计划为倒排工期的月度进度，实际为当月累计（存量、比重为期末数）；"
+                "缺报单位未齐的月份，实际为估算（缺报单位按其最近一期数结转）")
     ws["A2"].font = Font(size=10, color="555555")
     for col, width in zip("ABCDE", (8, 12, 12, 12, 2), strict=True):
         ws.column_dimensions[col].width = width

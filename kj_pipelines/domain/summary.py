@@ -21,7 +21,7 @@ from kj_pipelines.domain.catalog import DISTRICT, Catalog, Indicator
 from kj_pipelines.domain.list_export import Column, display_width, print_setup, write_table
 from kj_pipelines.domain.list_tables import region
 from kj_pipelines.domain.periods import month_end
-from kj_pipelines.domain.reports import STATUS_LABEL
+from kj_pipelines.domain.progress import status_label
 from kj_pipelines.domain.template import save_workbook, write_text
 
 # openpyxl is imported where a workbook is written: the definitions load without it
@@ -89,7 +89,7 @@ def indicator_rows(inputs: YearInputs, catalog: Catalog) -> pd.DataFrame:
             "indicator": code, "指标": ind.name, "计量单位": ind.measure,
             "action": ind.action, "截至": as_of, "实际": r["actual"], "年度目标": r["target"],
             "完成率%": r["completion"], "上年": prev, "变化": change, "变化说明": change_text,
-            "状态": STATUS_LABEL.get(r["status"], ""), "status": r["status"]})
+            "状态": status_label(r["status"], r.get("missing_units")), "status": r["status"]})
     return pd.DataFrame(rows)
 
 

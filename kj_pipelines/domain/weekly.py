@@ -29,7 +29,7 @@ from kj_pipelines.domain.list_tables import (
     unit_label,
 )
 from kj_pipelines.domain.periods import add_months, deadline, month_key
-from kj_pipelines.domain.reports import STATUS_LABEL
+from kj_pipelines.domain.progress import status_label
 from kj_pipelines.domain.template import save_workbook
 from kj_pipelines.domain.workdays import effective_due
 
@@ -188,7 +188,10 @@ def write_weekly_brief(path: Path, catalog: Catalog, inputs: WeekInputs) -> Path
         Column("截止日期", "截止日期", 11), Column("逾期天数", "逾期天数", 8)],
         missing_rows(inputs, catalog), data_date=date, source="填报记录", sheet_name="缺报")
     watch = inputs.watchlist.assign(
-        状态=inputs.watchlist["status"].map(STATUS_LABEL),
+        状态=[status_label(s, m) for s, m in zip(
+            inputs.watchlist["status"], inputs.watchlist["missing_units"]
+            if "missing_units" in inputs.watchlist.columns else [0] * len(inputs.watchlist),
+            strict=True)],
         指标=[catalog.indicators[c].name if c in catalog.indicators else c
             for c in inputs.watchlist["indicator"]],
         单位=[catalog.level_label(u) for u in inputs.watchlist["unit"]])

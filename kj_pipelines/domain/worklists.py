@@ -216,7 +216,7 @@ def supervision_causes(catalog: Catalog, red_progress: pd.DataFrame, milestones:
         level = f"连续{streak}个月红灯（升级）" if streak >= escalate_after else "红灯"
         name = ind.name if ind else r.indicator
         unit_name = catalog.unit_name(r.unit)
-        causes.append(Cause(f"indicator:{r.indicator}:{r.unit}", "indicator",
+        causes.append(Cause(indicator_item_id(r.indicator, r.unit), "indicator",
                             f"{r.indicator}:{r.unit}", owner, f"{unit_name}{name}{level}"))
     for m in milestones[milestones["status"] == "overdue"].itertuples(index=False):
         causes.append(Cause(f"task:{m.task_code}:{m.seq}", "task", f"{m.task_code}:{m.seq}",
@@ -232,17 +232,27 @@ def supervision_causes(catalog: Catalog, red_progress: pd.DataFrame, milestones:
     return causes
 
 
-def supervision_ledger(months: list[tuple[dt.date, list[Cause]]], feedback: pd.DataFrame,
+def indicator_item_id(indicator: str, unit: str) -> str:
+    return f"indicator:{indicator}:{unit}"
+
+
+def supervision_ledger(months: list[tuple], feedback: pd.DataFrame,
                        feedback_workdays: int, cal: Calendar) -> pd.DataFrame:
     """Replay the months in order: a cause opens its item (feedback due in N working days), the
     item closes when the cause recovers or the bureau accepts the feedback, and reopens if the
-    cause comes back after it closed."""
+    cause comes back after it closed. ``months`` holds (month end, causes) or (month end,
+    causes, judged): ``judged`` names the indicator items whose figure was judged that month
+    (:func:`indicator_item_id`); an indicator item whose figure is unknown that month (the unit
+    has not reported yet, a total still waiting for units) neither opens nor recovers: its
+    cause has not gone, it has not been seen."""
     accepted: dict[str, list[tuple[dt.date, str]]] = {}
     for f in feedback.itertuples(index=False):
         accepted.setdefault(f.item_id, []).append((as_date(f.accepted_on), f.note))
     items: dict[str, dict] = {}
     as_of = months[-1][0] if months else dt.date.min
-    for as_of, causes in months:
+    for month in months:
+        as_of, causes = month[0], month[1]
+        judged = month[2] if len(month) > 2 else None
         active = {c.item_id: c for c in causes}
         for item_id, cause in active.items():
             item = items.get(item_id)
@@ -262,6 +272,8 @@ def supervision_ledger(months: list[tuple[dt.date, list[Cause]]], feedback: pd.D
         for item_id, item in items.items():
             if item_id in active:
                 continue
+            if judged is not None and item["source"] == "indicator" and item_id not in judged:
+                continue  # not seen this month: it stays as it was
             item["active"] = False
             if item["status"] != "closed":
                 item.update(status="closed", closed_on=as_of, close_reason="原因消除")

@@ -114,17 +114,21 @@ def _version(unit, period, value, cumulative, sha, row, submitted):
 
 
 def test_a_flow_without_cumulative_is_the_sum_of_the_years_monthly_cells(catalog):
-    # JC reports 本期值 only: 2 in January, 3 in February (first 4, corrected to 3), none in
-    # March: its year to date in March is 2 + 3 = 5, from two cells, one replaced version
+    # JC reports 本期值 only: 2 in January, 3 in February (first 4, corrected to 3), 1 in
+    # March: its year to date in March is 2 + 3 + 1 = 6, from three cells, one replaced version
     versions = pd.DataFrame([
         _version("JC", "2026-01", 2.0, None, "a", 5, "2026-02-03"),
         _version("JC", "2026-02", 4.0, None, "b", 5, "2026-03-03"),
         _version("JC", "2026-02", 3.0, None, "c", 6, "2026-03-09"),
+        _version("JC", "2026-03", 1.0, None, "e", 5, "2026-04-03"),
         _version("JC", "2025-03", 9.0, None, "d", 5, "2025-04-03"),
     ])
     sources = Sources(versions, pd.DataFrame(columns=["unit", "indicator", "period", "value",
                                                       "cumulative"]))
     got = trace(catalog, sources, "HT_INV", "JC", "2026-03")
-    assert got.value == 5.0 and [c.cell for c in got.cells] == ["F5", "F6"]
+    assert got.value == 6.0 and [c.cell for c in got.cells] == ["F5", "F6", "F5"]
     assert [(c.value, c.replaced_by) for c in got.replaced] == [(4.0, "c.xlsx")]
     assert trace(catalog, sources, "HT_INV", "ZS", "2026-03").value is None
+    # April not reported: JC's figure is unknown, not its March year to date carried on (the
+    # computation sums a total without it, and so must the audit)
+    assert trace(catalog, sources, "HT_INV", "JC", "2026-04").value is None

@@ -57,3 +57,20 @@ def test_the_monthly_report_names_a_waiting_total_and_counts_it(reviewed):
     for row in rows:
         assert row["状态"] == "待报齐" and row["待报单位"] == "贵驷街道"
         assert row["估算状态"] in ("红", "黄", "绿", "完成")
+
+
+def test_every_indicator_computes_on_a_warehouse_without_submissions(conn, catalog):
+    # a backfill before ingestion, a region's first months, a new indicator: grey, not a crash
+    import datetime as dt
+
+    from kj_pipelines.pipeline import run_indicator
+
+    kinds = set()
+    for code, ind in catalog.indicators.items():
+        run = run_indicator(conn, catalog, code, ["2026-09", "2026-10"], dt.date(2026, 11, 23))
+        kinds.add((ind.kind, ind.aggregate, ind.source))
+        assert run.values.empty and run.implausible.empty
+        assert set(run.progress["status"]) <= {"grey"}, code
+    # every kind of indicator the catalog has was tried
+    assert {k for k, _, _ in kinds} == {"flow", "stock", "ratio", "growth"}
+    assert {a for _, a, _ in kinds} >= {"sum", "ratio", "growth", "district_only"}

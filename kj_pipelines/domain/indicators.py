@@ -58,7 +58,9 @@ def compute_values(indicator: Indicator, catalog: Catalog, facts: pd.DataFrame,
         last_year = [add_months(p, -12) for p in periods]
         base = compute_values(base_ind, catalog, facts, sorted(set(periods) | set(last_year)))
         next_year = {p: add_months(p, 12) for p in base["period"].unique()}
-        prev = base.assign(period=base["period"].map(next_year))
+        # an empty base (no figures yet) maps to a float column, which cannot be merged on
+        prev = base.assign(period=base["period"].map(next_year) if not base.empty
+                           else base["period"].astype(object))
         both = base[base["period"].isin(periods)].merge(prev, on=["period", "unit"],
                                                         suffixes=("", "_prev"))
         both = both[both["value_prev"] > 0]

@@ -44,24 +44,26 @@ def cmd_catalog(args: argparse.Namespace) -> int:
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
-    from kj_pipelines.domain.listsheets import ListContext
-    from kj_pipelines.domain.planlists import PlansByYear
     from kj_pipelines.domain.submissions import read_submissions
-    from kj_pipelines.lists import read_only_ledger
+    from kj_pipelines.lists import validation_ledger
 
     paths = DataPaths.from_env()
     catalog = _catalog(paths)
     today = now_local().date()
-    # the list sheets are checked against the year's plans and the problem ledger as stored
-    ledger, note = read_only_ledger(paths.warehouse)
-    if note:
+    # the list sheets are checked against the year's plans, the problem ledger as stored and
+    # the workbooks waiting in the inbox (read ahead of these: they arrived first)
+    files = [Path(name) for name in args.files]
+    ledger = validation_ledger(paths, catalog, files)
+    for note in ledger.notes:
         log.warning("%s", note)
-    lists = ListContext(PlansByYear(paths.plans, catalog), ledger)
-    results = read_submissions([(Path(name), name) for name in args.files], catalog, today,
-                               lists=lists)
+    waiting = [(path, path.name) for path in ledger.waiting]
+    results = read_submissions(waiting + [(Path(name), name) for name in args.files], catalog,
+                               today, lists=ledger.context)[len(waiting):]
     if args.json:
-        json.dump({"files": [r.to_json() for r in results]}, sys.stdout, ensure_ascii=False,
-                  indent=2)
+        json.dump({"files": [r.to_json() for r in results],
+                   "ledger": {"warehouse": paths.warehouse.exists(),
+                              "inbox_files": [p.name for p in ledger.waiting]}},
+                  sys.stdout, ensure_ascii=False, indent=2, default=str)
         sys.stdout.write("\n")
     else:
         for r in results:

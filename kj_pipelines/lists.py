@@ -29,13 +29,17 @@ from kj_pipelines.domain.worklists import (
     supervision_ledger,
     task_snapshot,
 )
-from kj_pipelines.warehouse import insert_frame, query, transaction
+from kj_pipelines.settings import DataPaths
+from kj_pipelines.warehouse import insert_frame, query, table_columns, transaction
 
 PLAN_TABLES = {"tasks": "core.task_plan", "milestones": "core.task_milestones",
                "projects": "core.project_plan", "project_milestones": "core.project_milestones",
                "feedback": "core.supervision_feedback"}
 STREAK_CAP = 24  # months of red streak a supervision item's title counts
-_EVENT_ORDER = 'ORDER BY received_at, source_file, sheet, "row"'
+# the order the events were applied in: ``seq`` counts every event the warehouse accepted
+# (within a batch, moves are applied by their dates, whichever file brought them); events
+# stored before it was kept came first, in the order their files were read
+_EVENT_ORDER = 'ORDER BY seq NULLS FIRST, received_at, source_file, sheet, "row"'
 
 
 def calendar(catalog: Catalog) -> Calendar:
@@ -52,7 +56,10 @@ def write_plans(conn: duckdb.DuckDBPyConnection, plans: PlanLists) -> None:
 
 def ledger_events(conn: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     """Every accepted problem event in the order it was accepted (a legal sequence)."""
-    return query(conn, f"SELECT * FROM raw.problem_events {_EVENT_ORDER}")
+    # a warehouse opened read-only before its upgrade (kj validate, kj template) has no seq yet
+    order = _EVENT_ORDER if "seq" in table_columns(conn, "raw.problem_events") \
+        else 'ORDER BY received_at, source_file, sheet, "row"'
+    return query(conn, f"SELECT * FROM raw.problem_events {order}")
 
 
 def stored_ledger(conn: duckdb.DuckDBPyConnection) -> dict[str, lg.Problem]:
@@ -65,7 +72,8 @@ def list_context(conn: duckdb.DuckDBPyConnection, plans_dir: Path,
                  catalog: Catalog) -> ListContext:
     """Plans as ``plans/`` holds them (each year read when a row first asks for it) and the
     ledger as the warehouse holds it."""
-    return ListContext(PlansByYear(plans_dir, catalog), stored_ledger(conn))
+    applied = conn.execute("SELECT coalesce(max(seq), 0) FROM raw.problem_events").fetchone()[0]
+    return ListContext(PlansByYear(plans_dir, catalog), stored_ledger(conn), int(applied))
 
 
 def list_rows(files: list[tuple[FileResult, dt.datetime]],
@@ -203,20 +211,68 @@ def targets_at(conn: duckdb.DuckDBPyConnection, period: str) -> pd.DataFrame:
 def read_only_ledger(warehouse: Path) -> tuple[dict[str, lg.Problem], str | None]:
     """The problem ledger of a warehouse opened read-only (``kj validate``, ``kj template`` never
     write); with no warehouse, or one a run holds, an empty ledger and the reason."""
+    ledger, _, note = _read_only(warehouse)
+    return ledger, note
+
+
+def _read_only(warehouse: Path) -> tuple[dict[str, lg.Problem], set[str], str | None]:
+    """(the ledger, the SHA-256 of every workbook stored, why not) of a warehouse read-only."""
     if not warehouse.exists():
-        return {}, None
+        return {}, set(), None
     try:
         conn = duckdb.connect(str(warehouse), read_only=True)
     except duckdb.Error as exc:
-        return {}, f"warehouse not readable now ({type(exc).__name__}); problem states unknown"
+        return {}, set(), (f"warehouse not readable now ({type(exc).__name__}); problem states "
+                           "unknown")
     try:
         tables = {r[0] for r in conn.execute(
             "SELECT schema_name || '.' || table_name FROM duckdb_tables()").fetchall()}
+        stored = {r[0] for r in conn.execute("SELECT sha256 FROM raw.submission_files")
+                  .fetchall()} if "raw.submission_files" in tables else set()
         if "raw.problem_events" not in tables:
-            return {}, None
-        return stored_ledger(conn), None
+            return {}, stored, None
+        return stored_ledger(conn), stored, None
     finally:
         conn.close()
+
+
+@dataclass
+class ValidationLedger:
+    """What ``kj validate`` checks a workbook's 问题清单 against: the ledger as stored, and the
+    workbooks waiting in the inbox (read with the files checked, ahead of them, since they
+    arrived first: a department's 已办结 waiting there is what a town's 确认销号 confirms)."""
+
+    context: ListContext
+    waiting: list[Path]
+    notes: list[str]
+
+
+def validation_ledger(paths: DataPaths, catalog: Catalog, checked: list[Path]) -> ValidationLedger:
+    from kj_pipelines.domain.findings import sha256_of
+    from kj_pipelines.ingest import pending_files
+
+    ledger, stored, note = _read_only(paths.warehouse)
+    notes = [note] if note else []
+    mine = {p.resolve() for p in checked if p.exists()}
+    hashes = set()
+    for p in checked:
+        try:
+            hashes.add(sha256_of(p))
+        except OSError:
+            continue
+    waiting = []
+    for path in pending_files(paths.inbox):
+        try:
+            if path.resolve() in mine or sha256_of(path) in hashes | stored:
+                continue
+        except OSError:
+            continue
+        waiting.append(path)
+    if waiting:
+        notes.append(f"问题台账：已按入库顺序考虑收件箱中待入库的{len(waiting)}个文件"
+                     f"（{'、'.join(p.name for p in waiting[:5])}{'等' if len(waiting) > 5 else ''}）")
+    return ValidationLedger(ListContext(PlansByYear(paths.plans, catalog), ledger), waiting,
+                            notes)
 
 
 def template_lists(catalog: Catalog, plans_dir: Path, warehouse: Path, unit: str,

@@ -185,9 +185,10 @@ ALTER TABLE raw.submission_values ADD COLUMN IF NOT EXISTS cumulative_column VAR
     slow BOOLEAN, confirmed BOOLEAN, basis VARCHAR, updated_at TIMESTAMP);
 ALTER TABLE mart.warnings ADD COLUMN IF NOT EXISTS digest_id VARCHAR;
 """,
-    # 8: a total with units missing (待报齐): which units, and the estimate made by carrying
-    # each missing unit's latest figure forward, with the completion, gap and status it would
-    # give (shown beside the total, never acted on)
+    # 8: the month as it fills. A total with units missing (待报齐): which units, and the
+    # estimate made by carrying each missing unit's latest figure forward, with the completion,
+    # gap and status it would give (shown beside the total, never acted on); the order a
+    # batch's ledger moves were applied in (by their dates), which the ledger replays
     8: """ALTER TABLE mart.indicator_values ADD COLUMN IF NOT EXISTS estimate DOUBLE;
 ALTER TABLE core.indicator_status ADD COLUMN IF NOT EXISTS missing_list VARCHAR;
 ALTER TABLE core.indicator_status ADD COLUMN IF NOT EXISTS estimate DOUBLE;
@@ -201,6 +202,7 @@ ALTER TABLE mart.indicator_progress ADD COLUMN IF NOT EXISTS estimate_gap DOUBLE
 ALTER TABLE mart.indicator_progress ADD COLUMN IF NOT EXISTS estimate_status VARCHAR;
 ALTER TABLE mart.weekly_watchlist ADD COLUMN IF NOT EXISTS missing_units INTEGER;
 ALTER TABLE mart.targets ADD COLUMN IF NOT EXISTS missing_units INTEGER;
+ALTER TABLE raw.problem_events ADD COLUMN IF NOT EXISTS seq INTEGER;
 """,
 }
 SCHEMA_VERSION = max(MIGRATIONS)

@@ -12,7 +12,7 @@ from openpyxl import Workbook, load_workbook
 
 from kj_pipelines.cli import main
 from kj_pipelines.domain import ledger as lg
-from kj_pipelines.domain.listsheets import ListContext
+from kj_pipelines.domain.listsheets import ListContext, new_problem_id
 from kj_pipelines.domain.planlists import read_plan_lists, write_project_list, write_task_list
 from kj_pipelines.domain.submissions import read_submission
 from kj_pipelines.ingest import ingest_pending
@@ -110,26 +110,30 @@ def test_problem_sheet_raises_moves_and_refuses_illegal_steps(tmp_path, catalog,
     ])})
     result, ctx = _read(town, catalog, plans)
     assert _codes(result) == [("问题清单", 5, "承办部门", "unknown_unit")]
-    assert sorted(ctx.ledger) == ["JLH-202603-01", "JLH-202603-02"]
-    assert ctx.ledger["JLH-202603-01"].handler == "FGJ"
-    assert ctx.ledger["JLH-202603-02"].raised_on == D(2026, 3, 31)  # no date: the month's end
+    land = new_problem_id("JLH", "2026-03", "用地指标不足", "FGJ", {})
+    power = new_problem_id("JLH", "2026-03", "电力增容慢", "JXJ", {})
+    assert sorted(ctx.ledger) == sorted([land, power]) and land.startswith("JLH-202603-")
+    assert ctx.ledger[land].handler == "FGJ"
+    assert ctx.ledger[power].raised_on == D(2026, 3, 31)  # no date: the month's end
 
     dept = _book(tmp_path / "fgj.xlsx", {"问题清单": (PROBLEM_HEAD, [
-        ["FGJ", "2026-04", "JLH-202603-01", None, None, None, None, "受理", "2026-04-02", ""],
-        ["FGJ", "2026-04", "JLH-202603-01", None, None, None, None, "已办结", "2026-04-03", "已解决"],
-        ["FGJ", "2026-04", "JLH-202603-02", None, None, None, None, "受理", "2026-04-02", ""],
+        ["FGJ", "2026-04", land, None, None, None, None, "受理", "2026-04-02", ""],
+        ["FGJ", "2026-04", land, None, None, None, None, "已办结", "2026-04-03", "已解决"],
+        ["FGJ", "2026-04", power, None, None, None, None, "受理", "2026-04-02", ""],
         ["FGJ", "2026-04", "NOPE-1", None, None, None, None, "受理", "2026-04-02", ""],
         ["FGJ", "2026-04", None, "部门提问题", None, "KJJ", None, "提出", None, ""],
-        ["FGJ", "2026-04", "JLH-202603-01", None, None, None, None, "解决了", None, ""],
+        ["FGJ", "2026-04", land, None, None, None, None, "解决了", None, ""],
+        ["FGJ", "2026-04", land, "电力增容慢", None, None, None, "办理中", "2026-04-03", ""],
     ])})
     result, _ = _read(dept, catalog, plans, ctx.ledger)
     assert _codes(result) == [
         ("问题清单", 4, "状态", "illegal_transition"),   # 受理 → 已办结 skips 办理中
-        ("问题清单", 5, "状态", "illegal_transition"),   # JXJ handles JLH-202603-02, not FGJ
+        ("问题清单", 5, "问题编号", "unknown_problem"),  # JXJ handles the power problem, not FGJ
         ("问题清单", 6, "问题编号", "unknown_problem"),
         ("问题清单", 7, "单位代码", "illegal_transition"),  # departments do not raise problems
-        ("问题清单", 8, "状态", "illegal_transition")]
-    assert ctx.ledger["JLH-202603-01"].state == lg.ACCEPTED
+        ("问题清单", 8, "状态", "illegal_transition"),
+        ("问题清单", 9, "问题编号", "unknown_problem")]  # the id of another problem's text
+    assert ctx.ledger[land].state == lg.ACCEPTED
     assert result.rows_accepted == 1
 
 
@@ -146,7 +150,7 @@ def test_hostile_problem_sheet(tmp_path, catalog, plans):
     assert _codes(result) == [("问题清单", 4, "状态", "illegal_transition"),
                                   ("问题清单", 5, "问题编号", "unknown_problem"),
                                   ("问题清单", 5, "期望解决日期", "bad_date")]
-    first = ctx.ledger["JLH-202603-01"]
+    first = ctx.ledger[new_problem_id("JLH", "2026-03", rows[0][3], "FGJ", {})]
     assert first.content.startswith("=HYPERLINK")  # kept as text
     assert len(ctx.ledger) == 10_001
 
@@ -187,7 +191,8 @@ def test_template_round_trip_through_validate(tmp_path, catalog, monkeypatch, ca
         assert main(["template", "--unit", unit, "--period", "2026-10", "-o", str(out)]) == 0
     fgj = load_workbook(tmp_path / "FGJ.xlsx")
     ws = fgj["问题清单"]
-    assert ws.cell(row=4, column=3).value == "JLH-202609-01"
+    assert ws.cell(row=4, column=3).value == new_problem_id(
+        "JLH", "2026-09", "用地指标不足", "FGJ", {})
     assert ws.cell(row=4, column=8).value == "提出"
     ws.cell(row=4, column=9).value = "受理"
     ws.cell(row=4, column=10).value = dt.datetime(2026, 10, 9)

@@ -4,11 +4,16 @@ closed for a figure nobody sent) and nothing a clerk sent may be lost."""
 
 from __future__ import annotations
 
+import shutil
+
 import duckdb
 import pandas as pd
+import pytest
 from openpyxl import load_workbook
 
+from kj_pipelines.domain.listsheets import new_problem_id
 from kj_pipelines.domain.sample import MISSING_2026_10
+from tests.workbooks import fill_like_month_before, raise_problem, template
 
 
 def _read(paths, sql: str, params: list | None = None) -> pd.DataFrame:
@@ -74,3 +79,111 @@ def test_every_indicator_computes_on_a_warehouse_without_submissions(conn, catal
     # every kind of indicator the catalog has was tried
     assert {k for k, _, _ in kinds} == {"flow", "stock", "ratio", "growth"}
     assert {a for _, a, _ in kinds} >= {"sum", "ratio", "growth", "district_only"}
+
+
+def _ingest(paths, catalog, when):
+    import datetime as dt
+
+    from kj_pipelines.ingest import ingest_pending
+    from kj_pipelines.warehouse_lock import warehouse_lock  # noqa: F401 - the test runs alone
+
+    con = duckdb.connect(str(paths.warehouse))
+    try:
+        return ingest_pending(paths, catalog, con, when or dt.datetime(2026, 11, 23, 9))
+    finally:
+        con.close()
+
+
+def _problems(paths) -> dict[str, tuple]:
+    from kj_pipelines.lists import stored_ledger
+
+    con = duckdb.connect(str(paths.warehouse), read_only=True)
+    try:
+        return {pid: (p.raised_by, p.handler, p.content, p.state)
+                for pid, p in stored_ledger(con).items() if p.raised_on.year == 2026
+                and p.raised_on.month == 11}
+    finally:
+        con.close()
+
+
+@pytest.mark.parametrize("order", ["as_sent", "supplement_first"])
+def test_a_supplementary_workbook_keeps_the_problem_raised_before_it(reviewed_copy, catalog,
+                                                                     tmp_path, order):
+    import datetime as dt
+
+    paths = reviewed_copy
+    drafts = tmp_path / "drafts"
+    first = fill_like_month_before(template("XP", "2026-11", drafts / "2026-11_XP.xlsx"),
+                                   paths.warehouse)
+    raise_problem(first, "研发中试线电力增容审批慢", "区经济和信息化局", day=dt.date(2026, 11, 6))
+    supplement = template("XP", "2026-11", drafts / "2026-11_XP_补报.xlsx")
+    raise_problem(supplement, "科技型企业首贷难，需对接银行专项产品", "JRB",
+                  category="融资服务", day=dt.date(2026, 11, 18))
+    for unit in ("ZS", "FGJ"):
+        fill_like_month_before(template(unit, "2026-11", drafts / f"2026-11_{unit}.xlsx"),
+                               paths.warehouse) if unit != "FGJ" else \
+            template(unit, "2026-11", drafts / f"2026-11_{unit}.xlsx")
+    batches = [[first, drafts / "2026-11_ZS.xlsx", drafts / "2026-11_FGJ.xlsx"], [supplement]]
+    if order == "supplement_first":
+        batches.reverse()
+    for hour, batch in enumerate(batches, start=9):
+        for path in batch:
+            shutil.copy(path, paths.inbox / path.name)
+        _ingest(paths, catalog, dt.datetime(2026, 11, 23, hour))
+    raised = _problems(paths)
+    assert sorted(raised.values()) == sorted([
+        ("XP", "JRB", "科技型企业首贷难，需对接银行专项产品", "提出"),
+        ("XP", "JXJ", "研发中试线电力增容审批慢", "提出")])
+    # each id names its problem whatever order the files came in
+    assert sorted(raised) == sorted([
+        new_problem_id("XP", "2026-11", "研发中试线电力增容审批慢", "JXJ", {}),
+        new_problem_id("XP", "2026-11", "科技型企业首贷难，需对接银行专项产品", "JRB", {})])
+
+
+def _open_problems(paths, state: str) -> list:
+    from kj_pipelines.lists import stored_ledger
+
+    con = duckdb.connect(str(paths.warehouse), read_only=True)
+    try:
+        return sorted((p for p in stored_ledger(con).values() if p.state == state),
+                      key=lambda p: p.problem_id)
+    finally:
+        con.close()
+
+
+def test_a_batchs_ledger_moves_land_by_their_dates_not_by_file_names(reviewed_copy, catalog,
+                                                                    tmp_path, capsys):
+    import datetime as dt
+    import json
+
+    from kj_pipelines.cli import main
+    from tests.workbooks import move_problem
+
+    paths = reviewed_copy
+    problem = _open_problems(paths, "办理中")[0]
+    dept, town = problem.handler, problem.raised_by
+    # the town's file sorts first; its 确认销号 (11-20) confirms the 已办结 (11-12) in the other
+    town_book = fill_like_month_before(
+        template(town, "2026-11", tmp_path / f"2026-11_A_{town}.xlsx"), paths.warehouse)
+    move_problem(town_book, problem.problem_id, "确认销号", dt.date(2026, 11, 20))
+    dept_book = fill_like_month_before(
+        template(dept, "2026-11", tmp_path / f"2026-11_Z_{dept}.xlsx"), paths.warehouse)
+    move_problem(dept_book, problem.problem_id, "已办结", dt.date(2026, 11, 12), "已协调解决")
+    # kj validate of the town's file alone: the ledger as stored has no 已办结 yet...
+    capsys.readouterr()
+    assert main(["validate", "--json", str(town_book)]) == 1
+    alone = json.loads(capsys.readouterr().out)
+    assert [r["reason_code"] for r in alone["files"][0]["rejections"]] == ["illegal_transition"]
+    # ...but with the department's workbook waiting in the inbox, it is considered (and said)
+    shutil.copy(dept_book, paths.inbox / dept_book.name)
+    assert main(["validate", "--json", str(town_book)]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["files"][0]["status"] == "accepted"
+    assert report["ledger"]["inbox_files"] == [dept_book.name]
+    # ingested together, town's file first by name: both moves land, in the order of their dates
+    shutil.copy(town_book, paths.inbox / town_book.name)
+    report = _ingest(paths, catalog, dt.datetime(2026, 11, 23, 9))
+    assert [r.status for r in report.results] == ["accepted", "accepted"], [
+        r.rejections for r in report.results]
+    confirmed = {p.problem_id for p in _open_problems(paths, "确认销号")}
+    assert problem.problem_id in confirmed

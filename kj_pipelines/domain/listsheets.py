@@ -10,6 +10,7 @@ in the same run), and is applied only when legal.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -56,15 +57,17 @@ TASK_PROGRESS_COLUMNS = ["unit", "period", "task_code", "milestone", "done_on", 
                          "sheet", "row"]
 PROJECT_PROGRESS_COLUMNS = ["unit", "period", "project_code", "invested", "milestone", "done_on",
                             "note", "sheet", "row"]
-PROBLEM_EVENT_COLUMNS = [*lg.EVENT_COLUMNS, "sheet", "row"]
+PROBLEM_EVENT_COLUMNS = [*lg.EVENT_COLUMNS, "sheet", "row", "seq"]
 
 
 @dataclass
 class ListContext:
-    """What the list sheets are checked against: the year's plan lists and the problem ledger."""
+    """What the list sheets are checked against: the year's plan lists and the problem ledger
+    (``applied``: how many moves this reading has applied to it so far, each event's ``seq``)."""
 
     plans: PlanLists | PlansByYear
     ledger: dict[str, lg.Problem] = field(default_factory=dict)
+    applied: int = 0
 
 
 @dataclass
@@ -72,9 +75,12 @@ class ListRows:
     tasks: pd.DataFrame = field(default_factory=lambda: empty_frame(TASK_PROGRESS_COLUMNS))
     projects: pd.DataFrame = field(default_factory=lambda: empty_frame(PROJECT_PROGRESS_COLUMNS))
     problems: pd.DataFrame = field(default_factory=lambda: empty_frame(PROBLEM_EVENT_COLUMNS))
+    # the 问题清单 rows that passed their cells' checks, waiting for the batch's ledger
+    moves: list[ProblemMove] = field(default_factory=list)
+    repeated: int = 0  # problems raised again exactly as they stand: accepted, nothing changed
 
     def __len__(self) -> int:
-        return len(self.tasks) + len(self.projects) + len(self.problems)
+        return len(self.tasks) + len(self.projects) + len(self.problems) + self.repeated
 
 
 class _Row:
@@ -216,14 +222,98 @@ def validate_project_sheet(table: Table, catalog: Catalog, ctx: ListContext, cur
     return accepted, rejections, read
 
 
-def new_problem_id(unit: str, period: str, ordinal: int) -> str:
-    """The id given to a problem raised without one: unit, month and its place in the sheet."""
-    return f"{unit}-{period.replace('-', '')}-{ordinal:02d}"
+def new_problem_id(unit: str, period: str, content: str, handler: str,
+                   ledger: dict[str, lg.Problem]) -> str:
+    """The id of a problem raised without one: the unit, the month and a digest of what it is
+    (``JLH-202603-7C1E``). The same problem sent again (a re-saved or supplementary workbook
+    repeating it) gets the same id, whatever order the files come in; a different problem of
+    the same unit and month never takes an existing one (on a clash of digests, a longer one)."""
+    text = f"{unit}|{period}|{normalize_text(content)}|{handler}"
+    digest = hashlib.sha256(text.encode("utf-8")).hexdigest().upper()
+    stem = f"{unit}-{period.replace('-', '')}-"
+    for length in (4, 6, 8, 12, 64):
+        candidate = stem + digest[:length]
+        existing = ledger.get(candidate)
+        if existing is None or _same_raise(existing, unit, content, handler):
+            return candidate
+    raise AssertionError("a SHA-256 digest cannot clash with itself")
 
 
-def validate_problem_sheet(table: Table, catalog: Catalog, ctx: ListContext, current: str) -> tuple[list[dict], list, int]:
-    accepted, rejections, read = [], [], 0
-    new_count: dict[tuple[str, str], int] = {}
+def _same_raise(problem: lg.Problem, unit: str, content: str, handler: str) -> bool:
+    return problem.raised_by == unit and problem.handler == handler and \
+        normalize_text(problem.content) == normalize_text(content)
+
+
+@dataclass
+class ProblemMove:
+    """A 问题清单 row whose cells are clean, waiting to be applied to the ledger: a batch's moves
+    are applied in the order of their dates, then of the files' arrival, then of their rows, so
+    a department's 已办结 and the town's 确认销号 of it land whichever file comes first."""
+
+    unit: str
+    period: str
+    problem_id: str | None  # None: a new problem, its id given when applied
+    action: str
+    event_date: dt.date
+    content: str
+    category: str
+    handler: str
+    wish_date: dt.date | None
+    reply: str
+    sheet: str
+    row: int
+    label: dict[str, str]  # field → its column's header as written
+
+    def rejection(self, fld: str, problem: CellProblem) -> Rejection:
+        defaults = {"problem": "问题编号", "event_date": "日期", "action": "状态",
+                    "content": "问题内容"}
+        value = {"problem": self.problem_id, "event_date": self.event_date.isoformat(),
+                 "action": self.action, "content": self.content[:200]}.get(fld)
+        return Rejection(self.sheet, self.row, self.label.get(fld, defaults.get(fld, fld)),
+                         value, problem.reason_code, problem.message)
+
+
+def apply_move(move: ProblemMove, ledger: dict[str, lg.Problem]) -> dict | Rejection | None:
+    """Apply one move to ``ledger``: the accepted event's row, a rejection, or None for a
+    problem raised again exactly as it stands (a workbook sent twice): nothing to change."""
+    problem_id = move.problem_id
+    if problem_id is None:
+        problem_id = new_problem_id(move.unit, move.period, move.content, move.handler, ledger)
+        current = ledger.get(problem_id)
+        if current is not None and current.state != lg.RAISED:
+            return None  # already known and moved on: the repeat changes nothing
+    else:
+        current = ledger.get(problem_id)
+        if current is None:
+            return move.rejection("problem", CellProblem(
+                "unknown_problem", f"问题编号“{problem_id}”不存在（新提出的问题请将编号留空）"))
+        if move.unit not in (current.raised_by, current.handler):
+            return move.rejection("problem", CellProblem(
+                "unknown_problem", f"问题{problem_id}不是本单位提出或承办的问题，请核对编号"))
+        if move.content and move.action != lg.RAISED and \
+                normalize_text(move.content) != normalize_text(current.content):
+            return move.rejection("problem", CellProblem(
+                "unknown_problem", f"问题编号{problem_id}对应的问题是“{current.content[:40]}”，"
+                                   "与本行问题内容不符，请核对编号"))
+    event = lg.Event(problem_id, move.unit, move.action, move.event_date, move.content,
+                     move.category, move.handler, move.wish_date, move.reply)
+    try:
+        lg.apply_event(ledger, event)
+    except lg.LedgerError as exc:
+        fld = "problem" if exc.reason_code == "unknown_problem" else (
+            "event_date" if exc.reason_code == "bad_date" else "action")
+        return move.rejection(fld, CellProblem(exc.reason_code, exc.message))
+    return {"problem_id": problem_id, "period": move.period, "unit": move.unit,
+            "action": move.action, "event_date": move.event_date, "content": move.content,
+            "category": move.category, "handler": move.handler, "wish_date": move.wish_date,
+            "reply": move.reply, "sheet": move.sheet, "row": move.row}
+
+
+def validate_problem_sheet(table: Table, catalog: Catalog, ctx: ListContext, current: str
+                           ) -> tuple[list[ProblemMove], list, int]:
+    """The sheet's rows checked cell by cell; the moves that pass wait to be applied to the
+    ledger with the rest of the batch's (:func:`apply_moves`)."""
+    moves, rejections, read = [], [], 0
     for excel_row, record in table.records():
         if is_blank(record.get("action")) and (
                 not is_blank(record.get("problem"))
@@ -247,7 +337,7 @@ def validate_problem_sheet(table: Table, catalog: Catalog, ctx: ListContext, cur
         reply = row.take("reply", "答复/说明", clean_text) or ""
         handler = resolve_unit(record.get("handler"), catalog) if not is_blank(
             record.get("handler")) else ""
-        if action == lg.RAISED and (problem_id is None or problem_id not in ctx.ledger):
+        if action == lg.RAISED and problem_id is None:
             if handler and (handler not in catalog.units
                             or catalog.units[handler].kind != DEPARTMENT):
                 row.fail("handler", "承办部门", CellProblem(
@@ -260,31 +350,15 @@ def validate_problem_sheet(table: Table, catalog: Catalog, ctx: ListContext, cur
                 row.fail("action", "状态", CellProblem("illegal_transition", "状态为空"))
             rejections.extend(row.problems)
             continue
-        if problem_id is None:
-            if action != lg.RAISED:
-                row.fail("problem", "问题编号", CellProblem(
-                    "unknown_problem", "问题编号为空：只有新提出的问题可以不填编号"))
-                rejections.extend(row.problems)
-                continue
-            key = (unit, period)
-            new_count[key] = new_count.get(key, 0) + 1
-            problem_id = new_problem_id(unit, period, new_count[key])
-        event = lg.Event(problem_id, unit, action, when or month_end(period), content, category,
-                         handler, wish, reply)
-        try:
-            lg.apply_event(ctx.ledger, event)
-        except lg.LedgerError as exc:
-            fld = "problem" if exc.reason_code == "unknown_problem" else (
-                "event_date" if exc.reason_code == "bad_date" else "action")
-            row.fail(fld, {"problem": "问题编号", "event_date": "日期"}.get(fld, "状态"),
-                     CellProblem(exc.reason_code, exc.message))
+        if problem_id is None and action != lg.RAISED:
+            row.fail("problem", "问题编号", CellProblem(
+                "unknown_problem", "问题编号为空：只有新提出的问题可以不填编号"))
             rejections.extend(row.problems)
             continue
-        accepted.append({"problem_id": problem_id, "period": period, "unit": unit,
-                         "action": action, "event_date": event.event_date, "content": content,
-                         "category": category, "handler": handler, "wish_date": wish,
-                         "reply": reply, "sheet": table.sheet, "row": excel_row})
-    return accepted, rejections, read
+        moves.append(ProblemMove(unit, period, problem_id, action, when or month_end(period),
+                                 content, category, handler, wish, reply, table.sheet,
+                                 excel_row, dict(table.labels)))
+    return moves, rejections, read
 
 
 _PROBLEM_ID = re.compile(r"^[A-Z0-9][A-Z0-9_-]{0,39}$")
@@ -324,8 +398,53 @@ def validate_list_sheet(name: str, sheet: str, rows: list, catalog: Catalog, ctx
         return [Rejection(sheet, None, None, None, "missing_column",
                           f"工作表“{sheet}”找不到表头行（应含 {need} 等列）")], 0
     accepted, rejections, read = validator(table, catalog, ctx, current)
+    if attr == "problems":  # applied to the ledger with the rest of the batch's moves
+        out.moves.extend(accepted)
+        return rejections, read
     if accepted:
         frame = pd.DataFrame(accepted, columns=columns)
         setattr(out, attr, pd.concat([getattr(out, attr), frame], ignore_index=True)
                 if len(getattr(out, attr)) else frame)
     return rejections, read
+
+
+def apply_moves(batch: list[ListRows], ctx: ListContext) -> list[list[Rejection]]:
+    """Apply the waiting 问题清单 moves of a batch of workbooks (in arrival order) to the
+    ledger by date, then arrival, then row. A move that cannot be applied at its turn is tried
+    again once others have been (a 确认销号 dated the same day as the 已办结 it confirms, in a
+    file that came first); what still cannot be applied is rejected. Each workbook's accepted
+    events go to its ``problems`` (in row order, each with ``seq``, the order it was applied:
+    how the ledger is replayed), and its rejections are returned, per workbook."""
+    pending = sorted(((m.event_date, i, m.row, m) for i, rows in enumerate(batch)
+                      for m in rows.moves), key=lambda t: t[:3])
+    accepted: list[list[dict]] = [[] for _ in batch]
+    outcomes: dict[int, Rejection] = {}
+    moved = True
+    while pending and moved:
+        moved, still = False, []
+        for item in pending:
+            _, i, _, move = item
+            outcome = apply_move(move, ctx.ledger)
+            if isinstance(outcome, Rejection):
+                outcomes[id(move)] = outcome
+                still.append(item)
+                continue
+            moved = True
+            outcomes.pop(id(move), None)
+            if outcome is None:
+                batch[i].repeated += 1
+            else:
+                ctx.applied += 1
+                accepted[i].append({**outcome, "seq": ctx.applied})
+        pending = still
+    rejected: list[list[Rejection]] = [[] for _ in batch]
+    for _, i, _, move in pending:
+        rejected[i].append(outcomes[id(move)])
+    for rows, events in zip(batch, accepted, strict=True):
+        rows.moves = []
+        if events:
+            frame = pd.DataFrame(sorted(events, key=lambda e: e["row"]),
+                                 columns=PROBLEM_EVENT_COLUMNS)
+            rows.problems = pd.concat([rows.problems, frame], ignore_index=True) \
+                if len(rows.problems) else frame
+    return [sorted(r, key=lambda x: x.row or 0) for r in rejected]

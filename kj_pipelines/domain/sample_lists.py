@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from kj_pipelines.domain.catalog import DISTRICT, Catalog
+from kj_pipelines.domain.listsheets import new_problem_id
 from kj_pipelines.domain.periods import month_key
 from kj_pipelines.domain.planlists import (
     write_feedback_list,
@@ -257,8 +258,9 @@ def _problems(rng: random.Random, out: SampleLists) -> None:
         year, month = int(start[:4]), int(start[5:])
         raised = _day(rng, year, month, 5, 20)
         wish = raised + dt.timedelta(days=rng.choice((30, 45, 60, 90)))
-        pid = f"{raiser}-{start.replace('-', '')}-01"
-        out.problem(raiser, raised, {"content": f"{content}（{raiser}第{i + 1}号）",
+        text = f"{content}（{raiser}第{i + 1}号）"
+        pid = new_problem_id(raiser, start, text, handler, {})  # the id its raise will get
+        out.problem(raiser, raised, {"content": text,
                                      "category": category, "handler": handler,
                                      "wish_date": wish, "action": "提出"})
         steps = _problem_steps(i, raised, wish, rng)

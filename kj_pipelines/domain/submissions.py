@@ -28,7 +28,14 @@ from kj_pipelines.domain.cleaning import (
     header_key,
 )
 from kj_pipelines.domain.findings import Rejection, display_value, empty_frame, sha256_of
-from kj_pipelines.domain.listsheets import LIST_SHEETS, ListContext, ListRows, validate_list_sheet
+from kj_pipelines.domain.listsheets import (
+    LIST_SHEETS,
+    PROBLEM_SHEET,
+    ListContext,
+    ListRows,
+    apply_moves,
+    validate_list_sheet,
+)
 from kj_pipelines.domain.planlists import PlanLists
 from kj_pipelines.domain.workbook import WorkbookError, read_sheets
 
@@ -54,6 +61,9 @@ class FileResult:
     rejections: list[Rejection] = field(default_factory=list)
     accepted: pd.DataFrame = field(default_factory=lambda: empty_frame(ACCEPTED_COLUMNS))
     lists: ListRows = field(default_factory=ListRows)
+    # where the 问题清单 sheet's rejections sit among the file's: its moves rejected by the
+    # ledger join them there once the batch is applied
+    problems_at: tuple[int, int] | None = None
 
     def to_json(self) -> dict[str, Any]:
         return {"file": self.file, "sha256": self.sha256, "status": self.status,
@@ -89,12 +99,28 @@ def read_submissions(files: Sequence[tuple[Path, str]], catalog: Catalog, today:
     pending = [main for _, main, _ in read if main is not None]
     for main, found in zip(pending, _schema_problems(pending, catalog, today), strict=True):
         main.finish(found)
-    for result, _, truncated in read:
-        if result.rows_read and result.rows_accepted == result.rows_read and not truncated:
-            result.status = "accepted"
-        elif result.rows_accepted:
-            result.status = "partial"
-    return [result for result, _, _ in read]
+    # the batch's ledger moves by their dates, whichever file brought them (a department's
+    # 已办结 before the town's 确认销号 of it, in either file order)
+    results = [result for result, _, _ in read]
+    for result, rejected in zip(results, apply_moves([r.lists for r in results], lists),
+                                strict=True):
+        if rejected:  # among the sheet's own, in row order
+            start, end = result.problems_at or (len(result.rejections),) * 2
+            result.rejections[start:end] = sorted(result.rejections[start:end] + rejected,
+                                                  key=lambda r: r.row or 0)
+        result.rows_accepted += len(result.lists.problems) + result.lists.repeated
+    for result in results:
+        result.status = file_status(result)
+    return results
+
+
+def file_status(result: FileResult) -> str:
+    """accepted: every row, and nothing wrong with the file or any sheet; partial: some rows;
+    rejected: none (the interface's rule)."""
+    if result.rows_accepted and result.rows_accepted == result.rows_read \
+            and not result.rejections:
+        return "accepted"
+    return "partial" if result.rows_accepted else "rejected"
 
 
 def _read_file(path: Path, name: str, catalog: Catalog, today: dt.date,
@@ -127,9 +153,12 @@ def _read_file(path: Path, name: str, catalog: Catalog, today: dt.date,
     for key, sheet in extras.items():
         rejections, read = validate_list_sheet(key, sheet.sheet, sheet.rows, catalog, lists,
                                                current, result.lists)
+        if key == PROBLEM_SHEET:
+            start = len(result.rejections)
+            result.problems_at = (start, start + len(rejections))
         result.rejections.extend(rejections)
         result.rows_read += read
-    result.rows_accepted += len(result.lists)
+    result.rows_accepted += len(result.lists.tasks) + len(result.lists.projects)
     for sheet in truncated:
         result.rejections.append(Rejection(sheet.sheet, None, None, None, "unsafe_file",
                                            "行数超过上限，超出部分未读取"))

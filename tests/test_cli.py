@@ -70,14 +70,20 @@ def test_template_is_prefilled_protected_and_round_trips(data_dir, catalog, tmp_
     for r in range(4, ws.max_row + 1):
         ws.cell(row=r, column=7).value = 1
         ws.cell(row=r, column=8).value = 1
-    ws.cell(row=4, column=9).value = "=SUM(A1)"  # typed note; must stay text when read back
+    # a note typed with a leading '=' as text stays text; a formula Excel never calculated
+    # (no cached value) in a note is rejected, never taken as a blank note
+    ws.cell(row=4, column=9).value = "=SUM(A1)"
+    ws.cell(row=4, column=9).data_type = "s"
+    ws.cell(row=5, column=9).value = "=SUM(A1)"
     wb.save(path)
     from conftest import TODAY
 
     from kj_pipelines.domain.submissions import read_submission
 
     result = read_submission(path, catalog, TODAY)
-    assert result.status == "accepted", result.rejections[:2]
+    assert [(r.row, r.column, r.reason_code) for r in result.rejections] == [
+        (5, "备注", "formula_without_value")]
+    assert result.accepted.set_index("row").at[4, "note"] == "=SUM(A1)"
 
 
 @pytest.mark.parametrize("args", [["template", "--unit", "NOPE", "--period", "2026-10", "-o", "x"],

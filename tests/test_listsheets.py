@@ -237,3 +237,68 @@ def test_template_round_trip_through_validate(tmp_path, catalog, monkeypatch, ca
 def catalog_dir() -> Path:
     from kj_pipelines.settings import PACKAGED_CATALOG
     return PACKAGED_CATALOG
+
+
+def test_merged_task_codes_are_read_as_the_bureaus_tables_write_them(tmp_path, catalog, plans):
+    # the clerk merged 单位代码, 报告期 and 任务代码 over the task's two milestone rows
+    path = _book(tmp_path / "kjj.xlsx", {"任务进展": (TASK_HEAD, [
+        ["KJJ", "2026-03", "T26101", "制定工作方案", "2026-03-20", 40, "按计划"],
+        [None, None, None, "全面完成", None, 40, "推进中"]])})
+    wb = load_workbook(path)
+    for col in "ABC":
+        wb["任务进展"].merge_cells(f"{col}3:{col}4")
+    wb.save(path)
+    result, _ = _read(path, catalog, plans)
+    assert (result.status, result.rows_accepted, result.rejections) == ("accepted", 2, [])
+    done = result.lists.tasks.set_index("milestone")
+    assert done.at["制定工作方案", "done_on"] == D(2026, 3, 20)  # the done milestone is kept
+    assert done.at["全面完成", "task_code"] == "T26101"
+
+
+def test_a_renamed_or_copied_list_sheet_is_read_by_its_header(tmp_path, catalog, plans):
+    rows = [["JLH", "2026-03", None, "用地指标不足", "用地保障", "FGJ", "2026-04-30", "提出",
+             "2026-03-10", ""]]
+    copied = _book(tmp_path / "jlh.xlsx", {"问题清单 (2)": (PROBLEM_HEAD, rows)})
+    result, ctx = _read(copied, catalog, plans)
+    assert (result.status, result.rows_accepted, result.rejections) == ("accepted", 1, [])
+    assert len(ctx.ledger) == 1
+    # a department's workbook without 填报: the renamed problem sheet is not taken for 填报
+    dept = _book(tmp_path / "fgj.xlsx", {"Sheet1": (PROBLEM_HEAD, [
+        ["FGJ", "2026-04", next(iter(ctx.ledger)), None, None, None, None, "受理",
+         "2026-04-02", ""]])})
+    result, _ = _read(dept, catalog, plans, ctx.ledger)
+    assert (result.status, result.rows_accepted, result.rejections) == ("accepted", 1, [])
+
+
+def test_a_sheet_that_cannot_be_placed_is_named_and_the_file_not_accepted(tmp_path, catalog,
+                                                                          plans):
+    path = _book(tmp_path / "jlh.xlsx", {
+        "问题清单": (PROBLEM_HEAD, [["JLH", "2026-03", None, "用地指标不足", "用地保障", "FGJ",
+                                  None, "提出", "2026-03-10", ""]]),
+        "我的草稿": (["随手记", "数字"], [["电力", 3]])})
+    result, _ = _read(path, catalog, plans)
+    assert [(r.sheet, r.reason_code) for r in result.rejections] == [("我的草稿", "unknown_sheet")]
+    assert (result.status, result.rows_accepted) == ("partial", 1)
+
+
+def test_validate_json_renders_dates_and_formulas_as_text(tmp_path, catalog, plans,
+                                                          monkeypatch, capsys):
+    root = tmp_path / "data"
+    shutil.copytree(Path(catalog_dir()), root / "catalog")
+    shutil.copytree(plans, root / "plans")
+    monkeypatch.setenv("KJ_DATA_DIR", str(root))
+    path = tmp_path / "kjj.xlsx"
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "任务进展"
+    ws.append(TASK_HEAD)
+    ws.append(["KJJ", "2026-03", "T26101", "制定工作方案", dt.datetime(2026, 4, 2), 40, "晚了"])
+    ws.append(["KJJ", "2026-03", "T26101", "全面完成", None, 40, "=A1&B1"])
+    wb.save(path)  # openpyxl stores the formula without a cached value
+    capsys.readouterr()
+    assert main(["validate", "--json", str(path)]) == 1
+    report = json.loads(capsys.readouterr().out)  # valid JSON, every value text
+    got = [(r["row"], r["column"], r["value"], r["reason_code"])
+           for r in report["files"][0]["rejections"]]
+    assert got == [(2, "完成日期", "2026-04-02", "bad_date"),
+                   (3, "说明", "（公式，无计算结果）", "formula_without_value")]

@@ -142,10 +142,15 @@ def clean_period(value: object) -> str | CellProblem:
     return f"{year:04d}-{month:02d}"
 
 
-def clean_note(value: object) -> str:
-    """Free text kept as text: a leading '=' never becomes a formula when written back to Excel."""
-    if value is None or value is FORMULA_WITHOUT_VALUE:
+def clean_note(value: object) -> str | CellProblem:
+    """Free text kept as text: a leading '=' never becomes a formula when written back to Excel;
+    a formula's cached text is the note, a formula without one a problem (never a blank)."""
+    if value is FORMULA_WITHOUT_VALUE:
+        return CellProblem("formula_without_value", "公式单元格没有计算结果，请在Excel中重新计算后保存")
+    if value is None:
         return ""
+    if isinstance(value, dt.datetime):
+        value = value.date() if value.time() == dt.time() else value
     return normalize_text(value)[:500]
 
 

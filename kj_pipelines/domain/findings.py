@@ -3,6 +3,7 @@ every reader of workbooks (submissions, target lists, plan lists, list sheets)."
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 from dataclasses import dataclass
 from functools import lru_cache
@@ -33,11 +34,16 @@ def sha256_of(path: Path) -> str:
 
 
 def display_value(value: Any) -> str | None:
-    """A cell as shown in a rejection."""
+    """A cell as shown in a rejection: text (JSON and the warehouse take it as it is), a date
+    as ISO (2026-11-05, with its time only if it has one)."""
     if value is None:
         return None
     if value is FORMULA_WITHOUT_VALUE:
         return "（公式，无计算结果）"
+    if isinstance(value, dt.datetime):
+        return (value.date() if value.time() == dt.time() else value).isoformat()
+    if isinstance(value, (dt.date, dt.time)):
+        return value.isoformat()
     return str(value)[:200]
 
 

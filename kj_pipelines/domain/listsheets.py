@@ -30,7 +30,7 @@ from kj_pipelines.domain.cleaning import (
     is_blank,
     normalize_text,
 )
-from kj_pipelines.domain.findings import Rejection, empty_frame
+from kj_pipelines.domain.findings import Rejection, display_value, empty_frame
 from kj_pipelines.domain.periods import month_end
 from kj_pipelines.domain.planlists import (
     PROJECT_MILESTONES,
@@ -93,8 +93,9 @@ class _Row:
     def fail(self, fld: str, default_label: str, problem: CellProblem, raw: Any = ...) -> None:
         value = self.record.get(fld) if raw is ... else raw
         self.problems.append(Rejection(self.table.sheet, self.excel_row,
-                                        self.table.label(fld, default_label), value,
-                                        problem.reason_code, problem.message))
+                                        self.table.label(fld, default_label),
+                                        display_value(value), problem.reason_code,
+                                        problem.message))
 
     def take(self, fld: str, label: str, cleaner: Callable[[Any], Any]) -> Any:
         value = cleaner(self.record.get(fld))
@@ -385,6 +386,12 @@ SHEETS = {
     PROBLEM_SHEET: (PROBLEM_ALIASES, ("unit", "period", "action"), validate_problem_sheet,
                     "problems", PROBLEM_EVENT_COLUMNS),
 }
+
+
+def list_table(name: str, rows: list) -> Table | None:
+    """The list sheet's table if ``rows`` have its header (its required columns)."""
+    aliases, required, _, _, _ = SHEETS[name]
+    return find_table("", rows, aliases, required)
 
 
 def validate_list_sheet(name: str, sheet: str, rows: list, catalog: Catalog, ctx: ListContext,

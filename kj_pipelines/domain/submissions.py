@@ -26,6 +26,7 @@ from kj_pipelines.domain.cleaning import (
     clean_number,
     clean_period,
     header_key,
+    normalize_text,
 )
 from kj_pipelines.domain.findings import Rejection, display_value, empty_frame, sha256_of
 from kj_pipelines.domain.listsheets import (
@@ -34,10 +35,11 @@ from kj_pipelines.domain.listsheets import (
     ListContext,
     ListRows,
     apply_moves,
+    list_table,
     validate_list_sheet,
 )
 from kj_pipelines.domain.planlists import PlanLists
-from kj_pipelines.domain.workbook import WorkbookError, read_sheets
+from kj_pipelines.domain.workbook import PREFERRED_SHEET, SheetRows, WorkbookError, read_workbook
 
 if TYPE_CHECKING:
     import pandera.pandas as pa
@@ -96,9 +98,12 @@ def read_submissions(files: Sequence[tuple[Path, str]], catalog: Catalog, today:
     batch instead of one a file: 7 ms a workbook)."""
     lists = lists if lists is not None else ListContext(PlanLists())
     read = [_read_file(path, name, catalog, today, lists) for path, name in files]
-    pending = [main for _, main, _ in read if main is not None]
+    pending = [main for _, mains, _ in read for main in mains]
     for main, found in zip(pending, _schema_problems(pending, catalog, today), strict=True):
         main.finish(found)
+    for _, mains, _ in read:
+        if len(mains) > 1:  # a copied 填报 sheet: the same figure twice must agree
+            _conflicts_across_sheets(mains)
     # the batch's ledger moves by their dates, whichever file brought them (a department's
     # 已办结 before the town's 确认销号 of it, in either file order)
     results = [result for result, _, _ in read]
@@ -124,33 +129,38 @@ def file_status(result: FileResult) -> str:
 
 
 def _read_file(path: Path, name: str, catalog: Catalog, today: dt.date,
-               lists: ListContext) -> tuple[FileResult, _MainRows | None, bool]:
-    """One workbook read, its cells cleaned and its list sheets checked; the ``填报`` rows wait
-    for the schema (with whether a sheet was cut at the row limit)."""
+               lists: ListContext) -> tuple[FileResult, list[_MainRows], bool]:
+    """One workbook read, every sheet placed by its name or header, its cells cleaned and its
+    list sheets checked; the ``填报`` rows wait for the schema (with whether a sheet was cut at
+    the row limit)."""
     try:
         digest = sha256_of(path)
     except OSError as exc:
         return FileResult(name, "", rejections=[
-            Rejection(None, None, None, None, "unreadable_file", f"无法读取文件：{exc}")]), None, False
+            Rejection(None, None, None, None, "unreadable_file", f"无法读取文件：{exc}")]), [], False
     result = FileResult(name, digest)
     try:
-        main, extras = read_sheets(path, LIST_SHEETS)
-        if main is None and not extras:
+        sheets = read_workbook(path)
+        mains, extras, unplaced = place_sheets(sheets)
+        if not mains and not extras:
             raise WorkbookError("missing_sheet", "工作簿中没有可读取的工作表")
     except WorkbookError as exc:
         result.rejections.append(Rejection(exc.sheet, None, None, None, exc.reason_code, exc.message))
-        return result, None, False
+        return result, [], False
     except Exception as exc:  # noqa: BLE001 - a hostile file must never crash the run
         result.rejections.append(Rejection(None, None, None, None, "unreadable_file",
                                            f"无法读取：{type(exc).__name__}: {exc}"))
-        return result, None, False
-    truncated = [s for s in ([main] if main else []) + list(extras.values()) if s.truncated]
-    pending = None
-    if main is not None and (main.rows or not extras):
-        pending = _clean_rows(main.sheet, main.rows, catalog, result,
-                              header_only_ok=bool(extras))
+        return result, [], False
+    truncated = [s for s in sheets if s.truncated]
+    pending = []
+    for main in mains:
+        if main.rows or not extras:
+            rows = _clean_rows(main.sheet, main.rows, catalog, result,
+                               header_only_ok=bool(extras) or len(mains) > 1)
+            if rows is not None:
+                pending.append(rows)
     current = f"{today.year:04d}-{today.month:02d}"
-    for key, sheet in extras.items():
+    for key, sheet in extras:
         rejections, read = validate_list_sheet(key, sheet.sheet, sheet.rows, catalog, lists,
                                                current, result.lists)
         if key == PROBLEM_SHEET:
@@ -159,10 +169,68 @@ def _read_file(path: Path, name: str, catalog: Catalog, today: dt.date,
         result.rejections.extend(rejections)
         result.rows_read += read
     result.rows_accepted += len(result.lists.tasks) + len(result.lists.projects)
+    for sheet in unplaced:
+        result.rejections.append(Rejection(
+            sheet.sheet, None, None, None, "unknown_sheet",
+            f"工作表“{sheet.sheet}”既不是填报表，也不是任务进展、项目进展或问题清单（找不到这些表的表头），"
+            "未读取；如有需要报送的内容，请恢复其表头或移到相应工作表"))
     for sheet in truncated:
         result.rejections.append(Rejection(sheet.sheet, None, None, None, "unsafe_file",
                                            "行数超过上限，超出部分未读取"))
     return result, pending, bool(truncated)
+
+
+# sheets that explain the workbook (the template's 指标说明): read by people, not by us
+INFO_SHEETS = ("指标说明", "说明", "填表说明", "填报说明")
+_INFO_HEADER = {"指标代码", "指标名称", "口径说明"}
+
+
+def place_sheets(sheets: list[SheetRows]) -> tuple[list[SheetRows], list[tuple[str, SheetRows]],
+                                                   list[SheetRows]]:
+    """Which sheet is what: by its name (``填报``, ``任务进展``, ``项目进展``, ``问题清单``, and the
+    template's 指标说明), else by its header, so a renamed or copied sheet (``问题清单 (2)``, as
+    Excel names a copy) is read as what it is. Returns (indicator sheets, list sheets as
+    (kind, sheet), sheets that are none of these). With no indicator sheet placed, the first
+    sheet that is none of these is read as one (the interface's "if absent, the first sheet"),
+    so its missing columns are named (when list sheets were found, only if its header looks
+    like 填报's); empty sheets are passed over."""
+    mains, extras, unplaced = [], [], []
+    for sheet in sheets:
+        key = normalize_text(sheet.sheet)
+        if key == PREFERRED_SHEET:
+            mains.append(sheet)
+        elif key in LIST_SHEETS:
+            extras.append((key, sheet))
+        elif key in INFO_SHEETS or not sheet.rows:
+            continue
+        else:
+            kind = sheet_kind(sheet.rows)
+            if kind == PREFERRED_SHEET:
+                mains.append(sheet)
+            elif kind in LIST_SHEETS:
+                extras.append((kind, sheet))
+            elif kind is None:
+                unplaced.append(sheet)
+    # no 填报 found: the first other sheet is read as one if nothing else was placed, or if its
+    # header names some of 填报's columns (a 填报 renamed with a column's name broken)
+    if not mains and unplaced and (not extras or len(_find_header(unplaced[0].rows)[1]) >= 2):
+        mains.append(unplaced.pop(0))
+    return mains, extras, unplaced
+
+
+def sheet_kind(rows: list[tuple[int, tuple[Any, ...]]]) -> str | None:
+    """What a sheet's header says it is: ``填报``, one of the list sheets, ``说明`` (the
+    template's notes on the indicators), or None."""
+    _, found, texts = _find_header(rows)
+    if all(c in found for c in REQUIRED) and any(c in found for c in VALUE_COLUMNS):
+        return PREFERRED_SHEET
+    for kind in LIST_SHEETS:
+        if list_table(kind, rows) is not None:
+            return kind
+    for _, values in rows[:HEADER_SEARCH_ROWS]:
+        if _INFO_HEADER <= {header_key(v) for v in values if isinstance(v, str)}:
+            return "说明"
+    return None
 
 
 def _find_header(rows: list[tuple[int, tuple[Any, ...]]]) -> tuple[int, dict[str, int], list[str]]:
@@ -216,7 +284,7 @@ class _MainRows:
             else clean
         # one frame built from the kept rows' arrays (an assign, a selection and two casts cost
         # a year's ingest 0.2–0.3 s more)
-        self.result.accepted = pd.DataFrame({
+        accepted = pd.DataFrame({
             "unit": kept["unit"].to_numpy(), "indicator": kept["indicator"].to_numpy(),
             "period": kept["period"].to_numpy(),
             "value": kept["value"].to_numpy(dtype="float64", na_value=float("nan")),
@@ -225,7 +293,10 @@ class _MainRows:
             "value_column": column_letter(found["本期值"]) if "本期值" in found else None,
             "cumulative_column": column_letter(found["累计值"]) if "累计值" in found else None,
         }, columns=ACCEPTED_COLUMNS)
-        self.result.rows_accepted += len(self.result.accepted)
+        before = self.result.accepted
+        self.result.accepted = accepted if before.empty else pd.concat(
+            [before, accepted], ignore_index=True)
+        self.result.rows_accepted += len(accepted)
 
 
 def _clean_rows(sheet: str, rows: list[tuple[int, tuple[Any, ...]]], catalog: Catalog,
@@ -285,6 +356,9 @@ def _clean_rows(sheet: str, rows: list[tuple[int, tuple[Any, ...]]], catalog: Ca
                 numbers[key] = None
             else:
                 numbers[key] = number
+        note_text = clean_note(cell("备注"))
+        if isinstance(note_text, CellProblem):
+            note("备注", note_text, cell("备注"))
         if not row_problems and numbers["本期值"] is None and numbers["累计值"] is None:
             key = "本期值" if "本期值" in found else "累计值"
             note(key, CellProblem("not_a_number", "本期值与累计值均为空"), None)
@@ -294,7 +368,7 @@ def _clean_rows(sheet: str, rows: list[tuple[int, tuple[Any, ...]]], catalog: Ca
             continue
         records.append({"row": excel_row, "ok": True, "unit": unit, "indicator": indicator,
                         "period": period, "value": numbers["本期值"],
-                        "cumulative": numbers["累计值"], "note": clean_note(cell("备注"))})
+                        "cumulative": numbers["累计值"], "note": note_text})
 
     result.rows_read = len(records)
     if not records and not header_only_ok:
@@ -454,3 +528,28 @@ def _duplicate_conflicts(clean: pd.DataFrame, problems: dict[int, list[Rejection
             yield int(r), Rejection(sheet, int(r), value_label, display_value(group.at[r, "value"]),
                                     "duplicate_conflict",
                                     f"同一单位、指标、报告期在第{rows}行填报了不同数值")
+
+
+def _conflicts_across_sheets(mains: list[_MainRows]) -> None:
+    """Two indicator sheets of one workbook (a copied 填报) giving one unit, indicator and
+    month different figures: neither is taken (``duplicate_conflict`` at both rows); the same
+    figure twice is kept once (both rows count as accepted)."""
+    result = mains[0].result
+    frame = result.accepted
+    keys = ["unit", "indicator", "period"]
+    repeated = frame[frame.duplicated(keys, keep=False)]
+    drop: list[int] = []
+    for _, group in repeated.groupby(keys):
+        distinct = group[["value", "cumulative"]].astype("float64").round(9).drop_duplicates()
+        if len(distinct) < 2:
+            drop += list(group.index[1:])  # the same figure: kept once
+            continue
+        drop += list(group.index)
+        result.rows_accepted -= len(group)
+        where = "、".join(f"“{r.sheet}”第{r.row}行" for r in group.itertuples())
+        for r in group.itertuples():
+            result.rejections.append(Rejection(
+                r.sheet, int(r.row), None, display_value(r.value), "duplicate_conflict",
+                f"同一单位、指标、报告期在{where}填报了不同数值"))
+    if drop:
+        result.accepted = frame.drop(index=drop).reset_index(drop=True)

@@ -28,15 +28,16 @@ def raise_warnings(conn: duckdb.DuckDBPyConnection, catalog: Catalog, periods: l
     for period in sorted(periods):
         start = add_months(period, -max(escalate_after, 1) - 12)
         history = query(conn, """SELECT period, indicator, unit, status, actual, planned, target,
-                                        completion, planned_share, gap
+                                        completion, planned_share, gap, missing_units
                                  FROM mart.indicator_progress
                                  WHERE period BETWEEN ? AND ?
                                    AND (as_of IS NULL OR as_of = period)""", [start, period])
         current = history[history["period"] == period]
         projections = query(conn, "SELECT * FROM mart.indicator_projection WHERE period = ?",
                             [period])
+        held = query(conn, "SELECT * FROM core.held_figures WHERE period = ?", [period])
         new += store_warnings(conn, decide(current, history, catalog, period, escalate_after,
-                                           projections, sent_bands(conn, period[:4])), now)
+                                           projections, sent_bands(conn, period[:4]), held), now)
     return new
 
 
@@ -71,7 +72,7 @@ def store_warnings(conn: duckdb.DuckDBPyConnection, warnings: list[Warning],
     return new
 
 
-DIGEST_KINDS = ("behind", "missing", "projected", "milestone", "project", "problem",
+DIGEST_KINDS = ("behind", "missing", "held", "projected", "milestone", "project", "problem",
                 "supervision")
 # what is delivered: a unit's digest kinds, and the rankings (a message of their own)
 DELIVERED_KINDS = (*DIGEST_KINDS, "ranking")
@@ -147,7 +148,7 @@ def _message(rows: list, catalog: Catalog | None) -> tuple[str, str, str]:
     return f"digest:{unit}:{when}:{digest}", title, "\n".join(parts)
 
 
-DIGEST_LABEL = {"behind": "进度预警", "missing": "催报", "projected": "预判预警",
+DIGEST_LABEL = {"behind": "进度预警", "missing": "催报", "held": "数据暂扣", "projected": "预判预警",
                 "milestone": "任务节点", "project": "项目节点", "problem": "问题办理",
                 "supervision": "督办"}
 

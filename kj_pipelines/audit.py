@@ -17,6 +17,7 @@ from typing import Any
 import duckdb
 import pandas as pd
 
+from kj_pipelines.acceptance import acceptances_of
 from kj_pipelines.domain.catalog import Catalog, Indicator
 from kj_pipelines.domain.numbers import as_number
 from kj_pipelines.domain.periods import add_months, parse_month
@@ -76,13 +77,18 @@ class Audit:
     target_source: str | None
     trace: Trace
     mismatch: bool
+    accepted: list[dict[str, Any]] = field(default_factory=list)  # kj accept, newest first
 
 
 class Sources:
     """Every submitted version and registry figure the chain may need, loaded once."""
 
     def __init__(self, versions: pd.DataFrame, registry: pd.DataFrame,
-                 registry_tables: dict[str, pd.DataFrame] | None = None) -> None:
+                 registry_tables: dict[str, pd.DataFrame] | None = None,
+                 held: pd.DataFrame | None = None) -> None:
+        # the figures held back (core.held_figures): left out, as the computation leaves them
+        self.held = {} if held is None else {
+            (r.indicator, r.unit, r.period): r.reason for r in held.itertuples(index=False)}
         # latest first, as core.submitted_values picks the version a figure is computed from
         order = ["submitted_at", "received_at", "sha256", "row"]
         self.versions = versions.sort_values(order, ascending=False).reset_index(drop=True)
@@ -131,16 +137,23 @@ def _history(rows: pd.DataFrame, indicator: Indicator) -> list[SourceCell]:
     return out
 
 
-def trace(catalog: Catalog, sources: Sources, code: str, unit: str, period: str) -> Trace:
+def trace(catalog: Catalog, sources: Sources, code: str, unit: str, period: str,
+          left_out: frozenset[str] = frozenset()) -> Trace:
+    """``left_out``: units a derived figure's total leaves out (its own figure held back)."""
     ind = catalog.indicators[code]
+    reason = sources.held.get((code, unit, period))
+    if reason is not None:
+        return Trace(code, unit, period, None, "暂扣，未纳入统计", note=f"原因：{reason}")
+    if ind.source == "derived":
+        left_out = left_out | {u for (c, u, p) in sources.held if c == code and p == period}
     if ind.aggregate == "ratio":
-        num = trace(catalog, sources, ind.numerator, unit, period)
-        den = trace(catalog, sources, ind.denominator, unit, period)
+        num = trace(catalog, sources, ind.numerator, unit, period, left_out)
+        den = trace(catalog, sources, ind.denominator, unit, period, left_out)
         value = num.value / den.value * 100 if num.value is not None and den.value else None
         return Trace(code, unit, period, value, f"{catalog.indicators[ind.numerator].name} ÷ "
                      f"{catalog.indicators[ind.denominator].name} × 100", parts=[num, den])
     if ind.aggregate == "growth":
-        now = trace(catalog, sources, ind.base, unit, period)
+        now = trace(catalog, sources, ind.base, unit, period, left_out)
         before = trace(catalog, sources, ind.base, unit, add_months(period, -12))
         value = (now.value / before.value - 1) * 100 \
             if now.value is not None and before.value else None
@@ -148,7 +161,8 @@ def trace(catalog: Catalog, sources: Sources, code: str, unit: str, period: str)
                      f"（{period}累计 ÷ 上年同期累计 − 1）× 100", parts=[now, before])
     rollups = catalog.rollup_units(ind)
     if ind.aggregate == "sum" and unit in rollups:
-        parts = [trace(catalog, sources, code, below, period) for below in rollups[unit]]
+        parts = [trace(catalog, sources, code, below, period) for below in rollups[unit]
+                 if below not in left_out]
         present = [p.value for p in parts if p.value is not None]
         missing = [catalog.unit_name(p.unit) for p in parts if p.value is None]
         return Trace(code, unit, period, sum(present) if present else None,
@@ -232,7 +246,16 @@ def load_sources(conn: duckdb.DuckDBPyConnection, catalog: Catalog, code: str, p
         WHERE {where} AND (period LIKE ? OR period LIKE ?)""", params)
     registry = query(conn, f"SELECT * FROM core.registry_values WHERE {where} "
                            "AND (period LIKE ? OR period LIKE ?)", params)
-    return Sources(versions, registry, registry_tables)
+    where_held, held_params = in_list("indicator", [*codes, code])
+    held = query(conn, f"SELECT * FROM core.held_figures WHERE {where_held} "
+                       "AND (period LIKE ? OR period LIKE ?)", held_params + params[-2:]) \
+        if "core.held_figures" in _tables(conn) else None
+    return Sources(versions, registry, registry_tables, held)
+
+
+def _tables(conn: duckdb.DuckDBPyConnection) -> set[str]:
+    return {r[0] for r in conn.execute(
+        "SELECT schema_name || '.' || table_name FROM duckdb_tables()").fetchall()}
 
 
 def audit(conn: duckdb.DuckDBPyConnection, catalog: Catalog, code: str, unit: str, period: str,
@@ -260,6 +283,10 @@ def audit(conn: duckdb.DuckDBPyConnection, catalog: Catalog, code: str, unit: st
         t = target.iloc[0]
         target_source = f"{t['source_file']} 第{t['row']}行" if isinstance(
             t["source_file"], str) else "按规则推算"
+    accepted = [{"value": a.value, "reason": a.reason, "by": a.accepted_by,
+                 "at": _stamp(a.accepted_at)}
+                for a in acceptances_of(conn, code, unit, as_of)] \
+        if "core.accepted_figures" in _tables(conn) else []
     return Audit(code, unit, period, value,
                  _stamp(stored["updated_at"].iloc[0]) if not stored.empty else None,
                  None if progress.empty else {
@@ -269,7 +296,7 @@ def audit(conn: duckdb.DuckDBPyConnection, catalog: Catalog, code: str, unit: st
                                      "status", "as_of", "missing_units", "missing_list",
                                      "estimate", "estimate_status")
                          if c in progress.columns]].items()},
-                 target_source, chain, mismatch)
+                 target_source, chain, mismatch, accepted)
 
 
 # -- rendering ---------------------------------------------------------------------------------
@@ -303,6 +330,9 @@ def render(result: Audit, catalog: Catalog) -> str:
                             if isinstance(p.get("estimate_status"), str) else ""))
     if result.target_source:
         lines.append(f"年度目标来自：{result.target_source}")
+    for a in result.accepted:
+        lines.append(f"已确认纳入（kj accept）：{_fmt(a['value'])}，{a['at']} 由 {a['by']} 确认，"
+                     f"理由：{a['reason']}")
     if result.stored is None and result.trace.value is None:
         lines.append("库中无此数，源数据中也没有（原因见下）")
     elif result.mismatch:

@@ -244,6 +244,65 @@ def cmd_audit(args: argparse.Namespace) -> int:
     return 1 if result.mismatch else 0
 
 
+def cmd_accept(args: argparse.Namespace) -> int:
+    import getpass
+
+    import duckdb
+
+    from kj_pipelines.acceptance import NotHeld, accept, held_figures
+    from kj_pipelines.domain.catalog import DISTRICT
+    from kj_pipelines.domain.cleaning import CellProblem, clean_period
+    from kj_pipelines.warehouse_lock import warehouse_lock
+
+    paths = DataPaths.from_env()
+    catalog = _catalog(paths)
+    if not paths.warehouse.exists():
+        print(f"kj accept: no warehouse in {paths.root}", file=sys.stderr)
+        return 1
+    if args.list:
+        with warehouse_lock(paths.warehouse, purpose="kj accept --list", wait=args.wait):
+            conn = duckdb.connect(str(paths.warehouse), read_only=True)
+            try:
+                held = held_figures(conn)
+            finally:
+                conn.close()
+        if held.empty:
+            print("没有被暂扣的数")
+        for r in held.itertuples(index=False):
+            print(f"{r.period} {r.indicator} {r.unit}（{catalog.unit_name(r.unit)}）"
+                  f" {r.value:,.6g}：{r.reason}")
+        return 0
+    problems = []
+    period = clean_period(args.period or "")
+    if not args.indicator or args.indicator not in catalog.indicators:
+        problems.append(f"--indicator {args.indicator!r} is not in the catalog (kj catalog)")
+    if not args.unit or (args.unit not in catalog.units and args.unit != DISTRICT):
+        problems.append(f"--unit {args.unit!r} is not in the catalog")
+    if isinstance(period, CellProblem):
+        problems.append(f"--period {args.period!r} is not a month (YYYY-MM)")
+    if not (args.reason or "").strip():
+        problems.append("--reason is required: why the figure is right (it is recorded and "
+                        "shown by kj audit)")
+    if problems:
+        for problem in problems:
+            print(f"kj accept: {problem}", file=sys.stderr)
+        return 2
+    with warehouse_lock(paths.warehouse, purpose="kj accept", wait=args.wait):
+        conn = duckdb.connect(str(paths.warehouse))
+        try:
+            done = accept(conn, args.indicator, args.unit, period, args.reason.strip(),
+                          getpass.getuser(), now_local())
+        except NotHeld as exc:
+            print(f"kj accept: {exc}; `kj accept --list` lists what is held", file=sys.stderr)
+            return 1
+        finally:
+            conn.close()
+    log.info("accepted %s %s %s = %g (#%d): the month re-runs with it (acceptance_sensor; "
+             "or run monthly_review for %s)", done.indicator, done.unit, done.period,
+             done.value, done.accepted_id, done.period)
+    return 0
+
+
 def cmd_backtest(args: argparse.Namespace) -> int:
     import duckdb
 
@@ -343,6 +402,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--wait", type=float, default=300,
                    help="seconds to wait for a run holding the warehouse (default 300)")
     p.set_defaults(func=cmd_audit)
+    p = sub.add_parser("accept", help="accept a figure held back as implausible (暂扣), with "
+                                      "the reason it is right: the month re-runs with it; "
+                                      "--list shows what is held")
+    p.add_argument("--indicator", help="indicator code (kj catalog)")
+    p.add_argument("--unit", help="unit code, or ALL for the top level")
+    p.add_argument("--period", help="YYYY-MM")
+    p.add_argument("--reason", help="why the figure is right (recorded, shown by kj audit)")
+    p.add_argument("--list", action="store_true", help="list the figures held now")
+    p.add_argument("--wait", type=float, default=300,
+                   help="seconds to wait for a run holding the warehouse (default 300)")
+    p.set_defaults(func=cmd_accept)
     p = sub.add_parser("backtest", help="replay the warning rules on past years of the warehouse: "
                                         "each rule's precision, recall and median lead time")
     p.add_argument("--years", type=int, nargs=2, default=[2020, 2025], metavar=("FIRST", "LAST"),

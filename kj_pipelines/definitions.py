@@ -36,6 +36,7 @@ from kj_pipelines.jobs import (
 from kj_pipelines.resources import default_resources
 from kj_pipelines.schedules import build_schedules
 from kj_pipelines.sensors import (
+    acceptance_sensor,
     behind_schedule_sensor,
     inbox_sensor,
     warnings_asset,
@@ -57,7 +58,7 @@ def build_defs(catalog: Catalog | None = None) -> dg.Definitions:
                 weekly_watchlist, quarterly_ranking, annual_scores],
         jobs=[monthly_review, weekly_consultation, quarterly_analysis, annual_evaluation],
         schedules=build_schedules(catalog.submission_deadline_day),
-        sensors=[behind_schedule_sensor, inbox_sensor],
+        sensors=[behind_schedule_sensor, inbox_sensor, acceptance_sensor],
         resources=default_resources(),
         executor=EXECUTOR,  # also for UI/CLI materializations and backfills (__ASSET_JOB)
     )

@@ -16,13 +16,13 @@ import pandas as pd
 from kj_pipelines.domain.backschedule import PLAN_COLUMNS, build_plan
 from kj_pipelines.domain.catalog import DISTRICT, Catalog, Indicator, derived_inputs
 from kj_pipelines.domain.grids import MonthGrid
+from kj_pipelines.domain.held import HELD_COLUMNS, hold_facts, inconsistent, noted
 from kj_pipelines.domain.indicators import compute_values, required_periods
 from kj_pipelines.domain.keys import FIRST_YEAR, keyed, name_dtype, period_dtype
 from kj_pipelines.domain.periods import parse_month, year_month_arrays
 from kj_pipelines.domain.progress import (
     carry_forward,
     compute_progress,
-    implausible,
     missing_by_period,
     previous_due_periods,
 )
@@ -35,10 +35,12 @@ from kj_pipelines.warehouse import ensure_schema, in_list, query, replace_rows, 
 class IndicatorRun:
     values: pd.DataFrame
     progress: pd.DataFrame
-    implausible: pd.DataFrame
+    implausible: pd.DataFrame  # the figures held back (domain.held), a registry's noted
     missing: dict[str, list[str]] = field(default_factory=dict)  # period → units
     projections: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(
         columns=PROJECTION_COLUMNS))
+    # what makes the figures unusable as a whole (domain.held.inconsistent): stops what uses them
+    inconsistent: list[str] = field(default_factory=list)
 
 
 def leaf_inputs(indicator: Indicator, catalog: Catalog) -> list[str]:
@@ -138,10 +140,59 @@ def plan_for_years(indicator: Indicator, catalog: Catalog, years: list[int],
 
 def indicator_values_for(conn: duckdb.DuckDBPyConnection, indicator: Indicator,
                          catalog: Catalog, periods: list[str]) -> pd.DataFrame:
-    """Values over ``periods`` computed from the facts of every month they depend on."""
+    """Values over ``periods`` computed from the facts of every month they depend on, the
+    figures held back left out (:func:`held_values_for`)."""
+    return held_values_for(conn, indicator, catalog, periods)[0]
+
+
+def held_values_for(conn: duckdb.DuckDBPyConnection, indicator: Indicator, catalog: Catalog,
+                    periods: list[str]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(values over ``periods``, the figures held back): each submitted input's implausible
+    figures are held first (a derived indicator holds its inputs' as their own runs do), then a
+    derived figure out of its range (:mod:`domain.held`); a figure the bureau accepted is
+    never held."""
     needed = sorted(set(required_periods(indicator, catalog, periods)) | set(periods))
-    facts = load_facts(conn, catalog, leaf_inputs(indicator, catalog), needed)
-    return compute_values(indicator, catalog, facts, periods)
+    codes = leaf_inputs(indicator, catalog)
+    facts = load_facts(conn, catalog, codes, needed)
+    accepted = accepted_figures(conn, [*codes, indicator.code])
+    held = []
+    for code in codes:
+        leaf = catalog.indicators[code]
+        if leaf.source == "submission" and not facts.empty:
+            facts, found = hold_facts(leaf, catalog, facts, accepted, arrivals_of(conn))
+            held.append(found)
+    if indicator.source == "derived" and not facts.empty:
+        facts, found = hold_facts(indicator, catalog, facts, accepted, inputs=codes)
+        held.append(found)
+    values = compute_values(indicator, catalog, facts, periods)
+    held = [h for h in held if not h.empty]
+    return values, (pd.concat(held, ignore_index=True) if held
+                    else pd.DataFrame(columns=HELD_COLUMNS))
+
+
+def accepted_figures(conn: duckdb.DuckDBPyConnection, codes: list[str]
+                     ) -> list[tuple[str, str, str, float]]:
+    """The figures the bureau accepted (kj accept): (indicator, unit, period, value)."""
+    where, params = in_list("indicator", codes)
+    return [tuple(r) for r in conn.execute(
+        f"SELECT indicator, unit, period, value FROM core.accepted_figures WHERE {where}",
+        params).fetchall()]
+
+
+def arrivals_of(conn: duckdb.DuckDBPyConnection):
+    """When each figure asked for arrived (its workbook's submission time), for the pairs a
+    hold must choose between: asked only when something looks implausible."""
+    def arrived(code: str, pairs: list[tuple[str, str]]) -> dict[tuple[str, str], object]:
+        if not pairs:
+            return {}
+        keys = sorted(set(pairs))
+        rows = conn.execute(
+            "SELECT unit, period, max(submitted_at) FROM core.submitted_values "
+            "WHERE indicator = ? AND (unit, period) IN (SELECT * FROM (VALUES "
+            + ", ".join("(?, ?)" for _ in keys) + ")) GROUP BY unit, period",
+            [code, *[v for k in keys for v in k]]).fetchall()
+        return {(u, p): t for u, p, t in rows}
+    return arrived
 
 
 def run_indicator(conn: duckdb.DuckDBPyConnection, catalog: Catalog, code: str,
@@ -156,7 +207,7 @@ def run_indicator(conn: duckdb.DuckDBPyConnection, catalog: Catalog, code: str,
     evaluated = earlier + periods
     years = sorted({parse_month(p)[0] for p in evaluated})
     all_periods = history_periods(years)
-    all_values = indicator_values_for(conn, indicator, catalog, all_periods)
+    all_values, held = held_values_for(conn, indicator, catalog, all_periods)
     values = all_values[all_values["period"].isin(periods)].reset_index(drop=True)
     plan = plan_for_years(indicator, catalog, years, load_targets(conn, catalog, code), all_values)
     due = compute_progress(indicator, catalog, evaluated, all_values[all_values["period"].isin(
@@ -168,7 +219,11 @@ def run_indicator(conn: duckdb.DuckDBPyConnection, catalog: Catalog, code: str,
     # figures), and no miss of it is confirmed while it waits: like its status, it says nothing
     projections = without_incomplete(
         projections_for(indicator, catalog, periods, with_estimates(all_values), plan), due)
-    problems = implausible(indicator, all_values, periods, totals=catalog.rollup_units(indicator))
+    # this indicator's held figures of the run's months (a registry's odd figure is noted)
+    problems = held[(held["indicator"] == code) & held["period"].isin(periods)] \
+        .reset_index(drop=True)
+    if indicator.source == "registry":
+        problems = noted(indicator, all_values, periods, catalog.rollup_units(indicator))
     missing = missing_by_period(indicator, catalog, periods, values, today)
     if write:
         now = now_local()
@@ -182,7 +237,11 @@ def run_indicator(conn: duckdb.DuckDBPyConnection, catalog: Catalog, code: str,
                          f"indicator = ? AND {where}", [code, *params])
             replace_rows(conn, "mart.indicator_projection", projections.assign(updated_at=now),
                          f"indicator = ? AND {where}", [code, *params], allow_empty=True)
-    return IndicatorRun(values, progress, problems, missing, projections)
+            replace_rows(conn, "core.held_figures",
+                         problems[problems["held"].astype(bool)].assign(updated_at=now),
+                         f"indicator = ? AND {where}", [code, *params], allow_empty=True)
+    return IndicatorRun(values, progress, problems, missing, projections,
+                        inconsistent(indicator, catalog, values))
 
 
 def with_estimates(values: pd.DataFrame) -> pd.DataFrame:

@@ -188,7 +188,8 @@ ALTER TABLE mart.warnings ADD COLUMN IF NOT EXISTS digest_id VARCHAR;
     # 8: the month as it fills. A total with units missing (待报齐): which units, and the
     # estimate made by carrying each missing unit's latest figure forward, with the completion,
     # gap and status it would give (shown beside the total, never acted on); the order a
-    # batch's ledger moves were applied in (by their dates), which the ledger replays
+    # batch's ledger moves were applied in (by their dates), which the ledger replays; the
+    # figures held back as implausible, and those the bureau accepted (kj accept)
     8: """ALTER TABLE mart.indicator_values ADD COLUMN IF NOT EXISTS estimate DOUBLE;
 ALTER TABLE core.indicator_status ADD COLUMN IF NOT EXISTS missing_list VARCHAR;
 ALTER TABLE core.indicator_status ADD COLUMN IF NOT EXISTS estimate DOUBLE;
@@ -203,6 +204,12 @@ ALTER TABLE mart.indicator_progress ADD COLUMN IF NOT EXISTS estimate_status VAR
 ALTER TABLE mart.weekly_watchlist ADD COLUMN IF NOT EXISTS missing_units INTEGER;
 ALTER TABLE mart.targets ADD COLUMN IF NOT EXISTS missing_units INTEGER;
 ALTER TABLE raw.problem_events ADD COLUMN IF NOT EXISTS seq INTEGER;
+CREATE TABLE IF NOT EXISTS core.held_figures (
+    period VARCHAR, indicator VARCHAR, unit VARCHAR, value DOUBLE, reason VARCHAR,
+    advice VARCHAR, compared VARCHAR, updated_at TIMESTAMPTZ);
+CREATE TABLE IF NOT EXISTS core.accepted_figures (
+    accepted_id INTEGER, indicator VARCHAR, unit VARCHAR, period VARCHAR, value DOUBLE,
+    reason VARCHAR, accepted_by VARCHAR, accepted_at TIMESTAMPTZ);
 """,
 }
 SCHEMA_VERSION = max(MIGRATIONS)

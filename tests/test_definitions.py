@@ -21,7 +21,8 @@ def test_definitions_load_with_one_asset_per_indicator(catalog, data_dir):
     assert spec.partitions_def.get_partition_keys()[0] == "2019-01"
     assert spec.group_names_by_key[dg.AssetKey(["indicator", "HT_NEW"])] == "enterprises"
     checks = {c.name for c in spec.check_specs}
-    assert checks == {"values_plausible", "submissions_complete", "on_schedule"}
+    assert checks == {"values_consistent", "values_plausible", "submissions_complete",
+                      "on_schedule"}
 
 
 def test_module_level_defs_import():
@@ -74,7 +75,7 @@ def test_each_list_is_a_monthly_asset_of_the_monthly_review(catalog, data_dir):
         assert spec.group_names_by_key[key] == "lists"
         assert {c.name for c in spec.check_specs} == checks
     sensors = {s.name for s in defs.sensors}
-    assert sensors == {"behind_schedule_sensor", "inbox_sensor"}
+    assert sensors == {"behind_schedule_sensor", "inbox_sensor", "acceptance_sensor"}
 
 
 def test_a_region_without_a_registry_still_runs(catalog, sample_dir):

@@ -97,3 +97,25 @@ def move_problem(path: Path, problem_id: str, action: str, day: dt.date,
     ws.cell(row, col["答复/说明"]).value = reply
     wb.save(path)
     return path
+
+
+def set_figure(path: Path, indicator: str, *, value: float | None = None,
+               cumulative: float | None = None, note: str | None = None) -> Path:
+    """Write an indicator's 本期值 / 累计值 (and 备注) in 填报, as a clerk retypes them."""
+    wb = load_workbook(path)
+    ws = wb["填报"]
+    head, col = _header(ws)
+    row = next(r for r in range(head + 1, ws.max_row + 1)
+               if ws.cell(r, col["指标代码"]).value == indicator)
+    for name, figure in (("本期值", value), ("累计值", cumulative), ("备注", note)):
+        if figure is not None:
+            ws.cell(row, col[name]).value = figure
+    wb.save(path)
+    return path
+
+
+def archived(paths, name: str) -> Path:
+    """The archived copy of a workbook first sent as ``name``."""
+    found = sorted(paths.archive.rglob(f"*_{name}"))
+    assert found, name
+    return found[0]

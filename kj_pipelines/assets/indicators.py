@@ -71,8 +71,13 @@ def build_indicator_asset(ind: Indicator, catalog: Catalog) -> dg.AssetsDefiniti
         upstream.append("registry_snapshot")
     upstream += [indicator_key(c) for c in derived_inputs(ind)]
     checks = [
-        dg.AssetCheckSpec("values_plausible", asset=key, blocking=True,
-                          description="数值合理性：流量累计值不应回落，环比不应超过设定倍数，比重在合理范围内"),
+        dg.AssetCheckSpec("values_consistent", asset=key, blocking=True,
+                          description="数据完整性：同一单位同月只有一个值、均为有限数、合计等于下级之和；"
+                                      "不满足时指标整体不可用，下游不再计算"),
+        dg.AssetCheckSpec("values_plausible", asset=key,
+                          description="数值合理性：流量累计值不应回落，环比不应超过设定倍数，比重在合理范围内；"
+                                      "不合理的数暂扣（视同未报），告知单位，其余照常计算；"
+                                      "科技局可用 kj accept 确认纳入"),
         dg.AssetCheckSpec("submissions_complete", asset=key,
                           description="报送完整性：截止日后仍未报送的单位"),
         dg.AssetCheckSpec("on_schedule", asset=key,
@@ -271,16 +276,33 @@ def indicator_result(context: dg.AssetExecutionContext, run: IndicatorRun, catal
     behind = progress[progress["status"].isin(["yellow", "red"])]
     missing_rows = [{"报告期": p, "单位": catalog.unit_name(u)} for p, units in run.missing.items()
                     for u in units]
-    problems = run.implausible.assign(单位=[catalog.unit_name(u) for u in run.implausible["unit"]])
+    problems = run.implausible.assign(
+        单位=[catalog.unit_name(u) for u in run.implausible["unit"]],
+        处理=["暂扣" if h else "未暂扣（登记库）" for h in run.implausible["held"]])
+    for r in problems.itertuples(index=False):  # the reasons in the run's log, not only the UI
+        context.log.warning(f"{key.to_user_string()} {r.period} {r.单位}：{r.reason}；{r.处理}。"
+                            f"{r.advice}")
+    for fault in run.inconsistent:
+        context.log.error(f"{key.to_user_string()}：{fault}")
     worst_behind = worst_first(behind).head(SHOWN_ROWS)  # a province's range: 100,000 rows
     behind_table = progress_table(worst_behind, catalog)
     behind_table.insert(0, "报告期", worst_behind["period"].to_numpy())
     check_results = [
         dg.AssetCheckResult(
-            check_name="values_plausible", asset_key=key, passed=run.implausible.empty,
+            check_name="values_consistent", asset_key=key, passed=not run.inconsistent,
             severity=dg.AssetCheckSeverity.ERROR,
-            metadata={"problems": len(run.implausible),
-                      "details": markdown_table(problems[["period", "单位", "value", "reason"]])}),
+            metadata={"faults": len(run.inconsistent),
+                      "details": "；".join(run.inconsistent) or "—"}),
+        dg.AssetCheckResult(
+            check_name="values_plausible", asset_key=key, passed=run.implausible.empty,
+            severity=dg.AssetCheckSeverity.WARN,
+            metadata={"held": int(run.implausible["held"].astype(bool).sum()),
+                      "details": markdown_table(problems.rename(columns={
+                          "period": "报告期", "value": "数值", "reason": "原因"})[
+                          ["报告期", "单位", "数值", "原因", "处理"]]),
+                      "what_to_do": "单位核实后重报更正表；数据属实的，科技局执行 kj accept --indicator "
+                                    f"{ind.code} --unit <单位代码> --period <报告期> --reason <理由> "
+                                    "确认纳入，该月随即重算"}),
         dg.AssetCheckResult(
             check_name="submissions_complete", asset_key=key, passed=not missing_rows,
             severity=dg.AssetCheckSeverity.WARN,

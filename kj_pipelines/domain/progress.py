@@ -361,16 +361,26 @@ def implausible(indicator: Indicator, values: pd.DataFrame, periods: list[str],
     found = judged & (out_of_range | falling | jump | step)
     problems = []
     for i in np.flatnonzero(found):
+        before = prev_period.iat[i]
         if out_of_range[i]:
+            kind, before = "range", None
             reason = (f"数值{value[i]:.2f}超出合理范围[{indicator.minimum}, "
                       f"{indicator.maximum}]")
         elif falling[i]:
-            reason = f"累计值由{prev_value[i]:.2f}下降到{value[i]:.2f}"
+            kind = "falling"
+            reason = f"累计值由{before}的{prev_value[i]:.2f}下降到{value[i]:.2f}"
         elif jump[i]:
-            reason = (f"当月值{monthly[i]:.2f}是上月{prev_monthly[i]:.2f}的"
+            kind = "jump"
+            reason = (f"当月值{monthly[i]:.2f}是{before}当月值{prev_monthly[i]:.2f}的"
                       f"{monthly[i] / prev_monthly[i]:.1f}倍")
         else:
-            reason = f"期末值由{prev_value[i]:.0f}跳变为{value[i]:.0f}"
+            kind = "step"
+            reason = f"期末值由{before}的{prev_value[i]:.0f}跳变为{value[i]:.0f}"
         problems.append({"period": frame["period"].iat[i], "unit": frame["unit"].iat[i],
-                         "value": value[i], "reason": reason})
-    return pd.DataFrame(problems, columns=["period", "unit", "value", "reason"])
+                         "value": value[i], "reason": reason, "kind": kind,
+                         "compared": None if before is None or pd.isna(before) else str(before),
+                         "compared_value": None if kind == "range" else prev_value[i]})
+    return pd.DataFrame(problems, columns=IMPLAUSIBLE_COLUMNS)
+
+
+IMPLAUSIBLE_COLUMNS = ["period", "unit", "value", "reason", "kind", "compared", "compared_value"]

@@ -23,13 +23,13 @@ from kj_pipelines.domain.periods import add_months, deadline, parse_month
 from kj_pipelines.domain.projection import severity_step
 
 LEVEL_LABEL = {"yellow": "黄色预警", "red": "红色预警", "escalated": "升级预警（建议约谈）",
-               "projected_miss": "预判预警（预计年末完不成）"}
+               "projected_miss": "预判预警（预计年末完不成）", "held": "数据暂扣（请核实）"}
 
 
 @dataclass(frozen=True)
 class Warning:
     warning_id: str
-    kind: str  # behind | missing | projected
+    kind: str  # behind | missing | projected | held
     period: str
     indicator: str
     unit: str
@@ -60,13 +60,19 @@ def previous_status(history: pd.DataFrame, indicator: str, unit: str, period: st
 
 def decide(progress: pd.DataFrame, history: pd.DataFrame, catalog: Catalog, period: str,
            escalate_after: int, projections: pd.DataFrame | None = None,
-           sent_bands: dict[tuple[int, str, str], int] | None = None) -> list[Warning]:
+           sent_bands: dict[tuple[int, str, str], int] | None = None,
+           held: pd.DataFrame | None = None) -> list[Warning]:
     """Warnings raised by ``period``'s progress; ``history`` holds progress of earlier months
     (and may include ``period`` itself). ``projections``: the period's rows of
     mart.indicator_projection; ``sent_bands``: the worst band of each (year, indicator, unit)
-    whose projected miss was raised before."""
+    whose projected miss was raised before; ``held``: the figures held back (core.held_figures)
+    of the period: the unit is told what looks wrong and what to do, not reminded to report."""
     history = pd.concat([history[history["period"] != period], progress], ignore_index=True)
     out: list[Warning] = []
+    held = held if held is not None else pd.DataFrame(columns=["period", "indicator", "unit"])
+    held = held[held["period"] == period]
+    withheld = set(zip(held["indicator"], held["unit"], strict=True))
+    out += [_held(row, catalog) for row in held.itertuples(index=False)]
     statuses = {(r.indicator, r.unit): r.status
                 for r in progress[progress["period"] == period].itertuples(index=False)}
     for row in progress[progress["period"] == period].itertuples(index=False):
@@ -79,7 +85,8 @@ def decide(progress: pd.DataFrame, history: pd.DataFrame, catalog: Catalog, peri
             derived = catalog.indicators[row.indicator].source == "derived" \
                 if row.indicator in catalog.indicators else False
             # a derived rate lacks a figure because an input does: that input's reminder goes out
-            if not (missing and not pd.isna(missing)) and not derived:
+            if not (missing and not pd.isna(missing)) and not derived \
+                    and (row.indicator, row.unit) not in withheld:
                 out.append(_reminder(row, catalog))
             continue
         if row.status not in ("yellow", "red"):
@@ -158,6 +165,19 @@ def _reminder(row, catalog: Catalog) -> Warning:
             f"请尽快按月度填报表补报（可用 `kj template` 生成空白表）。责任部门：{dept}。")
     return Warning(f"missing:{row.period}:{row.indicator}:{row.unit}:yellow", "missing",
                    row.period, row.indicator, row.unit, "yellow", title, body)
+
+
+def _held(row, catalog: Catalog) -> Warning:
+    """A figure held back: what looks wrong, and what the unit is to do. Its id names the value,
+    so a new figure that is held again is told again."""
+    ind_name, unit_name, dept, when = _names(row, catalog)
+    measure = catalog.indicators[row.indicator].measure \
+        if row.indicator in catalog.indicators else ""
+    title = f"【{LEVEL_LABEL['held']}】{unit_name} {when} {ind_name}"
+    body = (f"**{unit_name}** 报送的 {when} **{ind_name}** 为 {row.value:,.2f} {measure}，"
+            f"经校验暂不纳入统计：{row.reason}。\n\n{row.advice}。责任部门：{dept}。")
+    return Warning(f"held:{row.period}:{row.indicator}:{row.unit}:{row.value:.6g}", "held",
+                   row.period, row.indicator, row.unit, "held", title, body)
 
 
 def _projected(row, catalog: Catalog, status: str | None, band: int) -> Warning:

@@ -20,7 +20,7 @@ import pandas as pd
 from kj_pipelines.acceptance import acceptances_of
 from kj_pipelines.domain.catalog import Catalog, Indicator
 from kj_pipelines.domain.numbers import as_number
-from kj_pipelines.domain.periods import add_months, parse_month
+from kj_pipelines.domain.periods import TIMEZONE, add_months, parse_month
 from kj_pipelines.domain.progress import is_incomplete
 from kj_pipelines.domain.registry import counted_records
 from kj_pipelines.warehouse import in_list, query
@@ -105,7 +105,13 @@ class Sources:
 
 
 def _stamp(x: Any) -> str:
-    return "" if x is None or pd.isna(x) else pd.Timestamp(x).strftime("%Y-%m-%d %H:%M")
+    """A stored time as the bureau reads it: Asia/Shanghai's."""
+    if x is None or pd.isna(x):
+        return ""
+    moment = pd.Timestamp(x)
+    if moment.tzinfo is not None:
+        moment = moment.tz_convert(TIMEZONE)
+    return moment.strftime("%Y-%m-%d %H:%M")
 
 
 def _cell(row: Any, column: str) -> SourceCell:

@@ -20,10 +20,9 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
-import duckdb
-
 from kj_pipelines.domain.findings import sha256_of
 from kj_pipelines.settings import DataPaths
+from kj_pipelines.warehouse import connect
 from kj_pipelines.warehouse_lock import warehouse_lock
 
 MANIFEST = "MANIFEST.json"
@@ -54,7 +53,7 @@ def backup(paths: DataPaths, target: Path, *, wait: float | None = 600) -> list[
     warehouse = paths.warehouse
     if warehouse.exists():
         with warehouse_lock(warehouse, purpose="kj backup", wait=wait):
-            conn = duckdb.connect(str(warehouse))
+            conn = connect(warehouse)
             try:
                 conn.execute("CHECKPOINT")  # the WAL folded into the file: one file is the state
             finally:

@@ -200,12 +200,11 @@ def cmd_restore(args: argparse.Namespace) -> int:
 def cmd_audit(args: argparse.Namespace) -> int:
     from dataclasses import asdict
 
-    import duckdb
-
     from kj_pipelines.audit import audit, render
     from kj_pipelines.domain.catalog import DISTRICT
     from kj_pipelines.domain.cleaning import CellProblem, clean_period
     from kj_pipelines.domain.registry import RegistryUnavailable, read_registry
+    from kj_pipelines.warehouse import connect
     from kj_pipelines.warehouse_lock import warehouse_lock
 
     paths = DataPaths.from_env()
@@ -231,7 +230,7 @@ def cmd_audit(args: argparse.Namespace) -> int:
         registry = None
     # read-only, but DuckDB lets nobody open a file a writer holds: wait for the run to finish
     with warehouse_lock(paths.warehouse, purpose="kj audit", wait=args.wait):
-        conn = duckdb.connect(str(paths.warehouse), read_only=True)
+        conn = connect(paths.warehouse, read_only=True)
         try:
             result = audit(conn, catalog, args.indicator, args.unit, period, registry)
         finally:
@@ -247,11 +246,10 @@ def cmd_audit(args: argparse.Namespace) -> int:
 def cmd_accept(args: argparse.Namespace) -> int:
     import getpass
 
-    import duckdb
-
     from kj_pipelines.acceptance import NotHeld, accept, held_figures
     from kj_pipelines.domain.catalog import DISTRICT
     from kj_pipelines.domain.cleaning import CellProblem, clean_period
+    from kj_pipelines.warehouse import connect
     from kj_pipelines.warehouse_lock import warehouse_lock
 
     paths = DataPaths.from_env()
@@ -261,7 +259,7 @@ def cmd_accept(args: argparse.Namespace) -> int:
         return 1
     if args.list:
         with warehouse_lock(paths.warehouse, purpose="kj accept --list", wait=args.wait):
-            conn = duckdb.connect(str(paths.warehouse), read_only=True)
+            conn = connect(paths.warehouse, read_only=True)
             try:
                 held = held_figures(conn)
             finally:
@@ -288,7 +286,7 @@ def cmd_accept(args: argparse.Namespace) -> int:
             print(f"kj accept: {problem}", file=sys.stderr)
         return 2
     with warehouse_lock(paths.warehouse, purpose="kj accept", wait=args.wait):
-        conn = duckdb.connect(str(paths.warehouse))
+        conn = connect(paths.warehouse)
         try:
             done = accept(conn, args.indicator, args.unit, period, args.reason.strip(),
                           getpass.getuser(), now_local())
@@ -304,10 +302,9 @@ def cmd_accept(args: argparse.Namespace) -> int:
 
 
 def cmd_backtest(args: argparse.Namespace) -> int:
-    import duckdb
-
     from kj_pipelines.backtest import backtest
     from kj_pipelines.domain.backtest import RULES, SHIPPED_RULE
+    from kj_pipelines.warehouse import connect
     from kj_pipelines.warehouse_lock import warehouse_lock
 
     paths = DataPaths.from_env()
@@ -321,7 +318,7 @@ def cmd_backtest(args: argparse.Namespace) -> int:
         print(f"kj backtest: no warehouse in {paths.root}", file=sys.stderr)
         return 1
     with warehouse_lock(paths.warehouse, purpose="kj backtest", wait=args.wait):
-        conn = duckdb.connect(str(paths.warehouse), read_only=True)
+        conn = connect(paths.warehouse, read_only=True)
         try:
             scores = backtest(conn, catalog, list(range(first, last + 1)))
         finally:

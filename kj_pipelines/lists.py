@@ -30,7 +30,7 @@ from kj_pipelines.domain.worklists import (
     task_snapshot,
 )
 from kj_pipelines.settings import DataPaths
-from kj_pipelines.warehouse import insert_frame, query, table_columns, transaction
+from kj_pipelines.warehouse import connect, insert_frame, query, table_columns, transaction
 
 PLAN_TABLES = {"tasks": "core.task_plan", "milestones": "core.task_milestones",
                "projects": "core.project_plan", "project_milestones": "core.project_milestones",
@@ -220,7 +220,7 @@ def _read_only(warehouse: Path) -> tuple[dict[str, lg.Problem], set[str], str | 
     if not warehouse.exists():
         return {}, set(), None
     try:
-        conn = duckdb.connect(str(warehouse), read_only=True)
+        conn = connect(warehouse, read_only=True)
     except duckdb.Error as exc:
         return {}, set(), (f"warehouse not readable now ({type(exc).__name__}); problem states "
                            "unknown")

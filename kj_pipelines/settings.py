@@ -8,23 +8,30 @@ from dataclasses import dataclass
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from kj_pipelines.domain.periods import TIMEZONE
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
-TIMEZONE = "Asia/Shanghai"
+LOCAL = ZoneInfo(TIMEZONE)
 PACKAGED_CATALOG = Path(__file__).resolve().parent / "sample" / "catalog"
 
 
 def now_local() -> dt.datetime:
-    """The time in Asia/Shanghai, naive (the warehouse stores local times): the wall clock, or
-    ``KJ_TODAY`` (``YYYY-MM-DD``, read as 09:00 that day) when set — the one place the clock is
-    injected, for rerunning a month as the bureau saw it on a day and for tests that must not
-    depend on the day they run."""
+    """The time in Asia/Shanghai, with its zone (the warehouse stores every time so): the wall
+    clock, or ``KJ_TODAY`` (``YYYY-MM-DD``, read as 09:00 that day) when set — the one place
+    the clock is injected, for rerunning a month as the bureau saw it on a day and for tests
+    that must not depend on the day they run."""
     fixed = os.environ.get("KJ_TODAY", "").strip()
     if fixed:
         try:
-            return dt.datetime.combine(dt.date.fromisoformat(fixed), dt.time(9, 0))
+            return dt.datetime.combine(dt.date.fromisoformat(fixed), dt.time(9, 0), LOCAL)
         except ValueError as exc:
             raise ValueError(f"KJ_TODAY={fixed!r} is not a date (YYYY-MM-DD)") from exc
-    return dt.datetime.now(ZoneInfo(TIMEZONE)).replace(tzinfo=None, microsecond=0)
+    return dt.datetime.now(LOCAL).replace(microsecond=0)
+
+
+def local(moment: dt.datetime) -> dt.datetime:
+    """A time in Asia/Shanghai: one without a zone is taken to be that zone's wall clock."""
+    return moment.replace(tzinfo=LOCAL) if moment.tzinfo is None else moment.astimezone(LOCAL)
 
 
 @dataclass(frozen=True)

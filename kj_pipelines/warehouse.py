@@ -6,13 +6,17 @@ failed rerun leaves the old rows in place, and an empty result never silently wi
 
 from __future__ import annotations
 
+import datetime as dt
 import weakref
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 import duckdb
 import pandas as pd
+
+from kj_pipelines.settings import TIMEZONE
 
 BASELINE = """
 CREATE SCHEMA IF NOT EXISTS raw;
@@ -210,8 +214,51 @@ CREATE TABLE IF NOT EXISTS core.held_figures (
 CREATE TABLE IF NOT EXISTS core.accepted_figures (
     accepted_id INTEGER, indicator VARCHAR, unit VARCHAR, period VARCHAR, value DOUBLE,
     reason VARCHAR, accepted_by VARCHAR, accepted_at TIMESTAMPTZ);
+ALTER TABLE raw.submission_files ADD COLUMN IF NOT EXISTS catch_up BOOLEAN;
+ALTER TABLE raw.submission_files ADD COLUMN IF NOT EXISTS modified_at TIMESTAMPTZ;
+ALTER TABLE raw.submission_values ADD COLUMN IF NOT EXISTS catch_up BOOLEAN;
+ALTER TABLE raw.submission_values ADD COLUMN IF NOT EXISTS modified_at TIMESTAMPTZ;
 """,
 }
+# the latest version of a figure: the workbook that reached the inbox last; of two seen in the
+# same tick, the one saved last, then the file's hash and the row (a fixed order)
+SUBMITTED_VALUES = """
+CREATE OR REPLACE VIEW core.submitted_values AS
+    SELECT unit, indicator, period, value, cumulative, sha256, source_file, sheet, "row",
+           submitted_at, received_at
+    FROM (SELECT *, row_number() OVER (
+              PARTITION BY unit, indicator, period
+              ORDER BY submitted_at DESC, received_at DESC, modified_at DESC NULLS LAST,
+                       sha256 DESC, "row" DESC) AS rn
+          FROM raw.submission_values)
+    WHERE rn = 1;
+"""
+# columns written from a file's modification time in the server's local time zone (before 8)
+_FROM_FILE_TIME = {"submitted_at"}
+
+
+def _timestamps_with_zone(conn: duckdb.DuckDBPyConnection) -> None:
+    """8, continued: every timestamp stored with its time zone (Asia/Shanghai), so a time read
+    back says which it is. The times the project wrote were Asia/Shanghai's wall clock; a
+    workbook's former submission time was its file's modification time in the server's own
+    zone, which the server migrating (the one that wrote them) is taken to be."""
+    offset = int(dt.datetime.now().astimezone().utcoffset().total_seconds())
+    conn.execute("DROP VIEW IF EXISTS core.submitted_values")
+    columns = conn.execute("""SELECT table_schema, table_name, column_name
+                              FROM information_schema.columns
+                              WHERE data_type = 'TIMESTAMP'
+                                AND table_schema IN ('raw', 'core', 'mart', 'quarantine')
+                              ORDER BY ALL""").fetchall()
+    for schema, table, column in columns:
+        using = (f"timezone('UTC', \"{column}\") - INTERVAL {offset} SECOND"
+                 if column in _FROM_FILE_TIME else f"timezone('{TIMEZONE}', \"{column}\")")
+        conn.execute(f'ALTER TABLE {schema}.{table} ALTER "{column}" '
+                     f"SET DATA TYPE TIMESTAMPTZ USING {using}")
+    conn.execute(SUBMITTED_VALUES)
+
+
+# a migration's statements, then what it does in Python (a conversion SQL alone cannot say)
+AFTER: dict[int, Callable[[duckdb.DuckDBPyConnection], None]] = {8: _timestamps_with_zone}
 SCHEMA_VERSION = max(MIGRATIONS)
 
 
@@ -227,10 +274,24 @@ def warehouse_version(conn: duckdb.DuckDBPyConnection) -> int:
         return 0
 
 
+def connect(path: Path | str, *, read_only: bool = False) -> duckdb.DuckDBPyConnection:
+    """The warehouse opened the one way: times read and compared in Asia/Shanghai (a time
+    without a zone passed in is that zone's). The caller holds the warehouse lock."""
+    conn = duckdb.connect(str(path), read_only=read_only)
+    in_local_time(conn)
+    return conn
+
+
+def in_local_time(conn: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
+    conn.execute(f"SET TimeZone = '{TIMEZONE}'")
+    return conn
+
+
 def ensure_schema(conn: duckdb.DuckDBPyConnection) -> None:
     """Bring the warehouse to ``SCHEMA_VERSION`` before anything writes: the baseline, then each
     migration it lacks, in order, all in one transaction (a crash leaves the old version). New
-    tables and columns only: nothing that holds data is ever replaced."""
+    tables and columns, and once (8) every timestamp given its time zone in place: no row is
+    ever dropped or replaced."""
     current = warehouse_version(conn)
     if current == SCHEMA_VERSION:
         return
@@ -249,6 +310,8 @@ def ensure_schema(conn: duckdb.DuckDBPyConnection) -> None:
                          [BASELINE_VERSION])
         for version in sorted(v for v in MIGRATIONS if v > max(current, BASELINE_VERSION)):
             conn.execute(MIGRATIONS[version])
+            if version in AFTER:
+                AFTER[version](conn)
             conn.execute("INSERT INTO core.schema_version VALUES (?, current_timestamp)",
                          [version])
 

@@ -187,3 +187,66 @@ def test_a_batchs_ledger_moves_land_by_their_dates_not_by_file_names(reviewed_co
         r.rejections for r in report.results]
     confirmed = {p.problem_id for p in _open_problems(paths, "确认销号")}
     assert problem.problem_id in confirmed
+
+
+def test_a_workbooks_submission_time_is_when_it_reached_the_inbox(data_dir, catalog, tmp_path):
+    import datetime as dt
+    import os
+    from zoneinfo import ZoneInfo
+
+    from conftest import write_rows
+
+    from kj_pipelines.domain.findings import sha256_of
+    from kj_pipelines.ingest import CATCH_UP, record_arrival
+
+    shanghai = ZoneInfo("Asia/Shanghai")
+    paths = data_dir
+
+    def book(name, period, folder=paths.inbox):
+        path = write_rows(folder / name, [["JC", "", period, "HT_VA", "", 1.0, 5.0, ""]])
+        old = dt.datetime(2020, 1, 1).timestamp()  # written long ago: says nothing
+        os.utime(path, (old, old))
+        return path
+
+    # a region loads its past: on the warehouse's first ingestion, what no sensor saw is 补录
+    book("2026-08_JC.xlsx", "2026-08")
+    seen = book("2026-09_JC.xlsx", "2026-09")
+    record_arrival(paths.inbox, sha256_of(seen), dt.datetime(2026, 10, 9, 16, 30, tzinfo=shanghai))
+    _ingest(paths, catalog, dt.datetime(2026, 11, 23, 9))
+    rows = dict(((f, (t, c)) for f, t, c in _read(paths, """
+        SELECT file, submitted_at, catch_up FROM raw.submission_files""").itertuples(
+        index=False)))
+    stamp = rows["2026-08_JC.xlsx"][0]
+    assert stamp.tzinfo is not None and stamp.tz_convert(shanghai).hour == 9  # ingestion time
+    assert rows["2026-08_JC.xlsx"][1]  # catch-up: never late
+    seen_at, catch_up = rows["2026-09_JC.xlsx"]
+    assert seen_at.tz_convert(shanghai) == pd.Timestamp("2026-10-09 16:30", tz=shanghai)
+    assert not catch_up  # the sensor saw it arrive: judged on that
+    assert not (paths.inbox / ".arrivals").exists()  # forgotten once archived
+    # later, a late workbook with no record arrives now; one put in 补录/ is history
+    book("2026-10_JC.xlsx", "2026-10")
+    (paths.inbox / CATCH_UP).mkdir()
+    book("2025-12_JC.xlsx", "2025-12", paths.inbox / CATCH_UP)
+    _ingest(paths, catalog, dt.datetime(2026, 11, 24, 10))
+    later = dict(((f, (t, c)) for f, t, c in _read(paths, """
+        SELECT file, submitted_at, catch_up FROM raw.submission_files""").itertuples(
+        index=False)))
+    assert later["2026-10_JC.xlsx"][0].tz_convert(shanghai).day == 24
+    assert not later["2026-10_JC.xlsx"][1] and later["2025-12_JC.xlsx"][1]
+
+
+def test_catch_up_is_never_scored_late(catalog):
+    from kj_pipelines.domain.scoring import _submission_items
+
+    class Inputs:
+        month = "2026-03"
+        submissions = pd.DataFrame({
+            "unit": ["JC"] * 3, "period": ["2026-01", "2026-02", "2026-03"],
+            "first_submitted": pd.to_datetime(["2026-11-23 09:00"] * 3).tz_localize(
+                "Asia/Shanghai"),
+            "catch_up": [True, True, False]})
+
+    items = _submission_items("JC", Inputs, catalog)
+    late = [i for i in items if i["item"] == "LATE"]
+    # the months loaded as 补录 are not late; March, arrived in November, is
+    assert len(late) == 1 and "2026-03" in late[0]["figure"] and "2026-01" not in late[0]["figure"]

@@ -81,7 +81,8 @@ def score_inputs(conn, label: str, month: str) -> ScoreInputs:
         project_milestones=query(conn, """SELECT m.*, p.lead_unit FROM mart.project_milestones m
                                           JOIN mart.projects p USING (period, project_code)
                                           WHERE m.period = ?""", [month]),
-        submissions=query(conn, """SELECT unit, period, min(submitted_at) AS first_submitted
+        submissions=query(conn, """SELECT unit, period, min(submitted_at) AS first_submitted,
+                                          bool_or(coalesce(catch_up, false)) AS catch_up
                                    FROM raw.submission_values
                                    WHERE period >= ? AND period <= ? GROUP BY unit, period""",
                           [f"{year}-01", month]),

@@ -5,6 +5,9 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterator
 
+# the bureau's clock: monitoring periods, deadlines and every stored time are Asia/Shanghai's
+TIMEZONE = "Asia/Shanghai"
+
 
 def month_key(year: int, month: int) -> str:
     return f"{year:04d}-{month:02d}"

@@ -13,11 +13,15 @@ import random
 import shutil
 from collections.abc import Sequence
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 
 from kj_pipelines.domain.catalog import DISTRICT, FIRST_PERIOD, Catalog, load_catalog
+from kj_pipelines.domain.files import ARRIVALS
+from kj_pipelines.domain.findings import sha256_of
 from kj_pipelines.domain.periods import (
+    TIMEZONE,
     add_months,
     month_end,
     month_key,
@@ -244,14 +248,21 @@ def write_submissions(inbox: Path, catalog: Catalog, start: str, end: str,
 
 
 def _stamp(path: Path, period: str, days: int) -> None:
-    """Give the file the modification time it would have had (received after the month ends)."""
-    when = dt.datetime.combine(month_end(period), dt.time(9, 0)) + dt.timedelta(days=days)
+    """Record when the workbook reached the inbox, as the inbox sensor would have (the sample's
+    history arrived month by month, ``days`` after each month's end), and give the file that
+    modification time."""
+    when = dt.datetime.combine(month_end(period), dt.time(9, 0),
+                               ZoneInfo(TIMEZONE)) + dt.timedelta(days=days)
     os.utime(path, (when.timestamp(), when.timestamp()))
+    marker = path.parent / ARRIVALS / sha256_of(path)
+    marker.parent.mkdir(parents=True, exist_ok=True)
+    marker.write_text(when.isoformat(), encoding="utf-8")
 
 
 def _edit(path: Path, period: str, edits) -> None:
     """Apply ``edits`` to the 填报 sheet, keeping the file's received time."""
     from openpyxl import load_workbook
+    (path.parent / ARRIVALS / sha256_of(path)).unlink(missing_ok=True)  # the edit replaces it
     wb = load_workbook(path)
     edits(wb["填报"])
     save_workbook(wb, path)

@@ -46,8 +46,8 @@ def foreign_content(root: Path) -> list[str]:
     foreign = []
     for path in _files(root, GUARDED):
         rel = path.relative_to(root).as_posix()
-        if path.name.startswith("."):
-            continue  # a half-written file of an earlier run
+        if any(part.startswith(".") for part in path.relative_to(root).parts):
+            continue  # a half-written file of an earlier run, the inbox's arrival records
         digest = sha256_of(path)
         if rel.startswith("archive/") or rel.startswith("inbox/"):
             ok = digest in sample_hashes  # a sample workbook, wherever it was moved

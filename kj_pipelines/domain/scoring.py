@@ -31,7 +31,7 @@ import pandas as pd
 
 from kj_pipelines.domain.catalog import DEPARTMENT, DISTRICT, Catalog
 from kj_pipelines.domain.ledger import CONFIRMED
-from kj_pipelines.domain.periods import deadline, month_end, parse_month
+from kj_pipelines.domain.periods import TIMEZONE, deadline, month_end, parse_month
 from kj_pipelines.domain.scoring_rules import PART_NAMES, ScoringRules
 from kj_pipelines.domain.workdays import effective_due
 
@@ -54,7 +54,9 @@ class ScoreInputs:
     projects: pd.DataFrame  # mart.projects of the month
     problems: pd.DataFrame  # mart.problems of the month
     supervision: pd.DataFrame  # mart.supervision of the month
-    submissions: pd.DataFrame  # unit, period, first_submitted: each month's first workbook
+    # unit, period, first_submitted (when each month's first workbook reached the inbox) and
+    # catch_up (loaded as 补录: never late)
+    submissions: pd.DataFrame
 
 
 def _pct(x: float) -> str:
@@ -179,11 +181,17 @@ def _submission_items(unit: str, inputs: ScoreInputs, catalog: Catalog) -> list[
     if not owed:
         return []
     mine = inputs.submissions[inputs.submissions["unit"] == unit]
-    first = dict(zip(mine["period"], pd.to_datetime(mine["first_submitted"]), strict=True))
+    arrived = pd.to_datetime(mine["first_submitted"])
+    if arrived.dt.tz is not None:  # the day it reached the inbox, in the bureau's time zone
+        arrived = arrived.dt.tz_convert(TIMEZONE)
+    first = dict(zip(mine["period"], arrived, strict=True))
+    # history loaded on purpose (补录) is never late
+    catch_up = set(mine["period"][mine["catch_up"].fillna(False).astype(bool)]) \
+        if "catch_up" in mine.columns else set()
     missing = [p for p in owed if p not in first]
     late = []
     for p in owed:
-        if p in first:
+        if p in first and p not in catch_up:
             due = effective_due(deadline(p, 0, catalog.submission_deadline_day),
                                 catalog.holidays)
             if first[p].date() > due:

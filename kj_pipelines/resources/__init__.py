@@ -15,6 +15,7 @@ from pydantic import PrivateAttr
 from kj_pipelines.domain.catalog import Catalog, load_catalog
 from kj_pipelines.notify import Notifier
 from kj_pipelines.settings import DataPaths
+from kj_pipelines.warehouse import in_local_time
 from kj_pipelines.warehouse_lock import (
     WarehouseBusy,
     is_file_locked_error,
@@ -121,6 +122,7 @@ class WarehouseResource(dg.ConfigurableResource):
                 else:
                     # a sensor tick has a minute in all: one try
                     conn = stack.enter_context(closing(duckdb.connect(str(path))))
+                in_local_time(conn)
             except duckdb.IOException as exc:
                 if not is_file_locked_error(exc):
                     raise

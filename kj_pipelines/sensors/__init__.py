@@ -23,7 +23,7 @@ from kj_pipelines.domain.catalog import FIRST_PERIOD
 from kj_pipelines.domain.periods import add_months, last_complete_month
 from kj_pipelines.domain.reminders import due_warnings
 from kj_pipelines.domain.submissions import read_submissions, sha256_of
-from kj_pipelines.ingest import pending_files
+from kj_pipelines.ingest import pending_files, record_arrival
 from kj_pipelines.jobs import monthly_review
 from kj_pipelines.lists import calendar
 from kj_pipelines.resources import KJDataResource, NotifierResource, WarehouseResource
@@ -151,15 +151,19 @@ def inbox_sensor(context: dg.SensorEvaluationContext, kj_data: KJDataResource):
     seen: list[str] = json.loads(context.cursor) if context.cursor else []
     known = set(seen)
     catalog = kj_data.catalog()
-    today = now_local().date()
+    now = now_local()
+    today = now.date()
+    inbox = kj_data.paths.inbox
     new: list[tuple[str, Path]] = []
-    for path in pending_files(kj_data.paths.inbox)[:MAX_FILES_PER_TICK]:
+    for path in pending_files(inbox)[:MAX_FILES_PER_TICK]:
         try:
             sha = sha256_of(path)
         except OSError:
             continue  # moved to the archive by a run meanwhile
         if sha not in known:
             new.append((sha, path))
+            # when it reached the inbox: what lateness is judged on (kj_pipelines.ingest)
+            record_arrival(inbox, sha, now)
     results = read_submissions([(path, path.name) for _, path in new], catalog, today)
     found = [(sha, sorted(set(result.accepted["period"])))
              for (sha, _), result in zip(new, results, strict=True)]

@@ -1,7 +1,7 @@
-"""A warehouse written by an earlier release's schema (versions 4, 5 and 6, kept in schema_v4.sql
-and, as the changes they made, schema_v5.sql and schema_v6.sql) is upgraded in place: every row of every table kept, the new columns and
-tables added, each migration run once; a warehouse of a newer release is refused before anything
-is written."""
+"""A warehouse written by an earlier release's schema (versions 4 to 7, kept in schema_v4.sql
+and, as the changes they made, schema_v5.sql to schema_v7.sql) is upgraded in place: every row
+of every table kept, the new columns and tables added, every time given its zone (8), each
+migration run once; a warehouse of a newer release is refused before anything is written."""
 
 from pathlib import Path
 
@@ -16,7 +16,7 @@ from kj_pipelines.warehouse import (
     warehouse_version,
 )
 
-RELEASES = [4, 5, 6]
+RELEASES = [4, 5, 6, 7]
 
 
 def _tables(conn) -> list[str]:
@@ -27,6 +27,19 @@ def _tables(conn) -> list[str]:
 
 def _contents(conn, tables) -> dict[str, list]:
     return {t: conn.execute(f"SELECT * FROM {t} ORDER BY ALL").fetchall() for t in tables}
+
+
+def _with_zone(value, column: str):
+    """A time written without its zone, as migration 8 reads it: Asia/Shanghai's wall clock, a
+    former submission time (a file's modification time) the server's own zone's."""
+    import datetime as dt
+    from zoneinfo import ZoneInfo
+
+    if not isinstance(value, dt.datetime) or value.tzinfo is not None:
+        return value
+    if column == "submitted_at":
+        return value.replace(tzinfo=dt.datetime.now().astimezone().tzinfo)
+    return value.replace(tzinfo=ZoneInfo("Asia/Shanghai"))
 
 
 def _value(sql_type: str) -> str:
@@ -69,13 +82,21 @@ def test_a_warehouse_of_the_previous_release_upgrades_with_nothing_lost(old_ware
     tables = _tables(conn)
     before = _contents(conn, tables)
     ensure_schema(conn)
-    assert warehouse_version(conn) == SCHEMA_VERSION == 7
+    assert warehouse_version(conn) == SCHEMA_VERSION == 8
     after = _contents(conn, tables)
     for table in tables:
         if table == "core.schema_version":
             continue
         width = len(before[table][0])  # new columns come after the old ones
-        assert [row[:width] for row in after[table]] == before[table], table
+        names = [c for (c,) in conn.execute(
+            "SELECT column_name FROM information_schema.columns WHERE table_schema = ? AND "
+            "table_name = ? ORDER BY ordinal_position", table.split(".")).fetchall()]
+        expected = [tuple(_with_zone(v, name) for v, name in zip(row, names, strict=False))
+                    for row in before[table]]
+        assert [row[:width] for row in after[table]] == expected, table
+    # no timestamp without its zone is left
+    assert not conn.execute("SELECT count(*) FROM information_schema.columns "
+                            "WHERE data_type = 'TIMESTAMP'").fetchone()[0]
     if release < 5:
         assert conn.execute("SELECT score, band, month, bonus, review FROM mart.unit_scores "
                             "WHERE unit = 'JC'").fetchall() == [(91.5, "优秀", None, None, None)]
@@ -84,7 +105,12 @@ def test_a_warehouse_of_the_previous_release_upgrades_with_nothing_lost(old_ware
         assert conn.execute("SELECT value, value_column, cumulative_column "
                             "FROM raw.submission_values").fetchall() == [(7.0, None, None)]
     assert "mart.indicator_projection" in _tables(conn)
-    assert conn.execute("SELECT level, digest_id FROM mart.warnings").fetchall() == [("x", None)]
+    if release < 7:
+        assert conn.execute("SELECT level, digest_id FROM mart.warnings").fetchall() == [
+            ("x", None)]
+    assert {"core.held_figures", "core.accepted_figures"} <= set(_tables(conn))
+    assert conn.execute("SELECT catch_up, modified_at FROM raw.submission_files").fetchall() == [
+        (None, None)]
     # run once: a second start changes nothing and records nothing
     ensure_schema(conn)
     assert [v for (v,) in conn.execute("SELECT version FROM core.schema_version ORDER BY 1"

@@ -36,10 +36,10 @@ PLAN_TABLES = {"tasks": "core.task_plan", "milestones": "core.task_milestones",
                "projects": "core.project_plan", "project_milestones": "core.project_milestones",
                "feedback": "core.supervision_feedback"}
 STREAK_CAP = 24  # months of red streak a supervision item's title counts
-# the order the events were applied in: ``seq`` counts every event the warehouse accepted
-# (within a batch, moves are applied by their dates, whichever file brought them); events
-# stored before it was kept came first, in the order their files were read
-_EVENT_ORDER = 'ORDER BY seq NULLS FIRST, received_at, source_file, sheet, "row"'
+# the ledger replays every move stored by its date, whichever file brought it and whenever
+# (a 确认销号 that came before the 已办结 it follows takes effect once that is reported); on one
+# day, in the order they were applied (``seq``; events stored before it in file order)
+_EVENT_ORDER = 'ORDER BY event_date, seq NULLS FIRST, received_at, source_file, sheet, "row"'
 
 
 def calendar(catalog: Catalog) -> Calendar:
@@ -58,7 +58,7 @@ def ledger_events(conn: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     """Every accepted problem event in the order it was accepted (a legal sequence)."""
     # a warehouse opened read-only before its upgrade (kj validate, kj template) has no seq yet
     order = _EVENT_ORDER if "seq" in table_columns(conn, "raw.problem_events") \
-        else 'ORDER BY received_at, source_file, sheet, "row"'
+        else 'ORDER BY event_date, received_at, source_file, sheet, "row"'
     return query(conn, f"SELECT * FROM raw.problem_events {order}")
 
 

@@ -208,6 +208,7 @@ ALTER TABLE mart.indicator_progress ADD COLUMN IF NOT EXISTS estimate_status VAR
 ALTER TABLE mart.weekly_watchlist ADD COLUMN IF NOT EXISTS missing_units INTEGER;
 ALTER TABLE mart.targets ADD COLUMN IF NOT EXISTS missing_units INTEGER;
 ALTER TABLE raw.problem_events ADD COLUMN IF NOT EXISTS seq INTEGER;
+ALTER TABLE raw.problem_events ADD COLUMN IF NOT EXISTS accepted BOOLEAN;
 CREATE TABLE IF NOT EXISTS core.held_figures (
     period VARCHAR, indicator VARCHAR, unit VARCHAR, value DOUBLE, reason VARCHAR,
     advice VARCHAR, compared VARCHAR, updated_at TIMESTAMPTZ);

@@ -250,3 +250,50 @@ def test_catch_up_is_never_scored_late(catalog):
     late = [i for i in items if i["item"] == "LATE"]
     # the months loaded as 补录 are not late; March, arrived in November, is
     assert len(late) == 1 and "2026-03" in late[0]["figure"] and "2026-01" not in late[0]["figure"]
+
+
+def test_the_months_state_is_the_same_whatever_order_its_workbooks_come_in(reviewed, catalog,
+                                                                           tmp_path):
+    import datetime as dt
+
+    from kj_pipelines.settings import DataPaths
+    from tests.workbooks import move_problem
+
+    base, _ = reviewed
+    drafts = tmp_path / "drafts"
+    problem = next(p for p in _open_problems(base, "办理中"))
+    books = [
+        raise_problem(fill_like_month_before(template("XP", "2026-11", drafts / "a_XP.xlsx"),
+                                             base.warehouse), "电力增容审批慢", "JXJ",
+                      day=dt.date(2026, 11, 6)),
+        raise_problem(template("XP", "2026-11", drafts / "b_XP_补报.xlsx"), "首贷难", "JRB",
+                      day=dt.date(2026, 11, 18)),
+        move_problem(fill_like_month_before(
+            template(problem.handler, "2026-11", drafts / f"c_{problem.handler}.xlsx"),
+            base.warehouse), problem.problem_id, "已办结", dt.date(2026, 11, 12), "已解决"),
+        move_problem(fill_like_month_before(
+            template(problem.raised_by, "2026-11", drafts / f"d_{problem.raised_by}.xlsx"),
+            base.warehouse), problem.problem_id, "确认销号", dt.date(2026, 11, 20)),
+    ]
+    states = []
+    for n, order in enumerate([(0, 1, 2, 3), (3, 2, 1, 0), (1, 3, 0, 2)]):
+        root = tmp_path / f"order{n}" / "data"
+        shutil.copytree(base.root, root)
+        paths = DataPaths(root)
+        for hour, i in enumerate(order, start=9):  # each in a run of its own
+            shutil.copy(books[i], paths.inbox / books[i].name)
+            _ingest(paths, catalog, dt.datetime(2026, 11, 23, hour))
+        from kj_pipelines.lists import stored_ledger
+
+        con = duckdb.connect(str(paths.warehouse), read_only=True)
+        try:
+            ledger = {pid: (p.state, p.handler, p.content) for pid, p in stored_ledger(con).items()}
+            values = con.execute("""SELECT unit, indicator, period, value, cumulative
+                                    FROM core.submitted_values WHERE period = '2026-11'
+                                    ORDER BY ALL""").fetchall()
+        finally:
+            con.close()
+        states.append((ledger, values))
+    assert states[0][0][problem.problem_id][0] == "确认销号"
+    assert len(states[0][1]) > 0
+    assert states[1] == states[0] and states[2] == states[0]

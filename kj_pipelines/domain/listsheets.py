@@ -57,7 +57,7 @@ TASK_PROGRESS_COLUMNS = ["unit", "period", "task_code", "milestone", "done_on", 
                          "sheet", "row"]
 PROJECT_PROGRESS_COLUMNS = ["unit", "period", "project_code", "invested", "milestone", "done_on",
                             "note", "sheet", "row"]
-PROBLEM_EVENT_COLUMNS = [*lg.EVENT_COLUMNS, "sheet", "row", "seq"]
+PROBLEM_EVENT_COLUMNS = [*lg.EVENT_COLUMNS, "sheet", "row", "seq", "accepted"]
 
 
 @dataclass
@@ -80,7 +80,10 @@ class ListRows:
     repeated: int = 0  # problems raised again exactly as they stand: accepted, nothing changed
 
     def __len__(self) -> int:
-        return len(self.tasks) + len(self.projects) + len(self.problems) + self.repeated
+        """The rows accepted (a problem move kept only for the replay is not)."""
+        moves = int(self.problems["accepted"].fillna(True).astype(bool).sum()) \
+            if not self.problems.empty else 0
+        return len(self.tasks) + len(self.projects) + moves + self.repeated
 
 
 class _Row:
@@ -274,9 +277,12 @@ class ProblemMove:
                          value, problem.reason_code, problem.message)
 
 
-def apply_move(move: ProblemMove, ledger: dict[str, lg.Problem]) -> dict | Rejection | None:
-    """Apply one move to ``ledger``: the accepted event's row, a rejection, or None for a
-    problem raised again exactly as it stands (a workbook sent twice): nothing to change."""
+def apply_move(move: ProblemMove, ledger: dict[str, lg.Problem]
+               ) -> dict | Rejection | tuple[Rejection, dict] | None:
+    """Apply one move to ``ledger``: the accepted event's row; a rejection; a rejection with
+    the event's row, kept for the ledger's replay by date (a step the ledger refuses now, which
+    may follow one reported later); or None for a problem raised again exactly as it stands
+    (a workbook sent twice): nothing to change."""
     problem_id = move.problem_id
     if problem_id is None:
         problem_id = new_problem_id(move.unit, move.period, move.content, move.handler, ledger)
@@ -298,16 +304,21 @@ def apply_move(move: ProblemMove, ledger: dict[str, lg.Problem]) -> dict | Rejec
                                    "与本行问题内容不符，请核对编号"))
     event = lg.Event(problem_id, move.unit, move.action, move.event_date, move.content,
                      move.category, move.handler, move.wish_date, move.reply)
+    row = {"problem_id": problem_id, "period": move.period, "unit": move.unit,
+           "action": move.action, "event_date": move.event_date, "content": move.content,
+           "category": move.category, "handler": move.handler, "wish_date": move.wish_date,
+           "reply": move.reply, "sheet": move.sheet, "row": move.row}
     try:
         lg.apply_event(ledger, event)
     except lg.LedgerError as exc:
         fld = "problem" if exc.reason_code == "unknown_problem" else (
             "event_date" if exc.reason_code == "bad_date" else "action")
-        return move.rejection(fld, CellProblem(exc.reason_code, exc.message))
-    return {"problem_id": problem_id, "period": move.period, "unit": move.unit,
-            "action": move.action, "event_date": move.event_date, "content": move.content,
-            "category": move.category, "handler": move.handler, "wish_date": move.wish_date,
-            "reply": move.reply, "sheet": move.sheet, "row": move.row}
+        # kept all the same: the ledger replays every move by its date, so one that comes
+        # before the step it follows (a 确认销号 ahead of the 已办结) takes effect once that
+        # step is reported
+        return move.rejection(fld, CellProblem(
+            exc.reason_code, f"{exc.message}（本行已留存：前序环节报送后按日期自动生效）")), row
+    return row
 
 
 def validate_problem_sheet(table: Table, catalog: Catalog, ctx: ListContext, current: str
@@ -421,7 +432,9 @@ def apply_moves(batch: list[ListRows], ctx: ListContext) -> list[list[Rejection]
     again once others have been (a 确认销号 dated the same day as the 已办结 it confirms, in a
     file that came first); what still cannot be applied is rejected. Each workbook's accepted
     events go to its ``problems`` (in row order, each with ``seq``, the order it was applied:
-    how the ledger is replayed), and its rejections are returned, per workbook."""
+    how the ledger is replayed), and its rejections are returned, per workbook. A move the
+    ledger refuses is rejected and kept (``accepted`` false): the ledger replays every move by
+    its date, so the month's state is the same whatever order its workbooks came in."""
     pending = sorted(((m.event_date, i, m.row, m) for i, rows in enumerate(batch)
                       for m in rows.moves), key=lambda t: t[:3])
     accepted: list[list[dict]] = [[] for _ in batch]
@@ -432,7 +445,7 @@ def apply_moves(batch: list[ListRows], ctx: ListContext) -> list[list[Rejection]
         for item in pending:
             _, i, _, move = item
             outcome = apply_move(move, ctx.ledger)
-            if isinstance(outcome, Rejection):
+            if isinstance(outcome, (Rejection, tuple)):
                 outcomes[id(move)] = outcome
                 still.append(item)
                 continue
@@ -442,11 +455,16 @@ def apply_moves(batch: list[ListRows], ctx: ListContext) -> list[list[Rejection]
                 batch[i].repeated += 1
             else:
                 ctx.applied += 1
-                accepted[i].append({**outcome, "seq": ctx.applied})
+                accepted[i].append({**outcome, "seq": ctx.applied, "accepted": True})
         pending = still
     rejected: list[list[Rejection]] = [[] for _ in batch]
     for _, i, _, move in pending:
-        rejected[i].append(outcomes[id(move)])
+        outcome = outcomes[id(move)]
+        if isinstance(outcome, tuple):  # refused now, kept for the replay by date
+            outcome, row = outcome
+            ctx.applied += 1
+            accepted[i].append({**row, "seq": ctx.applied, "accepted": False})
+        rejected[i].append(outcome)
     for rows, events in zip(batch, accepted, strict=True):
         rows.moves = []
         if events:

@@ -113,7 +113,8 @@ def read_submissions(files: Sequence[tuple[Path, str]], catalog: Catalog, today:
             start, end = result.problems_at or (len(result.rejections),) * 2
             result.rejections[start:end] = sorted(result.rejections[start:end] + rejected,
                                                   key=lambda r: r.row or 0)
-        result.rows_accepted += len(result.lists.problems) + result.lists.repeated
+        result.rows_accepted += len(result.lists) - len(result.lists.tasks) \
+            - len(result.lists.projects)  # the problem moves the ledger took
     for result in results:
         result.status = file_status(result)
     return results

@@ -119,6 +119,39 @@ def ingest_year(root: Path) -> dict:
     return {"seconds": seconds, "files": files, "files_per_s": files / seconds}
 
 
+def read_year(root: Path) -> dict:
+    """Reading a year's workbooks (every sheet of each, no validation) with the project's
+    reader: openpyxl for .xlsx, as ingestion reads them."""
+    from kj_pipelines.domain.workbook import read_workbook
+
+    files = sorted(DataPaths_inbox(root).glob("*.xlsx"))
+    began = time.perf_counter()
+    rows = sum(len(sheet.rows) for path in files for sheet in read_workbook(path))
+    return {"seconds": time.perf_counter() - began, "files": len(files), "rows": rows}
+
+
+def read_year_calamine(root: Path) -> dict:
+    """The same workbooks read by python-calamine (values only: no number formats, no formula
+    without a cached value), the reader the project compared before choosing openpyxl."""
+    from python_calamine import CalamineWorkbook
+
+    files = sorted(DataPaths_inbox(root).glob("*.xlsx"))
+    began = time.perf_counter()
+    rows = 0
+    for path in files:
+        with CalamineWorkbook.from_path(str(path)) as wb:
+            for name in wb.sheet_names:
+                rows += sum(1 for row in wb.get_sheet_by_name(name).to_python()
+                            if any(v not in ("", None) for v in row))
+    return {"seconds": time.perf_counter() - began, "files": len(files), "rows": rows}
+
+
+def DataPaths_inbox(root: Path) -> Path:  # noqa: N802 - the inbox of a data directory
+    from kj_pipelines.settings import DataPaths
+
+    return DataPaths(root).inbox
+
+
 def prepare(root: Path) -> dict:
     """Ingest the whole sample (submissions, target lists, registry, work plans) once."""
     from kj_pipelines.assets.ingestion import annual_targets, registry_snapshot, submission_inbox
@@ -141,6 +174,8 @@ ITEMS = {
     "noop_month": lambda root: run_graph(root, noop=True, partition_range=(MONTH, MONTH)),
     "monthly_review": monthly_review,
     "ingest_year": ingest_year,
+    "read_year": read_year,
+    "read_year_calamine": read_year_calamine,
 }
 
 

@@ -135,6 +135,8 @@ def main() -> None:
             shutil.copytree(year, fresh)
 
         measured(("ingest_year",), fresh, figures, restore=fresh_year)
+        # the reader: openpyxl (what ingestion uses) against python-calamine, on the same year
+        measured(("read_year", "read_year_calamine"), year, figures, restore=lambda: None)
     env_import = process_seconds("import dagster", repeat=5)
     # what a code server does at start and at every reload: import, then resolve the repository
     env_defs = process_seconds("from kj_pipelines.definitions import defs; "
@@ -168,6 +170,8 @@ LABELS = {
     "noop_month": "(c) the same graph doing nothing, one month",
     "monthly_review": "(d) `monthly_review` 2026-10 on the ingested warehouse",
     "ingest_year": "(f) ingest a year of submissions (2025, every unit × 12 months)",
+    "read_year": "(f) read that year's workbooks, every sheet: openpyxl (the project's reader)",
+    "read_year_calamine": "(f) the same with python-calamine (no formats, no formula check)",
     "import_dagster": "(e) `import dagster` in a new process",
     "defs_load": "(e) load the definitions in a new process (import, resolve the repository)",
     "province_build": "(g) build the synthetic province (1,903 units, 1.7 M submitted figures)",

@@ -141,7 +141,7 @@ def _read_file(path: Path, name: str, catalog: Catalog, today: dt.date,
             Rejection(None, None, None, None, "unreadable_file", f"无法读取文件：{exc}")]), [], False
     result = FileResult(name, digest)
     try:
-        sheets = read_workbook(path)
+        sheets = read_workbook(path, skip=lambda sheet: normalize_text(sheet) in INFO_SHEETS)
         mains, extras, unplaced = place_sheets(sheets)
         if not mains and not extras:
             raise WorkbookError("missing_sheet", "工作簿中没有可读取的工作表")

@@ -45,7 +45,7 @@ def cmd_catalog(args: argparse.Namespace) -> int:
 
 def cmd_validate(args: argparse.Namespace) -> int:
     from kj_pipelines.domain.submissions import read_submissions
-    from kj_pipelines.lists import validation_ledger
+    from kj_pipelines.lists import read_only_cumulatives, validation_ledger
 
     paths = DataPaths.from_env()
     catalog = _catalog(paths)
@@ -58,7 +58,8 @@ def cmd_validate(args: argparse.Namespace) -> int:
         log.warning("%s", note)
     waiting = [(path, path.name) for path in ledger.waiting]
     results = read_submissions(waiting + [(Path(name), name) for name in args.files], catalog,
-                               today, lists=ledger.context)[len(waiting):]
+                               today, lists=ledger.context,
+                               stored=read_only_cumulatives(paths.warehouse))[len(waiting):]
     if args.json:
         json.dump({"files": [r.to_json() for r in results],
                    "ledger": {"warehouse": paths.warehouse.exists(),

@@ -97,6 +97,23 @@ def forget_arrival(inbox: Path, sha: str) -> None:
         pass
 
 
+def stored_cumulatives(conn: duckdb.DuckDBPyConnection):
+    """The 累计值 the warehouse holds (the latest version of each figure), asked for the keys a
+    batch's rows must agree with (:func:`~kj_pipelines.domain.submissions.read_submissions`)."""
+    def lookup(keys: list[tuple[str, str, str]]) -> dict[tuple[str, str, str], float]:
+        found: dict[tuple[str, str, str], float] = {}
+        for start in range(0, len(keys), 500):
+            chunk = keys[start:start + 500]
+            rows = conn.execute(
+                "SELECT unit, indicator, period, cumulative FROM core.submitted_values "
+                "WHERE cumulative IS NOT NULL AND (unit, indicator, period) IN "
+                "(SELECT * FROM (VALUES " + ", ".join("(?, ?, ?)" for _ in chunk) + "))",
+                [v for key in chunk for v in key]).fetchall()
+            found.update({(u, i, p): float(c) for u, i, p, c in rows})
+        return found
+    return lookup
+
+
 def rejections_frame(results: list[FileResult], received_at: dt.datetime) -> pd.DataFrame:
     """The rejections of a batch's files as ``quarantine.rejections`` rows (one frame for the
     batch: built a file at a time, empty frames cost 3 ms a workbook)."""
@@ -176,7 +193,7 @@ def _flush(paths: DataPaths, catalog: Catalog, conn: duckdb.DuckDBPyConnection,
         return []
     read = [b for b in batch if not b.copy]
     results = read_submissions([(b.path, b.path.name) for b in read], catalog, now.date(),
-                               lists=lists)
+                               lists=lists, stored=stored_cumulatives(conn))
     for b, result in zip(read, results, strict=True):
         b.result = result
     _store(conn, read, now)

@@ -236,6 +236,27 @@ def _read_only(warehouse: Path) -> tuple[dict[str, lg.Problem], set[str], str | 
         conn.close()
 
 
+def read_only_cumulatives(warehouse: Path):
+    """:func:`kj_pipelines.ingest.stored_cumulatives` on a warehouse opened read-only for the
+    one question (``kj validate`` writes nothing); nothing known if no warehouse can be read."""
+    from kj_pipelines.ingest import stored_cumulatives
+
+    def lookup(keys: list[tuple[str, str, str]]) -> dict[tuple[str, str, str], float]:
+        if not warehouse.exists():
+            return {}
+        try:
+            conn = connect(warehouse, read_only=True)
+        except duckdb.Error:
+            return {}
+        try:
+            return stored_cumulatives(conn)(keys)
+        except duckdb.CatalogException:
+            return {}
+        finally:
+            conn.close()
+    return lookup
+
+
 @dataclass
 class ValidationLedger:
     """What ``kj validate`` checks a workbook's 问题清单 against: the ledger as stored, and the

@@ -9,7 +9,7 @@ validated against the catalog with a pandera schema. A bad cell rejects its row,
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -38,6 +38,7 @@ from kj_pipelines.domain.listsheets import (
     list_table,
     validate_list_sheet,
 )
+from kj_pipelines.domain.periods import add_months
 from kj_pipelines.domain.planlists import PlanLists
 from kj_pipelines.domain.workbook import PREFERRED_SHEET, SheetRows, WorkbookError, read_workbook
 
@@ -90,12 +91,18 @@ def read_submission(path: Path, catalog: Catalog, today: dt.date, *,
     return read_submissions([(path, display_name or str(path))], catalog, today, lists=lists)[0]
 
 
+# (unit, indicator, period) keys → the 累计值 the warehouse holds for them (those it has)
+Cumulatives = Callable[[list[tuple[str, str, str]]], dict[tuple[str, str, str], float]]
+
+
 def read_submissions(files: Sequence[tuple[Path, str]], catalog: Catalog, today: dt.date, *,
-                     lists: ListContext | None = None) -> list[FileResult]:
+                     lists: ListContext | None = None,
+                     stored: Cumulatives | None = None) -> list[FileResult]:
     """:func:`read_submission` for several workbooks ``(path, display name)``, in order. Each file
     is read and cleaned on its own and its list sheets applied to the ledger in turn; the catalog's
     schema then checks the ``填报`` rows of all the files at once (one pandera validation for a
-    batch instead of one a file: 7 ms a workbook)."""
+    batch instead of one a file: 7 ms a workbook). ``stored``: the 累计值 the warehouse holds,
+    which a row's 本期值 and 累计值 must agree with (:func:`_cumulatives_agree`)."""
     lists = lists if lists is not None else ListContext(PlanLists())
     read = [_read_file(path, name, catalog, today, lists) for path, name in files]
     pending = [main for _, mains, _ in read for main in mains]
@@ -104,6 +111,7 @@ def read_submissions(files: Sequence[tuple[Path, str]], catalog: Catalog, today:
     for _, mains, _ in read:
         if len(mains) > 1:  # a copied 填报 sheet: the same figure twice must agree
             _conflicts_across_sheets(mains)
+    _cumulatives_agree([result for result, _, _ in read], catalog, stored)
     # the batch's ledger moves by their dates, whichever file brought them (a department's
     # 已办结 before the town's 确认销号 of it, in either file order)
     results = [result for result, _, _ in read]
@@ -554,3 +562,72 @@ def _conflicts_across_sheets(mains: list[_MainRows]) -> None:
                 f"同一单位、指标、报告期在{where}填报了不同数值"))
     if drop:
         result.accepted = frame.drop(index=drop).reset_index(drop=True)
+
+
+# what rounding leaves between a 累计值 and the month before's plus the 本期值, each typed to
+# two decimals: three half-cents, or a millionth of a large figure
+CUMULATIVE_TOLERANCE = 0.015
+
+
+def _cumulatives_agree(results: list[FileResult], catalog: Catalog,
+                       stored: Cumulatives | None) -> None:
+    """A flow's row giving both 本期值 and 累计值 must agree with the unit's 累计值 of the month
+    before: that month's in this batch (the last file's), else the warehouse's, else nothing
+    to check (a unit's first month; January starts from nothing). A row that disagrees is
+    rejected (``inconsistent_cumulative``), naming both cells and the figure of the month
+    before: which of the three is wrong only the unit can say."""
+    flows = {c for c, ind in catalog.indicators.items() if ind.kind == "flow"}
+    batch: dict[tuple[str, str, str], tuple[float, str]] = {}  # key → (累计值, where from)
+    for result in results:
+        a = result.accepted
+        for unit, ind, period, cum, row in zip(a["unit"], a["indicator"], a["period"],
+                                               a["cumulative"], a["row"], strict=True):
+            if ind in flows and not pd.isna(cum):
+                batch[(unit, ind, period)] = (float(cum), f"{result.file}第{int(row)}行")
+    checked = [(result, i) for result in results for i in np.flatnonzero(
+        result.accepted["indicator"].isin(list(flows)).to_numpy()
+        & result.accepted["value"].notna().to_numpy()
+        & result.accepted["cumulative"].notna().to_numpy())]
+    if not checked:
+        return
+    before = {}
+    for result, i in checked:
+        row = result.accepted.iloc[i]
+        period = str(row["period"])
+        if not period.endswith("-01"):
+            before[(result.file, i)] = (str(row["unit"]), str(row["indicator"]),
+                                        add_months(period, -1))
+    wanted = sorted({key for key in before.values() if key not in batch})
+    known = stored(wanted) if stored and wanted else {}
+    drop: dict[int, list[int]] = {}
+    for result, i in checked:
+        row = result.accepted.iloc[i]
+        key = before.get((result.file, i))
+        if key is None:
+            previous, source = 0.0, "1月从零起算"
+        elif key in batch:
+            previous, source = batch[key][0], f"本批{batch[key][1]}"
+        elif key in known:
+            previous, source = known[key], "已入库"
+        else:
+            continue  # no month before to check against
+        value, cumulative = float(row["value"]), float(row["cumulative"])
+        expected = previous + value
+        if abs(cumulative - expected) <= max(CUMULATIVE_TOLERANCE, 1e-6 * abs(cumulative)):
+            continue
+        excel_row = int(row["row"])
+        cells = (f"本期值{row['value_column'] or ''}{excel_row}",
+                 f"累计值{row['cumulative_column'] or ''}{excel_row}")
+        month = f"上月（{key[2]}）累计值{previous:,.2f}（{source}）" if key else source
+        result.rejections.append(Rejection(
+            str(row["sheet"]), excel_row, "累计值", display_value(cumulative),
+            "inconsistent_cumulative",
+            f"{cells[0]} {value:,.2f} 与 {cells[1]} {cumulative:,.2f} 不一致：{month}加本期值应为"
+            f"{expected:,.2f}。请核对本期值、累计值和上月数后重报"))
+        drop.setdefault(id(result), []).append(i)
+    for result in results:
+        if id(result) in drop:
+            rows = drop[id(result)]
+            result.accepted = result.accepted.drop(index=result.accepted.index[rows]) \
+                .reset_index(drop=True)
+            result.rows_accepted -= len(rows)

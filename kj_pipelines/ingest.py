@@ -15,7 +15,9 @@ a warehouse's first ingestion every workbook no sensor saw arrive (a region load
 from __future__ import annotations
 
 import datetime as dt
+import os
 import shutil
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -39,6 +41,8 @@ REJECTION_COLUMNS = ["source_file", "sha256", "sheet", "row", "column", "value",
 class IngestReport:
     results: list[FileResult] = field(default_factory=list)
     already_seen: list[str] = field(default_factory=list)
+    waiting: list[str] = field(default_factory=list)  # still being written: the next run
+    quarantined: list[tuple[str, str, str]] = field(default_factory=list)  # (name, why, where)
 
     @property
     def periods(self) -> list[str]:
@@ -55,15 +59,9 @@ CATCH_UP = "补录"  # inbox/补录/: history loaded on purpose, never scored la
 
 def pending_files(inbox: Path) -> list[Path]:
     """The workbooks waiting: those in ``inbox/补录/`` (history, first), then the inbox's own,
-    each in name order (an office's temporary ``~$`` file and hidden files left alone)."""
-    if not inbox.exists():
-        return []
-    out = []
-    for folder in (inbox / CATCH_UP, inbox):
-        if folder.is_dir():
-            out += sorted(p for p in folder.iterdir()
-                          if p.is_file() and not p.name.startswith((".", "~$")))
-    return out
+    each in name order (an office's temporary ``~$`` file, hidden files, links and folders
+    left alone: :func:`inbox_entries`)."""
+    return inbox_entries(inbox)[0]
 
 
 def is_catch_up(path: Path, inbox: Path) -> bool:
@@ -131,42 +129,175 @@ BATCH_FILES = 100
 
 def ingest_pending(paths: DataPaths, catalog: Catalog, conn: duckdb.DuckDBPyConnection,
                    now: dt.datetime) -> IngestReport:
+    """Every workbook waiting in the inbox into the warehouse. Whatever else lies there (a
+    link, a folder, a file nobody may read, one whose name cannot be archived) is quarantined
+    with its reason and the rest goes on; a file still being written waits for the next run."""
     ensure_schema(conn)
     now = local(now)
     report = IngestReport()
-    files = pending_files(paths.inbox)
+    files, odd = inbox_entries(paths.inbox)
     # a warehouse's first ingestion loads the region's past: what no sensor saw is catch-up
     first_ever = not conn.execute("SELECT 1 FROM raw.submission_files LIMIT 1").fetchone()
     # list sheets are checked against the plans and the problem ledger, which each accepted
     # event moves on: a town's 提出 earlier in the run is known to a department's 受理 after it
     lists = list_context(conn, paths.plans, catalog) if files else None
+    poison = [Poison(path, why) for path, why in odd]
     batch: list[Stored] = []
     in_batch: set[str] = set()
     for path in files:
+        if still_written(path):
+            report.waiting.append(path.name)
+            continue
         try:
             sha = sha256_of(path)
-        except OSError:
-            continue  # unreadable right now (still being copied, permissions): next run
-
+        except OSError as exc:
+            poison.append(Poison(path, f"无法读取文件（{exc.strerror or exc}）"))
+            continue
         if sha in in_batch:  # a copy of a file of this batch: archived after the commit
             report.already_seen.append(path.name)
-            batch.append(Stored(path, sha, now, "", copy=True))
+            batch.append(Stored(path, sha, now, archive_name(path, sha, now), copy=True))
             continue
         if conn.execute("SELECT 1 FROM raw.submission_files WHERE sha256 = ?", [sha]).fetchone():
-            report.already_seen.append(path.name)
-            _archive(paths, path, sha, now)
+            report.already_seen.append(path.name)  # stored before (a crash after its commit)
+            if _archive_copy(paths, path, archive_name(path, sha, now)) is None:
+                poison.append(Poison(path, "无法归档（文件名或归档目录不可写）"))
+                continue
+            _remove(path)
+            forget_arrival(paths.inbox, sha)
             continue
         seen = arrival_of(paths.inbox, sha)
         modified = local(dt.datetime.fromtimestamp(path.stat().st_mtime, tz=dt.UTC))
-        batch.append(Stored(path, sha, seen or now, _archive_name(paths, path, sha, now),
+        batch.append(Stored(path, sha, seen or now, archive_name(path, sha, now),
                             catch_up=is_catch_up(path, paths.inbox)
                             or (first_ever and seen is None), modified_at=modified))
         in_batch.add(sha)
         if len(in_batch) >= BATCH_FILES:
-            report.results.extend(_flush(paths, catalog, conn, batch, lists, now))
+            report.results.extend(_flush(paths, catalog, conn, batch, lists, now, poison))
             batch, in_batch = [], set()
-    report.results.extend(_flush(paths, catalog, conn, batch, lists, now))
+    report.results.extend(_flush(paths, catalog, conn, batch, lists, now, poison))
+    report.quarantined = _quarantine(paths, conn, poison, now)
     return report
+
+
+SETTLE_SECONDS = 3.0  # a file written to less than this long ago is still being copied in
+
+
+def still_written(path: Path) -> bool:
+    """A file modified a moment ago (by the wall clock, whatever day the project thinks it is):
+    a copy or an upload not finished, read on the next run (``KJ_INBOX_SETTLE_SECONDS``, 3 by
+    default)."""
+    settle = float(os.environ.get("KJ_INBOX_SETTLE_SECONDS") or SETTLE_SECONDS)
+    try:
+        return time.time() - path.stat().st_mtime < settle
+    except OSError:
+        return False
+
+
+def inbox_entries(inbox: Path) -> tuple[list[Path], list[tuple[Path, str]]]:
+    """(the workbooks waiting, what else lies in the inbox with why it is not read): a link is
+    never followed, a folder or a device is not a workbook."""
+    files, odd = [], []
+    if not inbox.exists():
+        return files, odd
+    for folder in (inbox / CATCH_UP, inbox):
+        if not folder.is_dir() or folder.is_symlink():
+            continue
+        for entry in sorted(folder.iterdir()):
+            if entry.name.startswith((".", "~$")) or (folder == inbox and entry.name == CATCH_UP):
+                continue
+            if entry.is_symlink():
+                odd.append((entry, "是链接（快捷方式），不读取其指向的文件；请直接放入工作簿"))
+            elif entry.is_dir():
+                odd.append((entry, "是文件夹，不是工作簿"))
+            elif not entry.is_file():
+                odd.append((entry, "不是普通文件（设备、管道等）"))
+            else:
+                files.append(entry)
+    return files, odd
+
+
+@dataclass
+class Poison:
+    """Something in the inbox that cannot be ingested, and why: quarantined, never in the way."""
+
+    path: Path
+    why: str
+
+
+QUARANTINE = "隔离"
+NAME_BYTES = 200  # an archived file's name, at most: the file system allows 255
+
+
+def _quarantine(paths: DataPaths, conn: duckdb.DuckDBPyConnection, poison: list[Poison],
+                now: dt.datetime) -> list[tuple[str, str, str]]:
+    """Move each poison aside (``archive/<YYYY-MM>/隔离/``) and record a file-level rejection
+    naming it; returns (name, why, where it is now). What cannot be moved stays, reported."""
+    out, rows = [], []
+    for item in poison:
+        name = item.path.name
+        target = paths.archive / f"{now:%Y-%m}" / QUARANTINE / safe_name(
+            f"{now:%Y%m%d-%H%M%S}_{name}")
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            os.rename(item.path, target)  # a link or a folder itself, never what it points to
+            where = str(target.relative_to(paths.root))
+        except OSError as exc:
+            where = f"仍在收件箱（无法移走：{exc.strerror or exc}）"
+        code = "unsafe_file" if "链接" in item.why or "不是普通文件" in item.why else \
+            "unreadable_file"
+        rows.append((name, "", None, None, None, None, code, f"{item.why}；已隔离：{where}", now))
+        out.append((name, item.why, where))
+    if rows:
+        with transaction(conn):
+            insert_frame(conn, "quarantine.rejections",
+                         pd.DataFrame(rows, columns=REJECTION_COLUMNS).astype({"row": "Int64"}))
+    return out
+
+
+def safe_name(name: str, limit: int = NAME_BYTES) -> str:
+    """A name the archive can hold: at most ``limit`` bytes of UTF-8, cut at a character and
+    keeping its extension (a 报送 title of 80 Chinese characters is 240 bytes)."""
+    if len(name.encode("utf-8")) <= limit:
+        return name
+    stem, dot, suffix = name.rpartition(".")
+    suffix = f".{suffix}" if dot and stem and len(suffix.encode()) <= 10 else ""
+    stem = name[: len(name) - len(suffix)]
+    room = limit - len(suffix.encode("utf-8")) - len("…".encode())
+    cut = stem.encode("utf-8")[:room].decode("utf-8", errors="ignore")
+    return f"{cut}…{suffix}"
+
+
+def archive_name(path: Path, sha: str, now: dt.datetime) -> str:
+    """Where the workbook is archived: its month's folder, its hash's start and its own name
+    (shortened where the file system would refuse it)."""
+    return f"{now:%Y-%m}/{sha[:12]}_{safe_name(path.name)}"
+
+
+def _archive_copy(paths: DataPaths, path: Path, name: str) -> str | None:
+    """A copy of the workbook in the archive under ``name`` (written whole, then renamed), or
+    under its hash alone if that name cannot be; its name if done (or already there), else
+    None. The inbox file is removed only once its rows are committed."""
+    target = paths.archive / name
+    fallback = target.with_name(target.name[:12] + path.suffix[:10])
+    for candidate in (target, fallback):
+        try:
+            if candidate.exists():
+                return str(candidate.relative_to(paths.archive))
+            candidate.parent.mkdir(parents=True, exist_ok=True)
+            tmp = candidate.with_name(f".{candidate.name[:12]}.tmp")
+            shutil.copyfile(path, tmp)
+            os.replace(tmp, candidate)
+            return str(candidate.relative_to(paths.archive))
+        except OSError:
+            continue
+    return None
+
+
+def _remove(path: Path) -> None:
+    try:
+        path.unlink()
+    except FileNotFoundError:
+        pass
 
 
 @dataclass
@@ -185,10 +316,12 @@ class Stored:
 
 
 def _flush(paths: DataPaths, catalog: Catalog, conn: duckdb.DuckDBPyConnection,
-           batch: list[Stored], lists: ListContext | None, now: dt.datetime) -> list[FileResult]:
-    """Read the batch's workbooks, commit their rows, then move the files to the archive (the
-    commit first: a crash in between leaves files whose hash is known, which the next run only
-    archives)."""
+           batch: list[Stored], lists: ListContext | None, now: dt.datetime,
+           poison: list[Poison]) -> list[FileResult]:
+    """Read the batch's workbooks, copy each into the archive, commit the rows of those
+    archived, then take them out of the inbox: a workbook's rows are never committed unless it
+    is archived, and a crash at any point leaves it to be read again or only removed (its hash
+    known). One that cannot be archived is poison: its rows are not kept, the rest go on."""
     if not batch:
         return []
     read = [b for b in batch if not b.copy]
@@ -196,21 +329,20 @@ def _flush(paths: DataPaths, catalog: Catalog, conn: duckdb.DuckDBPyConnection,
                                lists=lists, stored=stored_cumulatives(conn))
     for b, result in zip(read, results, strict=True):
         b.result = result
-    _store(conn, read, now)
+    kept = []
     for b in batch:
-        _archive(paths, b.path, b.sha, now)
+        archived = _archive_copy(paths, b.path, b.archived_as)
+        if archived is None:
+            poison.append(Poison(b.path, "无法归档（文件名或归档目录不可写）"))
+            continue
+        b.archived_as = archived
+        kept.append(b)
+    stored = [b for b in kept if not b.copy]
+    _store(conn, stored, now)
+    for b in kept:
+        _remove(b.path)
         forget_arrival(paths.inbox, b.sha)
-    return results
-
-
-def _archive_name(paths: DataPaths, path: Path, sha: str, now: dt.datetime) -> str:
-    return f"{now:%Y-%m}/{sha[:12]}_{path.name}"
-
-
-def _archive(paths: DataPaths, path: Path, sha: str, now: dt.datetime) -> None:
-    target = paths.archive / _archive_name(paths, path, sha, now)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    shutil.move(str(path), target)
+    return [b.result for b in stored]
 
 
 def _store(conn: duckdb.DuckDBPyConnection, batch: list[Stored],

@@ -26,6 +26,7 @@ from kj_pipelines.warehouse import ensure_schema
 os.environ["KJ_DATA_DIR"] = tempfile.mkdtemp(prefix="kj_tests_")
 atexit.register(shutil.rmtree, os.environ["KJ_DATA_DIR"], True)
 os.environ["KJ_TODAY"] = "2026-11-23"
+os.environ["KJ_INBOX_SETTLE_SECONDS"] = "0"  # a test's workbooks are whole when written
 os.environ.pop("KJ_NOTIFY_URLS", None)
 os.environ.pop("KJ_SOURCE_DB_URL", None)
 

@@ -79,3 +79,96 @@ def test_the_month_before_is_taken_from_the_same_batch_and_january_from_zero(tmp
     assert [(r.row, r.reason_code) for r in result.rejections] == [
         (5, "inconsistent_cumulative"), (6, "inconsistent_cumulative")]
     assert sorted(result.accepted["period"]) == ["2026-01", "2026-02", "2026-03"]
+
+
+def _inbox(paths, catalog, when=dt.datetime(2026, 11, 23, 9)):
+    from kj_pipelines.ingest import ingest_pending
+
+    con = duckdb.connect(str(paths.warehouse))
+    try:
+        report = ingest_pending(paths, catalog, con, when)
+        stored = con.execute("SELECT count(*) FROM raw.submission_values").fetchone()[0]
+        rejected = con.execute("SELECT source_file, reason_code, message "
+                               "FROM quarantine.rejections ORDER BY ALL").fetchall()
+    finally:
+        con.close()
+    return report, stored, rejected
+
+
+LONG = "镇海区蛟川街道二〇二六年十月科技创新主要指标月度填报表（含重点任务项目进展及问题清单）第二次补充报送终稿" \
+    "请审核"  # a 报送 title as offices write them
+
+
+def test_a_name_at_the_file_systems_limit_is_archived_under_a_shorter_one(data_dir, catalog):
+    from conftest import write_rows
+
+    name = (LONG * 2)[:78] + ".xlsx"
+    assert 230 <= len(name.encode()) <= 250
+    write_rows(data_dir.inbox / name, [["JC", "", "2026-10", "HT_VA", "", 1.0, 5.0, ""]])
+    write_rows(data_dir.inbox / "2026-10_ZS.xlsx", [["ZS", "", "2026-10", "HT_VA", "", 2.0, 6.0,
+                                                      ""]])
+    report, stored, rejected = _inbox(data_dir, catalog)
+    assert [r.status for r in report.results] == ["accepted", "accepted"]
+    assert stored == 2 and rejected == [] and not report.quarantined
+    archived = [p.name for p in data_dir.archive.rglob("*.xlsx")]
+    assert len(archived) == 2 and all(len(n.encode()) <= 255 for n in archived)
+    assert any("…" in n for n in archived)  # shortened, its extension kept
+    assert not any(data_dir.inbox.iterdir())
+    # a second run finds nothing to do and duplicates nothing
+    report, stored, _ = _inbox(data_dir, catalog)
+    assert (report.results, stored) == ([], 2)
+
+
+def test_poison_in_the_inbox_is_quarantined_and_the_rest_goes_on(data_dir, catalog,
+                                                                 monkeypatch, tmp_path):
+    import os
+
+    from conftest import write_rows
+
+    from kj_pipelines import ingest
+
+    inbox = data_dir.inbox
+    good = write_rows(inbox / "2026-10_JC.xlsx", [["JC", "", "2026-10", "HT_VA", "", 1.0, 5.0, ""]])
+    elsewhere = write_rows(tmp_path / "secret.xlsx", [["ZS", "", "2026-10", "HT_VA", "", 1, 1, ""]])
+    (inbox / "链接.xlsx").symlink_to(elsewhere)
+    (inbox / "文件夹.xlsx").mkdir()
+    os.mkfifo(inbox / "管道.xlsx")
+    locked = write_rows(inbox / "2026-10_ZS.xlsx", [["ZS", "", "2026-10", "HT_VA", "", 1, 1, ""]])
+    real_hash = ingest.sha256_of
+
+    def hash_of(path):  # as root every file is readable: the permission refused by hand
+        if path == locked:
+            raise PermissionError(13, "Permission denied")
+        return real_hash(path)
+
+    monkeypatch.setattr(ingest, "sha256_of", hash_of)
+    report, stored, rejected = _inbox(data_dir, catalog)
+    assert [r.file for r in report.results] == [good.name] and stored == 1
+    assert sorted(name for name, _, _ in report.quarantined) == [
+        "2026-10_ZS.xlsx", "文件夹.xlsx", "管道.xlsx", "链接.xlsx"]
+    codes = {name: code for name, code, _ in rejected}
+    assert codes == {"链接.xlsx": "unsafe_file", "管道.xlsx": "unsafe_file",
+                     "文件夹.xlsx": "unreadable_file", "2026-10_ZS.xlsx": "unreadable_file"}
+    assert all("已隔离" in message for _, _, message in rejected)
+    assert not any(inbox.iterdir())  # all moved aside, the link itself, never its target
+    assert elsewhere.exists() and elsewhere.is_file()
+    aside = {p.name.split("_", 1)[1] for p in (data_dir.archive / "2026-11" / "隔离").iterdir()}
+    assert aside == {"链接.xlsx", "文件夹.xlsx", "管道.xlsx", "2026-10_ZS.xlsx"}
+
+
+def test_a_file_still_being_written_waits_and_one_that_cannot_be_archived_keeps_nothing(
+        data_dir, catalog, monkeypatch):
+    from conftest import write_rows
+
+    from kj_pipelines import ingest
+
+    fresh = write_rows(data_dir.inbox / "2026-10_JC.xlsx",
+                       [["JC", "", "2026-10", "HT_VA", "", 1.0, 5.0, ""]])
+    monkeypatch.setenv("KJ_INBOX_SETTLE_SECONDS", "600")
+    report, stored, rejected = _inbox(data_dir, catalog)
+    assert report.waiting == [fresh.name] and stored == 0 and rejected == [] and fresh.exists()
+    monkeypatch.setenv("KJ_INBOX_SETTLE_SECONDS", "0")
+    monkeypatch.setattr(ingest, "_archive_copy", lambda paths, path, name: None)
+    report, stored, rejected = _inbox(data_dir, catalog)
+    assert stored == 0 and [n for n, _, _ in report.quarantined] == [fresh.name]
+    assert "无法归档" in rejected[0][2]

@@ -37,9 +37,15 @@ def submission_inbox(context: dg.AssetExecutionContext, kj_data: KJDataResource,
     for r in report.results:
         if r.status != "accepted":
             context.log.warning(f"{r.file}: {r.status}, {len(r.rejections)} 个问题")
+    for name, why, where in report.quarantined:
+        context.log.warning(f"{name}: 已隔离，{why}（{where}）")
     return dg.MaterializeResult(metadata={
         "files_read": len(report.results),
         "files_already_seen": len(report.already_seen),
+        "files_quarantined": len(report.quarantined),
+        "files_still_being_written": ", ".join(report.waiting) or "—",
+        "quarantined": markdown_table(pd.DataFrame(report.quarantined,
+                                                   columns=["文件", "原因", "现在位置"])),
         "rows_read": int(sum(r.rows_read for r in report.results)),
         "rows_accepted": int(sum(r.rows_accepted for r in report.results)),
         "rows_rejected": int(sum(r.rows_read - r.rows_accepted for r in report.results)),

@@ -5,6 +5,7 @@ Their decisions are plain functions (:mod:`kj_pipelines.alerting`, :func:`inbox_
 the sensors only read the instance, keep a cursor and hand over.
 """
 
+import hashlib
 import json
 from collections import Counter
 from pathlib import Path
@@ -23,7 +24,7 @@ from kj_pipelines.domain.catalog import FIRST_PERIOD
 from kj_pipelines.domain.periods import add_months, last_complete_month
 from kj_pipelines.domain.reminders import due_warnings
 from kj_pipelines.domain.submissions import read_submissions, sha256_of
-from kj_pipelines.ingest import pending_files, record_arrival
+from kj_pipelines.ingest import inbox_entries, record_arrival, still_written
 from kj_pipelines.jobs import monthly_review
 from kj_pipelines.lists import calendar
 from kj_pipelines.resources import KJDataResource, NotifierResource, WarehouseResource
@@ -155,19 +156,30 @@ def inbox_sensor(context: dg.SensorEvaluationContext, kj_data: KJDataResource):
     today = now.date()
     inbox = kj_data.paths.inbox
     new: list[tuple[str, Path]] = []
-    for path in pending_files(inbox)[:MAX_FILES_PER_TICK]:
+    files, odd = inbox_entries(inbox)
+    unreadable: list[str] = []
+    for path in files[:MAX_FILES_PER_TICK]:
+        if still_written(path):
+            continue  # a copy in progress: the next tick
         try:
             sha = sha256_of(path)
         except OSError:
-            continue  # moved to the archive by a run meanwhile
+            # unreadable (permissions) or moved to the archive by a run meanwhile: a run
+            # quarantines what cannot be read, once
+            unreadable.append(f"unreadable:{path.name}:{_inode(path)}")
+            continue
         if sha not in known:
             new.append((sha, path))
             # when it reached the inbox: what lateness is judged on (kj_pipelines.ingest)
             record_arrival(inbox, sha, now)
+    # a link, a folder, an unreadable file: a run quarantines it (keyed by name and inode)
+    oddities = [key for key in unreadable + [f"odd:{p.name}:{_inode(p)}" for p, _ in odd]
+                if key not in known]
     results = read_submissions([(path, path.name) for _, path in new], catalog, today)
     found = [(sha, sorted(set(result.accepted["period"])))
              for (sha, _), result in zip(new, results, strict=True)]
-    seen.extend(sha for sha, _ in new)
+    found += [(hashlib.sha256(key.encode()).hexdigest(), []) for key in oddities]
+    seen.extend([sha for sha, _ in new] + oddities)
     if not found:
         return dg.SkipReason("inbox/ 中没有新文件")
     context.update_cursor(json.dumps(seen[-REMEMBERED_HASHES:]))
@@ -215,3 +227,10 @@ def acceptance_sensor(context: dg.SensorEvaluationContext, kj_data: KJDataResour
     context.log.info(f"确认 {len(accepted)} 个暂扣数，重跑 "
                      f"{', '.join(r.partition_key for r in requests) or '无'}")
     return requests
+
+
+def _inode(path: Path) -> int:
+    try:
+        return path.lstat().st_ino
+    except OSError:
+        return 0

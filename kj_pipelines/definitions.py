@@ -39,6 +39,7 @@ from kj_pipelines.sensors import (
     acceptance_sensor,
     behind_schedule_sensor,
     inbox_sensor,
+    orphaned_runs_sensor,
     warnings_asset,
 )
 from kj_pipelines.settings import DataPaths
@@ -58,7 +59,8 @@ def build_defs(catalog: Catalog | None = None) -> dg.Definitions:
                 weekly_watchlist, quarterly_ranking, annual_scores],
         jobs=[monthly_review, weekly_consultation, quarterly_analysis, annual_evaluation],
         schedules=build_schedules(catalog.submission_deadline_day),
-        sensors=[behind_schedule_sensor, inbox_sensor, acceptance_sensor],
+        sensors=[behind_schedule_sensor, inbox_sensor, acceptance_sensor,
+                 orphaned_runs_sensor],
         resources=default_resources(),
         executor=EXECUTOR,  # also for UI/CLI materializations and backfills (__ASSET_JOB)
     )

@@ -75,7 +75,8 @@ def test_each_list_is_a_monthly_asset_of_the_monthly_review(catalog, data_dir):
         assert spec.group_names_by_key[key] == "lists"
         assert {c.name for c in spec.check_specs} == checks
     sensors = {s.name for s in defs.sensors}
-    assert sensors == {"behind_schedule_sensor", "inbox_sensor", "acceptance_sensor"}
+    assert sensors == {"behind_schedule_sensor", "inbox_sensor", "acceptance_sensor",
+                       "orphaned_runs_sensor"}
 
 
 def test_a_region_without_a_registry_still_runs(catalog, sample_dir):

@@ -14,6 +14,8 @@ from pydantic import PrivateAttr
 
 from kj_pipelines.domain.catalog import Catalog, load_catalog
 from kj_pipelines.notify import Notifier
+from kj_pipelines.run_workers import TAG as WORKER_TAG
+from kj_pipelines.run_workers import worker_identity
 from kj_pipelines.settings import DataPaths
 from kj_pipelines.warehouse import in_local_time
 from kj_pipelines.warehouse_lock import (
@@ -85,6 +87,12 @@ class WarehouseResource(dg.ConfigurableResource):
         run_id = getattr(context, "run_id", None)
         self._in_run = bool(run_id)
         self._holder = f"dagster run {run_id}" if run_id else "dagster"
+        if run_id and context.instance is not None:
+            # which process runs it: orphaned_runs_sensor fails the run if a crash ends it
+            try:
+                context.instance.add_run_tags(run_id, {WORKER_TAG: worker_identity()})
+            except Exception as exc:  # noqa: BLE001 - a run is never stopped for its label
+                context.log.warning(f"could not record the run's worker: {exc}")
 
     def teardown_after_execution(self, context: dg.InitResourceContext) -> None:
         if self._run is not None:  # closes the run's connection, then lets the lock go

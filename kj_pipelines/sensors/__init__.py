@@ -28,6 +28,8 @@ from kj_pipelines.ingest import inbox_entries, record_arrival, still_written
 from kj_pipelines.jobs import monthly_review
 from kj_pipelines.lists import calendar
 from kj_pipelines.resources import KJDataResource, NotifierResource, WarehouseResource
+from kj_pipelines.run_workers import DEAD, worker_state
+from kj_pipelines.run_workers import TAG as WORKER_TAG
 from kj_pipelines.settings import now_local
 from kj_pipelines.warehouse_lock import WarehouseBusy
 
@@ -234,3 +236,44 @@ def _inode(path: Path) -> int:
         return path.lstat().st_ino
     except OSError:
         return 0
+
+
+ORPHAN_STATUSES = (dg.DagsterRunStatus.STARTED, dg.DagsterRunStatus.CANCELING)
+
+
+def orphaned_runs(runs: list, state) -> list[tuple[object, str]]:
+    """The runs whose worker a crash ended, with what becomes of each: a STARTED run is failed
+    (and retried as the instance's run_retries say), a CANCELING one canceled. ``state``: a
+    run's worker tag → alive, dead or unknown (:func:`kj_pipelines.run_workers.worker_state`)."""
+    out = []
+    for run in runs:
+        if state(run.tags.get(WORKER_TAG)) != DEAD:
+            continue
+        out.append((run, "failed" if run.status == dg.DagsterRunStatus.STARTED else "canceled"))
+    return out
+
+
+@dg.sensor(
+    name="orphaned_runs_sensor",
+    minimum_interval_seconds=30,
+    default_status=dg.DefaultSensorStatus.RUNNING,
+    description="进程中断的运行：主机重启、内存不足被杀、容器或 dg dev 整组进程被终止后，仍显示“运行中”的运行"
+                "在其进程已不存在时判为失败（按重试策略自动重跑一次），正在取消的判为已取消，不再占用运行名额。",
+)
+def orphaned_runs_sensor(context: dg.SensorEvaluationContext) -> dg.SkipReason:
+    instance = context.instance
+    runs = list(instance.get_runs(filters=dg.RunsFilter(statuses=list(ORPHAN_STATUSES)),
+                                  limit=200))
+    done = []
+    for run, verdict in orphaned_runs(runs, worker_state):
+        message = ("运行进程已不存在（主机重启、进程被终止或代码服务器重启），判为失败；"
+                   "按实例的重试策略重跑" if verdict == "failed"
+                   else "运行进程已不存在，取消完成")
+        if verdict == "failed":
+            instance.report_run_failed(run, message=message)
+        else:
+            instance.report_run_canceled(run, message=message)
+        done.append(f"{run.run_id[:8]} {verdict}")
+        context.log.warning(f"run {run.run_id}: {message}")
+    return dg.SkipReason(f"检查 {len(runs)} 个运行中的运行；"
+                         + (f"处理进程已不存在的：{', '.join(done)}" if done else "均在运行"))

@@ -275,10 +275,16 @@ def warehouse_version(conn: duckdb.DuckDBPyConnection) -> int:
         return 0
 
 
+# DuckDB's own extensions are never downloaded at run time: its time zones (icu) are built in,
+# and a warehouse reopened after a crash replays a log that may need them before anyone could
+# load them (it tried to download them, and failed offline)
+CONFIG = {"autoinstall_known_extensions": False}
+
+
 def connect(path: Path | str, *, read_only: bool = False) -> duckdb.DuckDBPyConnection:
     """The warehouse opened the one way: times read and compared in Asia/Shanghai (a time
     without a zone passed in is that zone's). The caller holds the warehouse lock."""
-    conn = duckdb.connect(str(path), read_only=read_only)
+    conn = duckdb.connect(str(path), read_only=read_only, config=CONFIG)
     in_local_time(conn)
     return conn
 

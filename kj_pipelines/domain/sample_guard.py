@@ -63,7 +63,8 @@ def foreign_content(root: Path) -> list[str]:
 
 def _real_submissions(warehouse: Path, sample_hashes: set[str]) -> list[str]:
     try:
-        conn = duckdb.connect(str(warehouse), read_only=True)
+        conn = duckdb.connect(str(warehouse), read_only=True,
+                              config={"autoinstall_known_extensions": False})
     except duckdb.Error as exc:
         return [f"无法打开（{type(exc).__name__}）"]
     try:

@@ -17,7 +17,7 @@ from kj_pipelines.notify import Notifier
 from kj_pipelines.run_workers import TAG as WORKER_TAG
 from kj_pipelines.run_workers import worker_identity
 from kj_pipelines.settings import DataPaths
-from kj_pipelines.warehouse import in_local_time
+from kj_pipelines.warehouse import CONFIG, in_local_time
 from kj_pipelines.warehouse_lock import (
     WarehouseBusy,
     is_file_locked_error,
@@ -126,10 +126,11 @@ class WarehouseResource(dg.ConfigurableResource):
             try:
                 if wait is None:
                     # a run: dagster-duckdb's resource retries opening for ~100 s
-                    conn = stack.enter_context(DuckDBResource(database=str(path)).get_connection())
+                    conn = stack.enter_context(DuckDBResource(
+                        database=str(path), connection_config=CONFIG).get_connection())
                 else:
                     # a sensor tick has a minute in all: one try
-                    conn = stack.enter_context(closing(duckdb.connect(str(path))))
+                    conn = stack.enter_context(closing(duckdb.connect(str(path), config=CONFIG)))
                 in_local_time(conn)
             except duckdb.IOException as exc:
                 if not is_file_locked_error(exc):

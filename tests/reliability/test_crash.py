@@ -10,13 +10,12 @@ import signal
 import subprocess
 import sys
 
-import duckdb
 import pandas as pd
 import pytest
 
 from kj_pipelines.ingest import ingest_pending
 from kj_pipelines.settings import DataPaths
-from kj_pipelines.warehouse import ensure_schema, replace_rows
+from kj_pipelines.warehouse import connect, ensure_schema, replace_rows
 from kj_pipelines.warehouse_lock import is_held, warehouse_lock
 
 pytestmark = pytest.mark.slow  # real processes killed mid-write: `make test-slow`, .ci/run
@@ -28,6 +27,7 @@ import sys, time
 from pathlib import Path
 import duckdb, pandas as pd
 import kj_pipelines.warehouse as wh
+from kj_pipelines.warehouse import connect
 from kj_pipelines.warehouse_lock import warehouse_lock
 
 original = wh.insert_frame
@@ -41,13 +41,13 @@ path = Path(sys.argv[1])
 new = pd.DataFrame({"period": "2026-09", "indicator": "HT_VA", "unit": [f"U{i}" for i in range(500)],
                     "actual": 2.0, "status": "red"})
 with warehouse_lock(path, purpose="crashing writer"):
-    conn = duckdb.connect(str(path))
+    conn = connect(path)
     wh.replace_rows(conn, "mart.indicator_progress", new, "period = ?", ["2026-09"])
 """
 
 
 def _slice(path):
-    con = duckdb.connect(str(path), read_only=True)
+    con = connect(path, read_only=True)
     try:
         return con.execute("SELECT unit, actual, status FROM mart.indicator_progress "
                            "WHERE period = '2026-09' ORDER BY unit").df()
@@ -65,7 +65,7 @@ def _kill_when(child: subprocess.Popen, line: str) -> None:
 
 def test_sigkill_mid_partition_write_leaves_the_old_slice_and_the_next_run_completes(tmp_path):
     path = tmp_path / "warehouse.duckdb"
-    con = duckdb.connect(str(path))
+    con = connect(path)
     ensure_schema(con)
     old = pd.DataFrame({"period": "2026-09", "indicator": "HT_VA",
                         "unit": [f"U{i}" for i in range(300)], "actual": 1.0, "status": "green"})
@@ -79,7 +79,7 @@ def test_sigkill_mid_partition_write_leaves_the_old_slice_and_the_next_run_compl
     assert not is_held(path)  # the dead writer holds nothing
     pd.testing.assert_frame_equal(_slice(path), before)  # as before: not partial, not empty
     with warehouse_lock(path, wait=1):  # the next run gets the warehouse at once
-        con = duckdb.connect(str(path))
+        con = connect(path)
         new = old.assign(actual=2.0, status="red")
         replace_rows(con, "mart.indicator_progress", new, "period = ?", ["2026-09"])
         con.close()
@@ -92,12 +92,13 @@ import sys, time, datetime as dt
 from pathlib import Path
 import duckdb
 import kj_pipelines.ingest as ingest
+from kj_pipelines.warehouse import connect
 ingest.BATCH_FILES = 3  # six workbooks: two batches
 from kj_pipelines.domain.catalog import load_catalog
 from kj_pipelines.settings import DataPaths
 
 where = sys.argv[2]
-name = "_store" if where == "before_commit" else "_archive"
+name = "_store" if where == "before_commit" else "_remove"  # the inbox file, after the commit
 original = getattr(ingest, name)
 calls = []
 def pause(*args, **kwargs):
@@ -109,13 +110,18 @@ def pause(*args, **kwargs):
 setattr(ingest, name, pause)
 
 paths = DataPaths(Path(sys.argv[1]))
-conn = duckdb.connect(str(paths.warehouse))
+conn = connect(paths.warehouse)
 ingest.ingest_pending(paths, load_catalog(paths.catalog), conn, dt.datetime(2026, 11, 23, 9, 0))
 """
 
 
+def _workbooks(paths) -> list:
+    """The inbox's workbooks (its hidden arrival records aside)."""
+    return sorted(p for p in paths.inbox.iterdir() if not p.name.startswith("."))
+
+
 def _counts(paths):
-    con = duckdb.connect(str(paths.warehouse), read_only=True)
+    con = connect(paths.warehouse, read_only=True)
     try:
         return (con.execute("SELECT count(*) FROM raw.submission_files").fetchone()[0],
                 con.execute("SELECT count(*) FROM raw.submission_values").fetchone()[0],
@@ -132,28 +138,28 @@ def test_sigkill_mid_ingestion_loses_and_duplicates_nothing(small_sample, catalo
     crashed = DataPaths(tmp_path / "crashed")
     for paths in (reference, crashed):
         shutil.copytree(small_sample, paths.root)
-        for extra in sorted(paths.inbox.iterdir())[6:]:
+        for extra in _workbooks(paths)[6:]:
             extra.unlink()  # six workbooks are enough
-    con = duckdb.connect(str(reference.warehouse))
+    con = connect(reference.warehouse)
     ingest_pending(reference, catalog, con, NOW)
     con.close()
-    files = sorted(p.name for p in crashed.inbox.iterdir())
+    files = [p.name for p in _workbooks(crashed)]
 
     _kill_when(subprocess.Popen([sys.executable, "-c", INGEST, str(crashed.root), where],
                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True),
                f"at {where}")
 
-    left = sorted(p.name for p in crashed.inbox.iterdir())
+    left = [p.name for p in _workbooks(crashed)]
     # killed before the second batch's commit, its three workbooks are still in the inbox; killed
-    # after the first batch's commit, while moving its second file, that file and the next too:
-    # a workbook is archived only after its rows are committed
+    # after the first batch's commit, while taking its second file out of the inbox, that file
+    # and the next too: a workbook leaves the inbox only after its rows are committed
     assert left == (files[3:] if where == "before_commit" else files[1:])
-    con = duckdb.connect(str(crashed.warehouse))
+    con = connect(crashed.warehouse)
     report = ingest_pending(crashed, catalog, con, NOW)
     con.close()
     if where == "after_commit":
         assert report.already_seen == files[1:3]  # recognised by their SHA-256, not read again
-    assert not any(crashed.inbox.iterdir())
+    assert not _workbooks(crashed)
     assert _counts(crashed) == _counts(reference)
     files_n, values_n, (rows, distinct) = _counts(crashed)
     assert files_n == 6 and rows == distinct == values_n

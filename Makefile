@@ -48,7 +48,7 @@ materialize: sample $(DAGSTER_HOME)/dagster.yaml
 	$(DG) launch --assets 'key:submission_inbox or key:annual_targets or key:registry_snapshot or key:work_plans'
 	$(DG) launch --assets 'key:"indicator/*" or key:indicator_progress or key:goal_distance or key:"list/*" or key:monthly_report' \
 		--partition-range "$$($(KJ) keys $(RUN_MONTH) --job history_from)...$$($(VENV)/bin/python -c \
-		'from kj_pipelines.domain.periods import add_months; print(add_months("$(RUN_MONTH)", -1))')"
+		'from kj_pipelines.core.periods import add_months; print(add_months("$(RUN_MONTH)", -1))')"
 	$(DG) launch --job monthly_review --partition "$(RUN_MONTH)"
 	$(DG) launch --assets indicator_plan --partition "$(RUN_YEAR)"
 	$(DG) launch --job quarterly_analysis --partition "$$($(KJ) keys $(RUN_MONTH) --job quarterly_analysis)"

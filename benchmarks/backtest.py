@@ -4,7 +4,7 @@
 The sample as it is (seed 315, the history every other figure of the project is read on) and a
 second history drawn with another seed (2027) from the same design: a rule is judged on both,
 never tuned to one. Each history is generated, ingested (as ``make run`` does) and replayed over
-2020-2025 by ``kj_pipelines.backtest``, in a process of its own.
+2020-2025 by ``kj_pipelines.indicators.backtest_replay``, in a process of its own.
 """
 
 from __future__ import annotations
@@ -29,13 +29,13 @@ import json, os, sys
 from pathlib import Path
 os.environ["KJ_DATA_DIR"] = {str(root)!r}
 os.environ["KJ_TODAY"] = {TODAY!r}
-from kj_pipelines.domain.sample import generate_sample
+from kj_pipelines.sample.generator import generate_sample
 generate_sample(Path({str(root)!r}), seed={seed})
 from benchmarks.items import prepare
 prepare(Path({str(root)!r}))
 import duckdb
-from kj_pipelines.backtest import backtest
-from kj_pipelines.domain.catalog import load_catalog
+from kj_pipelines.indicators.backtest_replay import backtest
+from kj_pipelines.catalog.model import load_catalog
 conn = duckdb.connect({str(root / "warehouse.duckdb")!r}, read_only=True)
 scores = backtest(conn, load_catalog(Path({str(root)!r}) / "catalog"), list(range({YEARS[0]}, {YEARS[1] + 1})))
 print(json.dumps([s.as_row() for s in scores]))
@@ -47,7 +47,7 @@ print(json.dumps([s.as_row() for s in scores]))
 
 
 def main() -> None:
-    from kj_pipelines.domain.backtest import RULES, SHIPPED_RULE
+    from kj_pipelines.indicators.backtest import RULES, SHIPPED_RULE
 
     results = {}
     with tempfile.TemporaryDirectory(prefix="kj_backtest_") as tmp:

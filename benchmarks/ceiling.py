@@ -3,7 +3,7 @@
 
 The sample draws a town's year of a flow as its share of the district's total, scaled by
 U(0.9, 1.1) against the other towns, spread over the months by the seasonal pattern with each
-month scaled by U(0.85, 1.15); its target is 97 % of its share (``kj_pipelines.domain.sample``).
+month scaled by U(0.85, 1.15); its target is 97 % of its share (``kj_pipelines.sample.generator``).
 Here that draw is repeated for many simulated town-years. A warning that knows this (no real
 rule can) estimates, for each month, the chance that the year misses given the year to date
 divided by the pattern three past years would have shown (how the projection sees it), and
@@ -26,7 +26,7 @@ import math
 
 import numpy as np
 
-from kj_pipelines.domain.sample import (
+from kj_pipelines.sample.generator import (
     DOC_WS_NEW,
     HT_MONTHS,
     HT_NEW,

@@ -29,8 +29,8 @@ def _peak_mib() -> float:
 
 
 def indicator_graph(catalog, noop: bool) -> list:
-    from kj_pipelines.assets.indicators import build_indicator_assets
-    from kj_pipelines.assets.progress import build_progress_asset
+    from kj_pipelines.defs.indicators.assets import build_indicator_assets
+    from kj_pipelines.defs.indicators.progress import build_progress_asset
 
     real = [*build_indicator_assets(catalog), build_progress_asset(catalog)]
     return [noop_twin(a) for a in real] if noop else real
@@ -52,8 +52,8 @@ def noop_twin(asset):
 
 
 def run_graph(root: Path, *, noop: bool, partition_range: tuple[str, str]) -> dict:
-    from kj_pipelines.domain.catalog import load_catalog
-    from kj_pipelines.resources import default_resources
+    from kj_pipelines.catalog.model import load_catalog
+    from kj_pipelines.defs.resources import default_resources
 
     catalog = load_catalog(root / "catalog")
     assets = indicator_graph(catalog, noop)
@@ -74,9 +74,9 @@ def floor(root: Path) -> dict:
     then the progress overview, through the project's own functions on one connection."""
     import duckdb
 
-    from kj_pipelines.domain.catalog import load_catalog
-    from kj_pipelines.domain.periods import months_between
-    from kj_pipelines.pipeline import assemble_progress, run_indicator
+    from kj_pipelines.catalog.model import load_catalog
+    from kj_pipelines.core.periods import months_between
+    from kj_pipelines.indicators.service import assemble_progress, run_indicator
 
     catalog = load_catalog(root / "catalog")
     periods = list(months_between(*RANGE))
@@ -103,9 +103,9 @@ def ingest_year(root: Path) -> dict:
     """A year of submissions (every unit × 12 months) from the inbox into a new warehouse."""
     import duckdb
 
-    from kj_pipelines.domain.catalog import load_catalog
-    from kj_pipelines.ingest import ingest_pending
-    from kj_pipelines.settings import DataPaths
+    from kj_pipelines.catalog.model import load_catalog
+    from kj_pipelines.core.settings import DataPaths
+    from kj_pipelines.intake.inbox import ingest_pending
 
     paths = DataPaths(root)
     catalog = load_catalog(paths.catalog)
@@ -122,7 +122,7 @@ def ingest_year(root: Path) -> dict:
 def read_year(root: Path) -> dict:
     """Reading a year's workbooks (every sheet of each, no validation) with the project's
     reader: openpyxl for .xlsx, as ingestion reads them."""
-    from kj_pipelines.domain.workbook import read_workbook
+    from kj_pipelines.excel.reading import read_workbook
 
     files = sorted(DataPaths_inbox(root).glob("*.xlsx"))
     began = time.perf_counter()
@@ -147,16 +147,16 @@ def read_year_calamine(root: Path) -> dict:
 
 
 def DataPaths_inbox(root: Path) -> Path:  # noqa: N802 - the inbox of a data directory
-    from kj_pipelines.settings import DataPaths
+    from kj_pipelines.core.settings import DataPaths
 
     return DataPaths(root).inbox
 
 
 def prepare(root: Path) -> dict:
     """Ingest the whole sample (submissions, target lists, registry, work plans) once."""
-    from kj_pipelines.assets.ingestion import annual_targets, registry_snapshot, submission_inbox
-    from kj_pipelines.assets.lists import work_plans
-    from kj_pipelines.resources import default_resources
+    from kj_pipelines.defs.intake.assets import annual_targets, registry_snapshot, submission_inbox
+    from kj_pipelines.defs.resources import default_resources
+    from kj_pipelines.defs.worklists.assets import work_plans
 
     began = time.perf_counter()
     with dg.instance_for_test() as instance:

@@ -16,7 +16,7 @@ import duckdb
 import pandas as pd
 import yaml
 
-from kj_pipelines.domain.catalog import load_catalog
+from kj_pipelines.catalog.model import load_catalog
 
 COUNTIES = 90
 COPIES = 2  # copies of the district's reporting units per county: 2 × 10 = 20
@@ -69,7 +69,7 @@ def build_province(district: Path, root: Path) -> dict[str, int]:
     source = duckdb.connect(str(district / "warehouse.duckdb"), read_only=True)
     target = duckdb.connect(str(root / "warehouse.duckdb"))
     try:
-        from kj_pipelines.warehouse import ensure_schema, insert_frame
+        from kj_pipelines.storage.warehouse import ensure_schema, insert_frame
 
         ensure_schema(target)
         target.register("mapping", mapping)

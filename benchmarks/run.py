@@ -103,7 +103,7 @@ def _timed(fn) -> float:
 
 
 def sample(root: Path) -> None:
-    from kj_pipelines.domain.sample import generate_sample
+    from kj_pipelines.sample.generator import generate_sample
 
     generate_sample(root)
 

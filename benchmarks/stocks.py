@@ -43,7 +43,7 @@ def registry_months(tables: dict, rule: str, towns: list[str], years: range
                     ) -> dict[tuple[str, int, int], tuple[int, int, int]]:
     """(unit, year, month) → (in force at month end, of those expiring by 31 December, of those
     still in force at 31 December), the district ("ALL") as the sum of its towns."""
-    from kj_pipelines.domain.registry import _events, _id_column
+    from kj_pipelines.intake.registry import _events, _id_column
 
     events, _ = _events(tables, rule)
     ids = _id_column(events)
@@ -92,11 +92,11 @@ def projected(counts: dict, unit: str, year: int, by_expiry: bool) -> np.ndarray
 def compare(root: Path) -> dict:
     import duckdb
 
-    from kj_pipelines.backtest import replay
-    from kj_pipelines.domain.catalog import load_catalog
-    from kj_pipelines.domain.progress import completion_many
-    from kj_pipelines.domain.projection import SLOW_WINDOW, _rolling_mean
-    from kj_pipelines.domain.registry import read_registry
+    from kj_pipelines.catalog.model import load_catalog
+    from kj_pipelines.indicators.backtest_replay import replay
+    from kj_pipelines.indicators.progress import completion_many
+    from kj_pipelines.indicators.projection import SLOW_WINDOW, _rolling_mean
+    from kj_pipelines.intake.registry import read_registry
 
     catalog = load_catalog(root / "catalog")
     conn = duckdb.connect(str(root / "warehouse.duckdb"), read_only=True)
@@ -168,7 +168,7 @@ def _monthly(catalog) -> set[str]:
 
 def _shipped(progress: pd.DataFrame, projections: pd.DataFrame, among: set[str]):
     """The shipped rule's score over the unit-years of the indicators ``among``."""
-    from kj_pipelines.domain.backtest import SHIPPED_RULE, score
+    from kj_pipelines.indicators.backtest import SHIPPED_RULE, score
 
     return next(s for s in score(progress, projections, among) if s.rule == SHIPPED_RULE)
 
@@ -177,7 +177,7 @@ def one(seed: int, root: Path) -> None:
     """One history, generated, ingested and compared (in a process of its own: the settings
     and resources read KJ_DATA_DIR once)."""
     from benchmarks.items import prepare
-    from kj_pipelines.domain.sample import generate_sample
+    from kj_pipelines.sample.generator import generate_sample
 
     os.environ["KJ_DATA_DIR"] = str(root)
     os.environ["KJ_TODAY"] = TODAY

@@ -9,14 +9,14 @@ import logging
 import sys
 from pathlib import Path
 
-from kj_pipelines.settings import DataPaths, now_local
+from kj_pipelines.core.settings import DataPaths, now_local
 
 log = logging.getLogger("kj")
 
 
 def _catalog(paths: DataPaths):
-    from kj_pipelines.domain.catalog import load_catalog
-    from kj_pipelines.settings import PACKAGED_CATALOG
+    from kj_pipelines.catalog.model import load_catalog
+    from kj_pipelines.core.settings import PACKAGED_CATALOG
 
     folder = paths.catalog_folder()
     if folder == PACKAGED_CATALOG:
@@ -44,8 +44,8 @@ def cmd_catalog(args: argparse.Namespace) -> int:
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
-    from kj_pipelines.domain.submissions import read_submissions
-    from kj_pipelines.lists import read_only_cumulatives, validation_ledger
+    from kj_pipelines.intake.submissions import read_submissions
+    from kj_pipelines.worklists.service import read_only_cumulatives, validation_ledger
 
     paths = DataPaths.from_env()
     catalog = _catalog(paths)
@@ -78,8 +78,8 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 
 def cmd_template(args: argparse.Namespace) -> int:
-    from kj_pipelines.domain.cleaning import clean_period
-    from kj_pipelines.domain.template import due_rows, write_submission
+    from kj_pipelines.excel.cleaning import clean_period
+    from kj_pipelines.intake.template import due_rows, write_submission
 
     catalog = _catalog(DataPaths.from_env())
     period = clean_period(args.period)
@@ -89,7 +89,7 @@ def cmd_template(args: argparse.Namespace) -> int:
     if args.unit not in catalog.units:
         print(f"kj template: --unit {args.unit!r} is not in the catalog", file=sys.stderr)
         return 2
-    from kj_pipelines.lists import template_lists
+    from kj_pipelines.worklists.service import template_lists
 
     paths = DataPaths.from_env()
     rows = due_rows(catalog, args.unit, period)
@@ -106,8 +106,8 @@ def cmd_template(args: argparse.Namespace) -> int:
 
 
 def cmd_sample(args: argparse.Namespace) -> int:
-    from kj_pipelines.domain.sample import LAST_SAMPLE_PERIOD, generate_sample
-    from kj_pipelines.domain.sample_guard import foreign_content, write_manifest
+    from kj_pipelines.sample.generator import LAST_SAMPLE_PERIOD, generate_sample
+    from kj_pipelines.sample.guard import foreign_content, write_manifest
 
     paths = DataPaths.from_env()
     foreign = foreign_content(paths.root) if paths.root.exists() else []
@@ -135,7 +135,7 @@ def review_keys(month: str, deadline_day: int, first_period: str,
     """The partition key of each review job that reads ``month``'s figures (the weekly one no
     later than the last complete week), and ``history_from``: the first month to backfill for
     the charts and for the last complete year's comparison with its own year before."""
-    from kj_pipelines.domain.periods import last_complete_quarter, parse_month, review_monday
+    from kj_pipelines.core.periods import last_complete_quarter, parse_month, review_monday
 
     year = parse_month(month)[0]
     evaluated = year if month.endswith("-12") else year - 1
@@ -148,7 +148,7 @@ def review_keys(month: str, deadline_day: int, first_period: str,
 
 
 def cmd_keys(args: argparse.Namespace) -> int:
-    from kj_pipelines.domain.cleaning import CellProblem, clean_period
+    from kj_pipelines.excel.cleaning import CellProblem, clean_period
 
     month = clean_period(args.month)
     if isinstance(month, CellProblem):
@@ -166,7 +166,7 @@ def cmd_keys(args: argparse.Namespace) -> int:
 
 
 def cmd_lock(args: argparse.Namespace) -> int:
-    from kj_pipelines.warehouse_lock import holder, is_held
+    from kj_pipelines.storage.lock import holder, is_held
 
     warehouse = DataPaths.from_env().warehouse
     if is_held(warehouse):
@@ -178,7 +178,7 @@ def cmd_lock(args: argparse.Namespace) -> int:
 
 
 def cmd_backup(args: argparse.Namespace) -> int:
-    from kj_pipelines.backup import backup
+    from kj_pipelines.storage.backup import backup
 
     entries = backup(DataPaths.from_env(), Path(args.dir))
     log.info("backup written to %s: %d files, %.1f MB, MANIFEST.json with their SHA-256",
@@ -187,7 +187,7 @@ def cmd_backup(args: argparse.Namespace) -> int:
 
 
 def cmd_restore(args: argparse.Namespace) -> int:
-    from kj_pipelines.backup import BackupError, restore
+    from kj_pipelines.storage.backup import BackupError, restore
 
     try:
         entries = restore(Path(args.dir), DataPaths.from_env(), replace=args.replace)
@@ -201,12 +201,12 @@ def cmd_restore(args: argparse.Namespace) -> int:
 def cmd_audit(args: argparse.Namespace) -> int:
     from dataclasses import asdict
 
-    from kj_pipelines.audit import audit, render
-    from kj_pipelines.domain.catalog import DISTRICT
-    from kj_pipelines.domain.cleaning import CellProblem, clean_period
-    from kj_pipelines.domain.registry import RegistryUnavailable, read_registry
-    from kj_pipelines.warehouse import connect
-    from kj_pipelines.warehouse_lock import warehouse_lock
+    from kj_pipelines.catalog.model import DISTRICT
+    from kj_pipelines.excel.cleaning import CellProblem, clean_period
+    from kj_pipelines.intake.audit import audit, render
+    from kj_pipelines.intake.registry import RegistryUnavailable, read_registry
+    from kj_pipelines.storage.lock import warehouse_lock
+    from kj_pipelines.storage.warehouse import connect
 
     paths = DataPaths.from_env()
     catalog = _catalog(paths)
@@ -247,11 +247,11 @@ def cmd_audit(args: argparse.Namespace) -> int:
 def cmd_accept(args: argparse.Namespace) -> int:
     import getpass
 
-    from kj_pipelines.acceptance import NotHeld, accept, held_figures
-    from kj_pipelines.domain.catalog import DISTRICT
-    from kj_pipelines.domain.cleaning import CellProblem, clean_period
-    from kj_pipelines.warehouse import connect
-    from kj_pipelines.warehouse_lock import warehouse_lock
+    from kj_pipelines.catalog.model import DISTRICT
+    from kj_pipelines.excel.cleaning import CellProblem, clean_period
+    from kj_pipelines.indicators.acceptance import NotHeld, accept, held_figures
+    from kj_pipelines.storage.lock import warehouse_lock
+    from kj_pipelines.storage.warehouse import connect
 
     paths = DataPaths.from_env()
     catalog = _catalog(paths)
@@ -303,10 +303,10 @@ def cmd_accept(args: argparse.Namespace) -> int:
 
 
 def cmd_backtest(args: argparse.Namespace) -> int:
-    from kj_pipelines.backtest import backtest
-    from kj_pipelines.domain.backtest import RULES, SHIPPED_RULE
-    from kj_pipelines.warehouse import connect
-    from kj_pipelines.warehouse_lock import warehouse_lock
+    from kj_pipelines.indicators.backtest import RULES, SHIPPED_RULE
+    from kj_pipelines.indicators.backtest_replay import backtest
+    from kj_pipelines.storage.lock import warehouse_lock
+    from kj_pipelines.storage.warehouse import connect
 
     paths = DataPaths.from_env()
     catalog = _catalog(paths)

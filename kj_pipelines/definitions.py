@@ -4,7 +4,7 @@
 # ruff: noqa: E402 - the heavy libraries are deferred before the modules that import them
 from __future__ import annotations
 
-from kj_pipelines.deferred import defer
+from kj_pipelines.defs.deferred import defer
 
 # the definitions need none of them (about a second of their load on 2 cores): a body, sensor
 # or check loads each when it first uses it
@@ -12,37 +12,37 @@ defer("pandas", "numpy", "openpyxl", "duckdb")
 
 import dagster as dg
 
-from kj_pipelines.assets.documents import (
-    annual_report,
-    annual_summary,
-    monthly_report,
-    quarterly_report,
-    weekly_brief,
-)
-from kj_pipelines.assets.indicators import build_indicator_assets
-from kj_pipelines.assets.ingestion import annual_targets, registry_snapshot, submission_inbox
-from kj_pipelines.assets.lists import build_list_assets, work_plans
-from kj_pipelines.assets.plan import build_goal_distance_asset, indicator_plan
-from kj_pipelines.assets.progress import build_progress_asset
-from kj_pipelines.assets.reviews import annual_scores, quarterly_ranking, weekly_watchlist
-from kj_pipelines.domain.catalog import Catalog, load_catalog
-from kj_pipelines.jobs import (
+from kj_pipelines.catalog.model import Catalog, load_catalog
+from kj_pipelines.core.settings import DataPaths
+from kj_pipelines.defs.indicators.assets import build_indicator_assets
+from kj_pipelines.defs.indicators.plan import build_goal_distance_asset, indicator_plan
+from kj_pipelines.defs.indicators.progress import build_progress_asset
+from kj_pipelines.defs.intake.assets import annual_targets, registry_snapshot, submission_inbox
+from kj_pipelines.defs.jobs import (
     EXECUTOR,
     annual_evaluation,
     monthly_review,
     quarterly_analysis,
     weekly_consultation,
 )
-from kj_pipelines.resources import default_resources
-from kj_pipelines.schedules import build_schedules
-from kj_pipelines.sensors import (
+from kj_pipelines.defs.resources import default_resources
+from kj_pipelines.defs.reviews.assets import annual_scores, quarterly_ranking, weekly_watchlist
+from kj_pipelines.defs.reviews.documents import (
+    annual_report,
+    annual_summary,
+    monthly_report,
+    quarterly_report,
+    weekly_brief,
+)
+from kj_pipelines.defs.schedules import build_schedules
+from kj_pipelines.defs.sensors import (
     acceptance_sensor,
     behind_schedule_sensor,
     inbox_sensor,
     orphaned_runs_sensor,
     warnings_asset,
 )
-from kj_pipelines.settings import DataPaths
+from kj_pipelines.defs.worklists.assets import build_list_assets, work_plans
 
 
 def current_catalog() -> Catalog:

@@ -17,10 +17,10 @@ import duckdb
 import pytest
 from openpyxl import Workbook
 
-from kj_pipelines.domain.catalog import Catalog, load_catalog
-from kj_pipelines.domain.sample import CATALOG_SOURCE, generate_sample
-from kj_pipelines.settings import DataPaths
-from kj_pipelines.warehouse import ensure_schema
+from kj_pipelines.catalog.model import Catalog, load_catalog
+from kj_pipelines.core.settings import DataPaths
+from kj_pipelines.sample.generator import CATALOG_SOURCE, generate_sample
+from kj_pipelines.storage.warehouse import ensure_schema
 
 # before any test module builds the definitions (none of the imports above does)
 os.environ["KJ_DATA_DIR"] = tempfile.mkdtemp(prefix="kj_tests_")
@@ -162,7 +162,7 @@ def tick(sensor, instance, cursor: str | None = None, resources: dict | None = N
     context): (its result, the cursor it left)."""
     import dagster as dg
 
-    from kj_pipelines.resources import default_resources
+    from kj_pipelines.defs.resources import default_resources
 
     with dg.build_sensor_context(instance=instance, cursor=cursor,
                                  resources=resources or default_resources()) as ctx:

@@ -9,8 +9,8 @@ import pandas as pd
 import pytest
 from conftest import REVIEWED_MONTHS, TODAY
 
-from kj_pipelines.pipeline import assemble_progress, run_indicator
-from kj_pipelines.settings import DataPaths
+from kj_pipelines.core.settings import DataPaths
+from kj_pipelines.indicators.service import assemble_progress, run_indicator
 
 COLUMNS = "period, indicator, unit, actual, target, planned, completion, planned_share, gap, " \
           "status, missing_units, as_of"

@@ -5,7 +5,8 @@ import dataclasses
 import pandas as pd
 import pytest
 
-from kj_pipelines.domain.backschedule import (
+from kj_pipelines.core.workdays import monthly_workdays
+from kj_pipelines.indicators.backschedule import (
     batch_shares,
     build_plan,
     goal_targets,
@@ -16,7 +17,6 @@ from kj_pipelines.domain.backschedule import (
     seasonal_shares,
     workday_shares,
 )
-from kj_pipelines.domain.workdays import monthly_workdays
 
 
 def approx(values):

@@ -6,9 +6,9 @@ bench/backtest.md, which ``make backtest`` writes)."""
 import duckdb
 import pytest
 
-from kj_pipelines.backtest import backtest
-from kj_pipelines.domain.catalog import load_catalog
-from kj_pipelines.domain.sample import generate_sample
+from kj_pipelines.catalog.model import load_catalog
+from kj_pipelines.indicators.backtest_replay import backtest
+from kj_pipelines.sample.generator import generate_sample
 
 # (rule, unit-years, missed, warned, hits, precision, recall, median lead in months)
 EXPECTED = {
@@ -26,9 +26,9 @@ EXPECTED = {
 def test_backtest_figures(seed, tmp_path, monkeypatch):
     import dagster as dg
 
-    from kj_pipelines.assets.ingestion import annual_targets, registry_snapshot, submission_inbox
-    from kj_pipelines.assets.lists import work_plans
-    from kj_pipelines.resources import default_resources
+    from kj_pipelines.defs.intake.assets import annual_targets, registry_snapshot, submission_inbox
+    from kj_pipelines.defs.resources import default_resources
+    from kj_pipelines.defs.worklists.assets import work_plans
 
     root = tmp_path / "data"
     monkeypatch.setenv("KJ_DATA_DIR", str(root))

@@ -2,8 +2,8 @@ import shutil
 
 import pytest
 
-from kj_pipelines.domain.catalog import CatalogError, load_catalog
-from kj_pipelines.domain.sample import CATALOG_SOURCE
+from kj_pipelines.catalog.model import CatalogError, load_catalog
+from kj_pipelines.sample.generator import CATALOG_SOURCE
 
 
 def test_district_catalog_covers_the_seeds(catalog):
@@ -68,8 +68,8 @@ def test_missing_file(tmp_path):
 def test_a_rate_each_unit_reports_is_never_summed(tmp_path, catalog):
     import pandas as pd
 
-    from kj_pipelines.domain.catalog import load_catalog
-    from kj_pipelines.domain.indicators import compute_values
+    from kj_pipelines.catalog.model import load_catalog
+    from kj_pipelines.indicators.values import compute_values
 
     folder = _broken(tmp_path, "indicators.yaml",
                      "    aggregate: district_only\n    department: TJJ",
@@ -144,7 +144,7 @@ def test_registry_tables_under_a_regions_own_names(tmp_path):
 
     import sqlalchemy as sa
 
-    from kj_pipelines.domain.registry import read_registry, registry_values
+    from kj_pipelines.intake.registry import read_registry, registry_values
 
     folder = _city_broken(tmp_path, "settings.yaml", "warning_lookback_months: 2",
                           "warning_lookback_months: 2\nregistry:\n"

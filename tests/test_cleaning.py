@@ -2,7 +2,7 @@ import datetime as dt
 
 import pytest
 
-from kj_pipelines.domain.cleaning import (
+from kj_pipelines.excel.cleaning import (
     FORMULA_WITHOUT_VALUE,
     CellProblem,
     clean_code,

@@ -78,7 +78,7 @@ def test_template_is_prefilled_protected_and_round_trips(data_dir, catalog, tmp_
     wb.save(path)
     from conftest import TODAY
 
-    from kj_pipelines.domain.submissions import read_submission
+    from kj_pipelines.intake.submissions import read_submission
 
     result = read_submission(path, catalog, TODAY)
     assert [(r.row, r.column, r.reason_code) for r in result.rejections] == [

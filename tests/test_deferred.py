@@ -9,7 +9,7 @@ import threading
 
 import pytest
 
-from kj_pipelines import deferred
+from kj_pipelines.defs import deferred
 
 
 def _run(code: str, env: dict[str, str]) -> subprocess.CompletedProcess:
@@ -21,12 +21,12 @@ def test_definitions_load_without_pandas_and_a_run_loads_it(sample_dir):
     done = _run("""
         import dagster as dg
         import kj_pipelines.definitions as d
-        from kj_pipelines.deferred import is_deferred
+        from kj_pipelines.defs.deferred import is_deferred
         d.defs.get_repository_def().get_all_jobs()
         for name in ("pandas", "numpy", "openpyxl", "duckdb"):
             assert is_deferred(name), f"{name} loaded with the definitions"
-        from kj_pipelines.assets.ingestion import annual_targets
-        from kj_pipelines.resources import default_resources
+        from kj_pipelines.defs.intake.assets import annual_targets
+        from kj_pipelines.defs.resources import default_resources
         with dg.instance_for_test() as instance:  # the target lists: read with pandas
             result = dg.materialize([annual_targets], instance=instance,
                                     resources=default_resources())
@@ -35,7 +35,7 @@ def test_definitions_load_without_pandas_and_a_run_loads_it(sample_dir):
         import pandas as pd
         assert pd.DataFrame({"a": [1, 2]})["a"].sum() == 3
         from openpyxl import load_workbook
-        from kj_pipelines.domain.template import cell_styles
+        from kj_pipelines.intake.template import cell_styles
         assert not is_deferred("openpyxl") and cell_styles().border.left.style == "thin"
         print("ok")
     """, {**os.environ, "KJ_DATA_DIR": str(sample_dir.root)})

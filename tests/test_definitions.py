@@ -85,7 +85,7 @@ def test_a_region_without_a_registry_still_runs(catalog, sample_dir):
     registry_fed = [c for c, i in catalog.indicators.items() if i.source == "registry"]
     selection = dg.AssetSelection.assets("submission_inbox", "annual_targets", "registry_snapshot",
                                          *[dg.AssetKey(["indicator", c]) for c in registry_fed])
-    from kj_pipelines.resources import default_resources
+    from kj_pipelines.defs.resources import default_resources
 
     result = dg.materialize(list(defs.assets), selection=selection, partition_key="2026-10",
                             resources=default_resources(), instance=dg.DagsterInstance.ephemeral())

@@ -6,9 +6,9 @@ import datetime as dt
 
 import pandas as pd
 
-from kj_pipelines.domain.keys import keyed
-from kj_pipelines.pipeline import load_facts
-from kj_pipelines.warehouse import insert_frame
+from kj_pipelines.core.keys import keyed
+from kj_pipelines.indicators.service import load_facts
+from kj_pipelines.storage.warehouse import insert_frame
 
 
 def _submitted(rows):

@@ -6,8 +6,8 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from kj_pipelines.domain.held import hold_facts, inconsistent
-from kj_pipelines.domain.indicators import compute_values
+from kj_pipelines.indicators.held import hold_facts, inconsistent
+from kj_pipelines.indicators.values import compute_values
 
 
 def _facts(rows):
@@ -104,7 +104,7 @@ def _resend_original(paths, catalog, tmp_path):
 
     import duckdb
 
-    from kj_pipelines.ingest import ingest_pending
+    from kj_pipelines.intake.inbox import ingest_pending
     from tests.workbooks import archived, set_figure
 
     ((october,), (august,)) = (_stored(paths, """SELECT value FROM mart.indicator_values
@@ -134,8 +134,8 @@ def test_a_resent_original_is_held_and_the_month_still_computes(reviewed_copy, c
     from conftest import tick
 
     from kj_pipelines.cli import main
-    from kj_pipelines.pipeline import run_indicator
-    from kj_pipelines.sensors import acceptance_sensor
+    from kj_pipelines.defs.sensors import acceptance_sensor
+    from kj_pipelines.indicators.service import run_indicator
 
     paths = reviewed_copy
     figure = _resend_original(paths, catalog, tmp_path)

@@ -6,7 +6,7 @@ import os
 import pytest
 from conftest import write_rows
 
-from kj_pipelines.ingest import ingest_pending
+from kj_pipelines.intake.inbox import ingest_pending
 
 NOW = dt.datetime(2026, 11, 23, 9, 0)
 
@@ -78,9 +78,9 @@ def test_later_file_wins_even_when_ingested_in_one_batch(data_dir, catalog, conn
 def test_sample_is_byte_for_byte_deterministic(tmp_path, catalog, conn, small_sample):
     import shutil
 
-    from kj_pipelines.domain.sample import generate_sample
-    from kj_pipelines.domain.submissions import sha256_of
-    from kj_pipelines.settings import DataPaths
+    from kj_pipelines.core.settings import DataPaths
+    from kj_pipelines.intake.submissions import sha256_of
+    from kj_pipelines.sample.generator import generate_sample
 
     # the session's sample (2026-08…10), and the same written again here
     first, second = tmp_path / "a", tmp_path / "b"

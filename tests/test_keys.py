@@ -2,7 +2,7 @@
 
 import pandas as pd
 
-from kj_pipelines.domain.keys import keyed, mapped
+from kj_pipelines.core.keys import keyed, mapped
 
 
 def test_keyed_columns_share_one_dtype_sort_as_strings_and_merge_on_codes():

@@ -4,8 +4,8 @@ import datetime as dt
 
 import pytest
 
-from kj_pipelines.domain import ledger as lg
-from kj_pipelines.domain.worklists import Calendar
+from kj_pipelines.worklists import ledger as lg
+from kj_pipelines.worklists.state import Calendar
 
 D = dt.date
 TOWN, DEPT, OTHER_TOWN, OTHER_DEPT = "JLH", "FGJ", "XP", "KJJ"

@@ -4,7 +4,7 @@ it needs, submitted text kept as text."""
 import pandas as pd
 from openpyxl import load_workbook
 
-from kj_pipelines.domain.list_export import Column, row_height, write_list_report
+from kj_pipelines.excel.printing import Column, row_height, write_list_report
 
 
 def test_body_cells_are_bordered_and_wrapped_rows_are_tall_enough(tmp_path):

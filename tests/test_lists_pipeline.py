@@ -9,8 +9,8 @@ import duckdb
 import pandas as pd
 from conftest import tick
 
-from kj_pipelines.resources import default_resources
-from kj_pipelines.settings import DataPaths
+from kj_pipelines.core.settings import DataPaths
+from kj_pipelines.defs.resources import default_resources
 
 LIST_TABLES = ["mart.targets", "mart.responsibilities", "mart.tasks", "mart.milestones",
                "mart.projects", "mart.project_milestones", "mart.problems", "mart.supervision"]
@@ -85,8 +85,8 @@ def test_list_reports_print_well_and_keep_text_as_text(reviewed):
 
 def _lists_at(paths: DataPaths, catalog, period: str) -> dict[str, pd.DataFrame]:
     """Every list's tables for a month, through the list assets' own computations."""
-    from kj_pipelines.assets.lists import LIST_SPECS
-    from kj_pipelines.lists import ListData
+    from kj_pipelines.defs.worklists.assets import LIST_SPECS
+    from kj_pipelines.worklists.service import ListData
 
     con = duckdb.connect(str(paths.warehouse))
     try:
@@ -103,10 +103,10 @@ def _lists_at(paths: DataPaths, catalog, period: str) -> dict[str, pd.DataFrame]
 def _ingest(paths: DataPaths, catalog) -> None:
     import datetime as dt
 
-    from kj_pipelines.domain.planlists import read_plan_lists
-    from kj_pipelines.ingest import ingest_pending
-    from kj_pipelines.lists import write_plans
-    from kj_pipelines.warehouse import ensure_schema
+    from kj_pipelines.intake.inbox import ingest_pending
+    from kj_pipelines.intake.planlists import read_plan_lists
+    from kj_pipelines.storage.warehouse import ensure_schema
+    from kj_pipelines.worklists.service import write_plans
 
     con = duckdb.connect(str(paths.warehouse))
     try:
@@ -142,8 +142,8 @@ def test_the_warning_sensor_reminds_of_the_lists_once_per_item_and_level(reviewe
                                                                        monkeypatch):
     import datetime as dt
 
-    from kj_pipelines import sensors
-    from kj_pipelines.resources import KJDataResource
+    from kj_pipelines.defs import sensors
+    from kj_pipelines.defs.resources import KJDataResource
 
     reviewed = reviewed_copy
     monkeypatch.setattr(sensors, "now_local", lambda: dt.datetime(2026, 11, 3, 9, 0))

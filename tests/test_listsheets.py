@@ -11,11 +11,11 @@ import pytest
 from openpyxl import Workbook, load_workbook
 
 from kj_pipelines.cli import main
-from kj_pipelines.domain import ledger as lg
-from kj_pipelines.domain.listsheets import ListContext, new_problem_id
-from kj_pipelines.domain.planlists import read_plan_lists, write_project_list, write_task_list
-from kj_pipelines.domain.submissions import read_submission
-from kj_pipelines.ingest import ingest_pending
+from kj_pipelines.intake.inbox import ingest_pending
+from kj_pipelines.intake.listsheets import ListContext, new_problem_id
+from kj_pipelines.intake.planlists import read_plan_lists, write_project_list, write_task_list
+from kj_pipelines.intake.submissions import read_submission
+from kj_pipelines.worklists import ledger as lg
 
 TODAY = dt.date(2026, 11, 23)
 D = dt.date
@@ -171,13 +171,13 @@ def test_template_round_trip_through_validate(tmp_path, catalog, monkeypatch, ca
     root = tmp_path / "data"
     shutil.copytree(Path(catalog_dir()), root / "catalog")
     monkeypatch.setenv("KJ_DATA_DIR", str(root))
-    from kj_pipelines.domain.sample_lists import write_sample_lists
+    from kj_pipelines.sample.lists import write_sample_lists
     write_sample_lists(root / "plans", catalog)
     # a warehouse holding one problem JLH raised and FGJ works on
     raised = _book(root / "inbox" / "2026-09_JLH.xlsx", {"问题清单": (PROBLEM_HEAD, [
         ["JLH", "2026-09", None, "用地指标不足", "用地保障", "FGJ", "2026-12-31", "提出", "2026-09-10", ""]])})
     assert raised.exists()
-    from kj_pipelines.settings import DataPaths
+    from kj_pipelines.core.settings import DataPaths
     paths = DataPaths(root)
     paths.ensure()
     conn = duckdb.connect(str(paths.warehouse))
@@ -235,7 +235,7 @@ def test_template_round_trip_through_validate(tmp_path, catalog, monkeypatch, ca
 
 
 def catalog_dir() -> Path:
-    from kj_pipelines.settings import PACKAGED_CATALOG
+    from kj_pipelines.core.settings import PACKAGED_CATALOG
     return PACKAGED_CATALOG
 
 

@@ -10,7 +10,7 @@ import shutil
 import duckdb
 
 from kj_pipelines.cli import main
-from kj_pipelines.domain.submissions import read_submissions
+from kj_pipelines.intake.submissions import read_submissions
 from tests.workbooks import archived, set_figure
 
 
@@ -38,12 +38,12 @@ def test_a_changed_cumulative_with_its_monthly_left_is_rejected_naming_both_cell
     assert f"本期值G{row}" in message and f"累计值H{row}" in message  # both cells named
     assert f"{september:,.2f}" in message and "2026-09" in message  # and the month before
     # at ingestion alike: the row is quarantined, the rest of the workbook taken
-    from kj_pipelines.ingest import ingest_pending
+    from kj_pipelines.intake.inbox import ingest_pending
 
     shutil.copy(book, paths.inbox / book.name)
     con = duckdb.connect(str(paths.warehouse))
     try:
-        from kj_pipelines.domain.catalog import load_catalog
+        from kj_pipelines.catalog.model import load_catalog
 
         report = ingest_pending(paths, load_catalog(paths.catalog), con,
                                 dt.datetime(2026, 11, 25, 9))
@@ -82,7 +82,7 @@ def test_the_month_before_is_taken_from_the_same_batch_and_january_from_zero(tmp
 
 
 def _inbox(paths, catalog, when=dt.datetime(2026, 11, 23, 9)):
-    from kj_pipelines.ingest import ingest_pending
+    from kj_pipelines.intake.inbox import ingest_pending
 
     con = duckdb.connect(str(paths.warehouse))
     try:
@@ -125,7 +125,7 @@ def test_poison_in_the_inbox_is_quarantined_and_the_rest_goes_on(data_dir, catal
 
     from conftest import write_rows
 
-    from kj_pipelines import ingest
+    from kj_pipelines.intake import inbox as ingest
 
     inbox = data_dir.inbox
     good = write_rows(inbox / "2026-10_JC.xlsx", [["JC", "", "2026-10", "HT_VA", "", 1.0, 5.0, ""]])
@@ -160,7 +160,7 @@ def test_a_file_still_being_written_waits_and_one_that_cannot_be_archived_keeps_
         data_dir, catalog, monkeypatch):
     from conftest import write_rows
 
-    from kj_pipelines import ingest
+    from kj_pipelines.intake import inbox as ingest
 
     fresh = write_rows(data_dir.inbox / "2026-10_JC.xlsx",
                        [["JC", "", "2026-10", "HT_VA", "", 1.0, 5.0, ""]])

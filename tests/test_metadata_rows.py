@@ -4,7 +4,7 @@ them: the same Python values, in the same order."""
 import numpy as np
 import pandas as pd
 
-from kj_pipelines.assets.common import records, row_tuples
+from kj_pipelines.defs.metadata import records, row_tuples
 
 
 def _frame() -> pd.DataFrame:

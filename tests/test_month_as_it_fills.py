@@ -11,8 +11,8 @@ import pandas as pd
 import pytest
 from openpyxl import load_workbook
 
-from kj_pipelines.domain.listsheets import new_problem_id
-from kj_pipelines.domain.sample import MISSING_2026_10
+from kj_pipelines.intake.listsheets import new_problem_id
+from kj_pipelines.sample.generator import MISSING_2026_10
 from tests.workbooks import fill_like_month_before, raise_problem, template
 
 
@@ -68,7 +68,7 @@ def test_every_indicator_computes_on_a_warehouse_without_submissions(conn, catal
     # a backfill before ingestion, a region's first months, a new indicator: grey, not a crash
     import datetime as dt
 
-    from kj_pipelines.pipeline import run_indicator
+    from kj_pipelines.indicators.service import run_indicator
 
     kinds = set()
     for code, ind in catalog.indicators.items():
@@ -84,8 +84,8 @@ def test_every_indicator_computes_on_a_warehouse_without_submissions(conn, catal
 def _ingest(paths, catalog, when):
     import datetime as dt
 
-    from kj_pipelines.ingest import ingest_pending
-    from kj_pipelines.warehouse_lock import warehouse_lock  # noqa: F401 - the test runs alone
+    from kj_pipelines.intake.inbox import ingest_pending
+    from kj_pipelines.storage.lock import warehouse_lock  # noqa: F401 - the test runs alone
 
     con = duckdb.connect(str(paths.warehouse))
     try:
@@ -95,7 +95,7 @@ def _ingest(paths, catalog, when):
 
 
 def _problems(paths) -> dict[str, tuple]:
-    from kj_pipelines.lists import stored_ledger
+    from kj_pipelines.worklists.service import stored_ledger
 
     con = duckdb.connect(str(paths.warehouse), read_only=True)
     try:
@@ -141,7 +141,7 @@ def test_a_supplementary_workbook_keeps_the_problem_raised_before_it(reviewed_co
 
 
 def _open_problems(paths, state: str) -> list:
-    from kj_pipelines.lists import stored_ledger
+    from kj_pipelines.worklists.service import stored_ledger
 
     con = duckdb.connect(str(paths.warehouse), read_only=True)
     try:
@@ -196,8 +196,8 @@ def test_a_workbooks_submission_time_is_when_it_reached_the_inbox(data_dir, cata
 
     from conftest import write_rows
 
-    from kj_pipelines.domain.findings import sha256_of
-    from kj_pipelines.ingest import CATCH_UP, record_arrival
+    from kj_pipelines.intake.findings import sha256_of
+    from kj_pipelines.intake.inbox import CATCH_UP, record_arrival
 
     shanghai = ZoneInfo("Asia/Shanghai")
     paths = data_dir
@@ -236,7 +236,7 @@ def test_a_workbooks_submission_time_is_when_it_reached_the_inbox(data_dir, cata
 
 
 def test_catch_up_is_never_scored_late(catalog):
-    from kj_pipelines.domain.scoring import _submission_items
+    from kj_pipelines.reviews.scoring import _submission_items
 
     class Inputs:
         month = "2026-03"
@@ -256,7 +256,7 @@ def test_the_months_state_is_the_same_whatever_order_its_workbooks_come_in(revie
                                                                            tmp_path):
     import datetime as dt
 
-    from kj_pipelines.settings import DataPaths
+    from kj_pipelines.core.settings import DataPaths
     from tests.workbooks import move_problem
 
     base, _ = reviewed
@@ -283,7 +283,7 @@ def test_the_months_state_is_the_same_whatever_order_its_workbooks_come_in(revie
         for hour, i in enumerate(order, start=9):  # each in a run of its own
             shutil.copy(books[i], paths.inbox / books[i].name)
             _ingest(paths, catalog, dt.datetime(2026, 11, 23, hour))
-        from kj_pipelines.lists import stored_ledger
+        from kj_pipelines.worklists.service import stored_ledger
 
         con = duckdb.connect(str(paths.warehouse), read_only=True)
         try:

@@ -10,10 +10,10 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from kj_pipelines.domain.listsheets import ListContext
-from kj_pipelines.domain.planlists import read_plan_lists
-from kj_pipelines.domain.submissions import read_submission
-from kj_pipelines.domain.workbook import WorkbookError, container, read_workbook
+from kj_pipelines.excel.reading import WorkbookError, container, read_workbook
+from kj_pipelines.intake.listsheets import ListContext
+from kj_pipelines.intake.planlists import read_plan_lists
+from kj_pipelines.intake.submissions import read_submission
 
 OFFICE = Path(__file__).parent / "fixtures" / "office"
 TODAY = dt.date(2026, 11, 23)
@@ -77,8 +77,8 @@ def test_a_libreoffice_copy_ingests_exactly_as_its_xlsx(fmt, catalog, small_samp
 
     import duckdb
 
-    from kj_pipelines.ingest import ingest_pending
-    from kj_pipelines.settings import DataPaths
+    from kj_pipelines.core.settings import DataPaths
+    from kj_pipelines.intake.inbox import ingest_pending
 
     stored = {}
     for suffix in ("xlsx", fmt):

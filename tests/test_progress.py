@@ -6,15 +6,15 @@ import datetime as dt
 import pandas as pd
 import pytest
 
-from kj_pipelines.domain.backschedule import build_plan
-from kj_pipelines.domain.indicators import carried_forward, compute_values
-from kj_pipelines.domain.progress import (
+from kj_pipelines.indicators.backschedule import build_plan
+from kj_pipelines.indicators.progress import (
     completion,
     compute_progress,
     is_met,
     status_of,
     status_with_estimate,
 )
+from kj_pipelines.indicators.values import carried_forward, compute_values
 
 
 @pytest.mark.parametrize(("gap", "status"), [
@@ -104,7 +104,7 @@ def _values(rows):
 
 
 def test_implausible_values(catalog):
-    from kj_pipelines.domain.progress import implausible
+    from kj_pipelines.indicators.progress import implausible
 
     flow = catalog.indicators["TECH_CONTRACT"]  # jump factor 5
     values = _values([("2026-08", "JC", 10.0, 2.0), ("2026-09", "JC", 9.0, -1.0),
@@ -122,7 +122,7 @@ def test_implausible_values(catalog):
 
 
 def test_batch_announcements_may_jump(catalog):
-    from kj_pipelines.domain.progress import implausible
+    from kj_pipelines.indicators.progress import implausible
 
     batch = catalog.indicators["HT_NEW"]
     values = _values([("2026-10", "JC", 1.0, 1.0), ("2026-11", "JC", 9.0, 8.0)])
@@ -155,7 +155,7 @@ def test_a_district_total_with_units_missing_is_not_green(catalog):
 
 
 def test_quarterly_figures_carry_into_the_months_between(catalog):
-    from kj_pipelines.domain.progress import carry_forward, previous_due_periods
+    from kj_pipelines.indicators.progress import carry_forward, previous_due_periods
 
     ind = catalog.indicators["HL_PLATFORM"]  # quarterly
     assert ind.frequency == "quarterly"
@@ -205,7 +205,7 @@ def test_a_first_year_plan_starts_from_the_lists_baseline(catalog):
 
 
 def test_the_targets_comparator_decides_the_direction(catalog):
-    from kj_pipelines.domain.backschedule import with_comparator
+    from kj_pipelines.indicators.backschedule import with_comparator
 
     higher = catalog.indicators["TECH_CONTRACT"]
     assert with_comparator(higher, ">=") is higher and with_comparator(higher, None) is higher
@@ -215,7 +215,7 @@ def test_the_targets_comparator_decides_the_direction(catalog):
 
 
 def test_worst_first_orders_by_status_then_gap_and_keeps_ties_in_order():
-    from kj_pipelines.domain.progress import worst_first
+    from kj_pipelines.indicators.progress import worst_first
 
     rows = pd.DataFrame({"unit": list("abcdefg"),
                          "status": ["green", "red", "yellow", "red", "grey", "done", "red"],

@@ -8,11 +8,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from kj_pipelines.domain.backschedule import build_plan
-from kj_pipelines.domain.backtest import score
-from kj_pipelines.domain.progress import compute_progress
-from kj_pipelines.domain.projection import project, severity_step
-from kj_pipelines.domain.warnings import projected_misses
+from kj_pipelines.alerts.rules import projected_misses
+from kj_pipelines.indicators.backschedule import build_plan
+from kj_pipelines.indicators.backtest import score
+from kj_pipelines.indicators.progress import compute_progress
+from kj_pipelines.indicators.projection import project, severity_step
 
 
 def _flow_values(unit, year_amounts):
@@ -104,7 +104,7 @@ def test_nothing_is_confirmed_before_the_half_year(catalog, flow):
 
 def _pooled(years_a, years_b, district):
     """_pooled on one month: two towns' past years' shares of the year's work by then."""
-    from kj_pipelines.domain.projection import _pooled
+    from kj_pipelines.indicators.projection import _pooled
 
     each = np.ones((len(years_a), 3, 12))  # towns A, B and the district's own row
     each[:, 0, 0], each[:, 1, 0], each[:, 2, 0] = years_a, years_b, district
@@ -187,7 +187,7 @@ def test_a_total_is_confirmed_short_only_when_a_unit_summed_into_it_is(catalog, 
 
 
 def test_a_total_follows_its_units_only_where_their_targets_cover_its_own():
-    from kj_pipelines.domain.projection import _totals_follow_parts
+    from kj_pipelines.indicators.projection import _totals_follow_parts
 
     months = np.zeros((3, 12), dtype=bool)
     months[0, 5:8] = True  # the total short in June, July and August

@@ -9,11 +9,11 @@ import duckdb
 import pandas as pd
 import pytest
 
+from kj_pipelines.catalog.model import DISTRICT, load_catalog
 from kj_pipelines.cli import main
 from kj_pipelines.definitions import build_defs
-from kj_pipelines.domain.catalog import DISTRICT, load_catalog
-from kj_pipelines.partitions import cadence_partitions
-from kj_pipelines.pipeline import run_plan
+from kj_pipelines.defs.partitions import cadence_partitions
+from kj_pipelines.indicators.service import run_plan
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "city"
 MONTH = "2024-12"
@@ -139,7 +139,7 @@ def test_kj_sample_refuses_the_regions_directory(tmp_path, monkeypatch, capsys):
 
 
 def test_targets_add_up_bottom_up_hand_worked():
-    from kj_pipelines.domain.backschedule import resolve_targets
+    from kj_pipelines.indicators.backschedule import resolve_targets
 
     catalog = load_catalog(EXAMPLE / "catalog")
     listed = pd.DataFrame([
@@ -154,7 +154,7 @@ def test_targets_add_up_bottom_up_hand_worked():
 
 
 def test_values_roll_up_hand_worked():
-    from kj_pipelines.domain.indicators import compute_values
+    from kj_pipelines.indicators.values import compute_values
 
     catalog = load_catalog(EXAMPLE / "catalog")
     facts = pd.DataFrame([

@@ -10,16 +10,16 @@ import pandas as pd
 import pytest
 from openpyxl import load_workbook
 
-from kj_pipelines.assets.documents import week_inputs, year_inputs
-from kj_pipelines.assets.reviews import score_inputs
+from kj_pipelines.catalog.model import DEPARTMENT, DISTRICT
+from kj_pipelines.catalog.scoring_rules import Landmark
+from kj_pipelines.core.periods import last_complete_quarter, review_monday
 from kj_pipelines.definitions import build_defs
-from kj_pipelines.domain.catalog import DEPARTMENT, DISTRICT
-from kj_pipelines.domain.periods import last_complete_quarter, review_monday
-from kj_pipelines.domain.rankings import write_ranking_workbook
-from kj_pipelines.domain.scoring import score_units
-from kj_pipelines.domain.scoring_rules import Landmark
-from kj_pipelines.domain.summary import YearInputs, paragraphs, write_annual_summary
-from kj_pipelines.domain.weekly import week_label, write_weekly_brief
+from kj_pipelines.defs.reviews.assets import score_inputs
+from kj_pipelines.defs.reviews.documents import week_inputs, year_inputs
+from kj_pipelines.reviews.annual_summary import YearInputs, paragraphs, write_annual_summary
+from kj_pipelines.reviews.rankings import write_ranking_workbook
+from kj_pipelines.reviews.scoring import score_units
+from kj_pipelines.reviews.weekly_brief import week_label, write_weekly_brief
 
 PAYLOADS = ["=HYPERLINK(\"http://x\",\"点我\")", "+1+1", "-2+3", "@SUM(A1)", "\tcmd", "\r=1"]
 MONDAY = dt.date(2026, 10, 12)

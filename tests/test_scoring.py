@@ -7,10 +7,10 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from kj_pipelines.domain import ledger as lg
-from kj_pipelines.domain.catalog import CatalogError, load_catalog
-from kj_pipelines.domain.scoring import ScoreInputs, _cents, score_units
-from kj_pipelines.domain.scoring_rules import Landmark, Part, ScoringRules
+from kj_pipelines.catalog.model import CatalogError, load_catalog
+from kj_pipelines.catalog.scoring_rules import Landmark, Part, ScoringRules
+from kj_pipelines.reviews.scoring import ScoreInputs, _cents, score_units
+from kj_pipelines.worklists import ledger as lg
 
 D = dt.date
 RULES = ScoringRules(

@@ -8,9 +8,9 @@ import pytest
 from conftest import TODAY, write_rows
 from openpyxl import Workbook
 
-from kj_pipelines.domain.listsheets import ListContext
-from kj_pipelines.domain.planlists import read_plan_lists
-from kj_pipelines.domain.submissions import read_submission, read_submissions
+from kj_pipelines.intake.listsheets import ListContext
+from kj_pipelines.intake.planlists import read_plan_lists
+from kj_pipelines.intake.submissions import read_submission, read_submissions
 
 
 def codes(result):

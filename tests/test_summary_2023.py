@@ -11,7 +11,7 @@ import pytest
 from openpyxl import load_workbook
 
 from kj_pipelines.definitions import build_defs
-from kj_pipelines.domain.sample import generate_sample
+from kj_pipelines.sample.generator import generate_sample
 
 pytestmark = pytest.mark.slow
 

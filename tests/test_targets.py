@@ -1,6 +1,6 @@
 from openpyxl import Workbook
 
-from kj_pipelines.domain.targets import read_target_lists
+from kj_pipelines.intake.targets import read_target_lists
 
 
 def test_sample_target_lists_load(small_sample, catalog):

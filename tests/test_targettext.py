@@ -2,8 +2,8 @@
 
 import pytest
 
-from kj_pipelines.domain.cleaning import CellProblem
-from kj_pipelines.domain.targettext import Target, parse_target
+from kj_pipelines.excel.cleaning import CellProblem
+from kj_pipelines.intake.target_text import Target, parse_target
 
 
 @pytest.mark.parametrize(("raw", "measure", "expected"), [

@@ -2,7 +2,7 @@ import duckdb
 import pandas as pd
 import pytest
 
-from kj_pipelines.warehouse import EmptyPartitionError, replace_rows
+from kj_pipelines.storage.warehouse import EmptyPartitionError, replace_rows
 
 
 def _rows(period, values):
@@ -44,7 +44,7 @@ def test_empty_result_never_wipes_a_partition(conn):
 def test_a_warehouse_of_the_first_release_is_upgraded_in_place(tmp_path):
     import duckdb
 
-    from kj_pipelines.warehouse import SCHEMA_VERSION, ensure_schema
+    from kj_pipelines.storage.warehouse import SCHEMA_VERSION, ensure_schema
 
     path = tmp_path / "old.duckdb"
     conn = duckdb.connect(str(path))
@@ -81,7 +81,7 @@ def test_the_latest_version_of_a_submitted_figure_is_the_one_read(conn):
     frame = frame.assign(unit="JC", indicator="HT_VA", period="2026-10",
                          submitted_at=pd.to_datetime(frame["submitted_at"]),
                          received_at=pd.to_datetime(frame["received_at"]))
-    from kj_pipelines.warehouse import insert_frame
+    from kj_pipelines.storage.warehouse import insert_frame
 
     insert_frame(conn, "raw.submission_values", frame)
     assert conn.execute("SELECT value, sha256 FROM core.submitted_values").fetchall() == [

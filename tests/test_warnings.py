@@ -2,7 +2,7 @@
 
 import pandas as pd
 
-from kj_pipelines.domain.warnings import decide
+from kj_pipelines.alerts.rules import decide
 
 
 def rows(period, statuses):

@@ -6,9 +6,9 @@ import datetime as dt
 import pandas as pd
 import pytest
 
-from kj_pipelines.domain.planlists import MILESTONE_COLUMNS, PROJECT_COLUMNS, TASK_COLUMNS
-from kj_pipelines.domain.reminders import DueItem, due_warnings
-from kj_pipelines.domain.worklists import (
+from kj_pipelines.alerts.reminders import DueItem, due_warnings
+from kj_pipelines.intake.planlists import MILESTONE_COLUMNS, PROJECT_COLUMNS, TASK_COLUMNS
+from kj_pipelines.worklists.state import (
     Calendar,
     Cause,
     planned_to_date,
@@ -193,9 +193,9 @@ def test_reminders_before_the_due_date_and_warnings_after():
 
 
 def test_the_responsibility_check_fails_on_a_task_without_a_known_lead(catalog, tmp_path):
-    from kj_pipelines.assets.lists import compute_responsibilities
-    from kj_pipelines.lists import ListData
-    from kj_pipelines.settings import DataPaths
+    from kj_pipelines.core.settings import DataPaths
+    from kj_pipelines.defs.worklists.assets import compute_responsibilities
+    from kj_pipelines.worklists.service import ListData
 
     tasks = _tasks(("T1", "KJJ"), ("T2", "区不存在局"))
     empty = pd.DataFrame()

@@ -18,10 +18,10 @@ from pathlib import Path
 
 from openpyxl import load_workbook
 
-from kj_pipelines.domain.catalog import DISTRICT, Catalog, load_catalog
-from kj_pipelines.domain.periods import month_key
-from kj_pipelines.domain.targets import write_target_list
-from kj_pipelines.domain.template import SubmissionRow, due_rows, save_workbook, write_submission
+from kj_pipelines.catalog.model import DISTRICT, Catalog, load_catalog
+from kj_pipelines.core.periods import month_key
+from kj_pipelines.intake.targets import write_target_list
+from kj_pipelines.intake.template import SubmissionRow, due_rows, save_workbook, write_submission
 
 HERE = Path(__file__).resolve().parent
 YEARS = (2023, 2024)

@@ -10,10 +10,10 @@ import pytest
 from conftest import write_rows
 from openpyxl import load_workbook
 
-from kj_pipelines.audit import Sources, trace
 from kj_pipelines.cli import main
-from kj_pipelines.ingest import ingest_pending
-from kj_pipelines.pipeline import run_indicator
+from kj_pipelines.indicators.service import run_indicator
+from kj_pipelines.intake.audit import Sources, trace
+from kj_pipelines.intake.inbox import ingest_pending
 
 
 def _audit(capsys, *args: str) -> tuple[int, str]:

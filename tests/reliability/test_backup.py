@@ -8,10 +8,10 @@ import time
 import duckdb
 import pytest
 
-from kj_pipelines.backup import MANIFEST, BackupError, backup, restore, verify
 from kj_pipelines.cli import main
-from kj_pipelines.settings import DataPaths
-from kj_pipelines.warehouse_lock import warehouse_lock
+from kj_pipelines.core.settings import DataPaths
+from kj_pipelines.storage.backup import MANIFEST, BackupError, backup, restore, verify
+from kj_pipelines.storage.lock import warehouse_lock
 
 TABLES = ["raw.submission_values", "mart.indicator_progress", "mart.problems", "mart.warnings"]
 

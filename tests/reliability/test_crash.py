@@ -13,10 +13,10 @@ import sys
 import pandas as pd
 import pytest
 
-from kj_pipelines.ingest import ingest_pending
-from kj_pipelines.settings import DataPaths
-from kj_pipelines.warehouse import connect, ensure_schema, replace_rows
-from kj_pipelines.warehouse_lock import is_held, warehouse_lock
+from kj_pipelines.core.settings import DataPaths
+from kj_pipelines.intake.inbox import ingest_pending
+from kj_pipelines.storage.lock import is_held, warehouse_lock
+from kj_pipelines.storage.warehouse import connect, ensure_schema, replace_rows
 
 pytestmark = pytest.mark.slow  # real processes killed mid-write: `make test-slow`, .ci/run
 
@@ -26,9 +26,9 @@ WRITE = """
 import sys, time
 from pathlib import Path
 import duckdb, pandas as pd
-import kj_pipelines.warehouse as wh
-from kj_pipelines.warehouse import connect
-from kj_pipelines.warehouse_lock import warehouse_lock
+import kj_pipelines.storage.warehouse as wh
+from kj_pipelines.storage.warehouse import connect
+from kj_pipelines.storage.lock import warehouse_lock
 
 original = wh.insert_frame
 def slow_insert(conn, table, frame):
@@ -91,11 +91,11 @@ INGEST = """
 import sys, time, datetime as dt
 from pathlib import Path
 import duckdb
-import kj_pipelines.ingest as ingest
-from kj_pipelines.warehouse import connect
+import kj_pipelines.intake.inbox as ingest
+from kj_pipelines.storage.warehouse import connect
 ingest.BATCH_FILES = 3  # six workbooks: two batches
-from kj_pipelines.domain.catalog import load_catalog
-from kj_pipelines.settings import DataPaths
+from kj_pipelines.catalog.model import load_catalog
+from kj_pipelines.core.settings import DataPaths
 
 where = sys.argv[2]
 name = "_store" if where == "before_commit" else "_remove"  # the inbox file, after the commit

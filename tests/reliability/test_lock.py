@@ -10,12 +10,12 @@ import time
 import pytest
 
 from kj_pipelines.cli import main
-from kj_pipelines.warehouse_lock import WarehouseBusy, holder, is_held, warehouse_lock
+from kj_pipelines.storage.lock import WarehouseBusy, holder, is_held, warehouse_lock
 
 HOLD = """
 import sys, time
 from pathlib import Path
-from kj_pipelines.warehouse_lock import warehouse_lock
+from kj_pipelines.storage.lock import warehouse_lock
 with warehouse_lock(Path(sys.argv[1]), purpose=sys.argv[2]):
     print("held", flush=True)
     time.sleep(600)
@@ -62,7 +62,7 @@ WAIT = """
 import signal, sys
 signal.signal(signal.SIGTERM, signal.SIG_DFL)
 from pathlib import Path
-from kj_pipelines.warehouse_lock import warehouse_lock
+from kj_pipelines.storage.lock import warehouse_lock
 print("waiting", flush=True)
 with warehouse_lock(Path(sys.argv[1]), purpose="waiter"):
     print("got it", flush=True)

@@ -8,7 +8,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from kj_pipelines.warehouse import (
+from kj_pipelines.storage.warehouse import (
     SCHEMA_VERSION,
     NewerSchemaError,
     ensure_schema,

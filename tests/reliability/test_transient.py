@@ -8,10 +8,10 @@ import sys
 import dagster as dg
 import pytest
 
-import kj_pipelines.resources as resources
-from kj_pipelines.resources import WarehouseResource
-from kj_pipelines.settings import DataPaths
-from kj_pipelines.warehouse_lock import WarehouseBusy, retry_delay
+import kj_pipelines.defs.resources as resources
+from kj_pipelines.core.settings import DataPaths
+from kj_pipelines.defs.resources import WarehouseResource
+from kj_pipelines.storage.lock import WarehouseBusy, retry_delay
 
 HOLD = """
 import sys, time, duckdb

@@ -1,9 +1,0 @@
-"""Asset definitions. BackfillPolicy is marked beta in Dagster 1.13; single-run backfills are a
-deliberate choice here (a three-year backfill is one run, not 36), so the warning printed on every
-CLI invocation is silenced once."""
-
-import warnings
-
-import dagster as dg
-
-warnings.filterwarnings("ignore", category=dg.BetaWarning)

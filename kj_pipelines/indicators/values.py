@@ -1,0 +1,173 @@
+"""An indicator's value for a month, per unit and for the district (``ALL``).
+
+Flows are read year-to-date (累计), stocks at period end, ratios as the ratio of two year-to-date
+flows, growth rates against the same period of last year. Totals follow the catalog: the sum
+of the units below (towns to their county, every reporting unit to the top ``ALL``), the
+department's district-only figure, or the ratio of the sums.
+
+A total is the sum of what its units reported. While some have not reported, that partial sum
+is kept as the total's ``value`` and an ``estimate`` is made beside it: each missing unit
+carries its latest figure forward (a flow its year to date of the same year, nothing before
+its first month; a stock its latest figure), so a total with one town late does not collapse.
+Which of the two a document shows, and that a total with units missing is never judged, is
+:mod:`progress`'s rule; a unit's own row has its figure as its estimate.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from kj_pipelines.catalog.model import DISTRICT, Catalog, Indicator
+from kj_pipelines.core.periods import add_months, parse_month, year_month_arrays
+
+VALUE_COLUMNS = ["period", "indicator", "unit", "value", "monthly", "source", "estimate"]
+
+
+def required_periods(indicator: Indicator, catalog: Catalog, periods: list[str]) -> list[str]:
+    """Months of facts needed: the years of ``periods`` (and the year before, for growth)."""
+    years = {parse_month(p)[0] for p in periods}
+    if _needs_last_year(indicator, catalog):
+        years |= {y - 1 for y in years}
+    return [f"{y:04d}-{m:02d}" for y in sorted(years) for m in range(1, 13)]
+
+
+def _needs_last_year(indicator: Indicator, catalog: Catalog) -> bool:
+    if indicator.aggregate == "growth":
+        return True
+    return any(_needs_last_year(catalog.indicators[c], catalog)
+               for c in (indicator.numerator, indicator.denominator) if c)
+
+
+def compute_values(indicator: Indicator, catalog: Catalog, facts: pd.DataFrame,
+                   periods: list[str]) -> pd.DataFrame:
+    """Values for ``periods`` from the facts (submitted and registry rows of the inputs)."""
+    if indicator.aggregate == "ratio":
+        num = compute_values(catalog.indicators[indicator.numerator], catalog, facts, periods)
+        den = compute_values(catalog.indicators[indicator.denominator], catalog, facts, periods)
+        both = num.merge(den, on=["period", "unit"], suffixes=("_n", "_d"))
+        both = both[both["value_d"] > 0]
+        with np.errstate(invalid="ignore", divide="ignore"):
+            estimate = np.where(both["estimate_d"] > 0,
+                                both["estimate_n"] / both["estimate_d"] * 100, np.nan)
+        out = both.assign(value=both["value_n"] / both["value_d"] * 100, monthly=float("nan"),
+                          estimate=estimate)
+        return _finish(out, indicator, "derived")
+    if indicator.aggregate == "growth":
+        base_ind = catalog.indicators[indicator.base]
+        last_year = [add_months(p, -12) for p in periods]
+        base = compute_values(base_ind, catalog, facts, sorted(set(periods) | set(last_year)))
+        next_year = {p: add_months(p, 12) for p in base["period"].unique()}
+        # an empty base (no figures yet) maps to a float column, which cannot be merged on
+        prev = base.assign(period=base["period"].map(next_year) if not base.empty
+                           else base["period"].astype(object))
+        both = base[base["period"].isin(periods)].merge(prev, on=["period", "unit"],
+                                                        suffixes=("", "_prev"))
+        both = both[both["value_prev"] > 0]
+        with np.errstate(invalid="ignore", divide="ignore"):
+            estimate = np.where(both["estimate_prev"] > 0,
+                                (both["estimate"] / both["estimate_prev"] - 1) * 100, np.nan)
+        out = both.assign(value=(both["value"] / both["value_prev"] - 1) * 100,
+                          monthly=float("nan"), estimate=estimate)
+        return _finish(out, indicator, "derived")
+    own = facts[facts["indicator"] == indicator.code]
+    allowed: list[str] = []
+    if indicator.aggregate == "district_only":
+        own = own.assign(unit=DISTRICT)
+    else:
+        allowed = [u.code for u in catalog.reporting_units(indicator)]
+        own = own[own["unit"].isin(allowed)]
+    flow = indicator.kind == "flow"
+    # every month the facts hold, so a missing unit can carry its figure of a month before
+    values = _flow_ytd(own) if flow else _levels(own)
+    values = values.assign(estimate=values["value"])
+    if indicator.aggregate == "sum" and not values.empty:
+        rollups = catalog.rollup_units(indicator)
+        totals = roll_up(values, rollups)
+        carried = carried_forward(values, allowed, flow) \
+            if indicator.source == "submission" else values.iloc[0:0]
+        if carried.empty:
+            totals = totals.assign(estimate=totals["value"])
+        else:
+            estimates = roll_up(pd.concat([values, carried], ignore_index=True), rollups)
+            totals = totals.merge(estimates[["period", "unit", "value"]].rename(
+                columns={"value": "estimate"}), on=["period", "unit"], how="left")
+        values = pd.concat([values, totals], ignore_index=True)
+    values = values[values["period"].isin(periods)]
+    return _finish(values, indicator, indicator.source)
+
+
+def carried_forward(values: pd.DataFrame, units: list[str], flow: bool) -> pd.DataFrame:
+    """For every month in which any of ``units`` has a figure, a row for each unit without one,
+    carrying its latest earlier figure: a flow's year to date of the same year (nothing yet that
+    year: 0, where every year starts), a stock's latest figure (none before its first: no row).
+    These rows make a total's estimate while units are missing, never its value."""
+    if values.empty or not units:
+        return pd.DataFrame(columns=["period", "unit", "value", "monthly"])
+    months = pd.Index(sorted(set(values["period"])))
+    names = pd.Index(units)
+    u = names.get_indexer(values["unit"])
+    m = months.get_indexer(values["period"])
+    known = u >= 0
+    grid = np.full((len(names), len(months)), np.nan)
+    grid[u[known], m[known]] = values["value"].to_numpy(dtype="float64")[known]
+    have = ~np.isnan(grid)
+    column = np.arange(len(months))
+    last = np.maximum.accumulate(np.where(have, column, -1), axis=1)  # latest month with one
+    filled = np.where(last >= 0, np.take_along_axis(grid, np.maximum(last, 0), axis=1), np.nan)
+    if flow:
+        years = np.array([int(str(p)[:4]) for p in months])
+        same_year = (last >= 0) & (years[np.maximum(last, 0)] == years[None, :])
+        filled = np.where(same_year, filled, 0.0)
+    wanted = ~have & ~np.isnan(filled)
+    rows, cols = np.nonzero(wanted)
+    return pd.DataFrame({"period": months[cols].astype(str), "unit": names[rows].astype(str),
+                         "value": filled[rows, cols], "monthly": 0.0 if flow else np.nan})
+
+
+def roll_up(values: pd.DataFrame, rollups: dict[str, list[str]]) -> pd.DataFrame:
+    """Sums of the reporting units' values for each unit above them (a county's towns, and every
+    reporting unit for ``ALL``): one row per unit above and period that has any figure."""
+    links = pd.DataFrame([(above, unit) for above, units in rollups.items() for unit in units],
+                         columns=["above", "unit"])
+    joined = values[["period", "unit", "value", "monthly"]].merge(links, on="unit")
+    sums = joined.groupby(["period", "above"], as_index=False, observed=True)[
+        ["value", "monthly"]].sum(min_count=1)
+    return sums.rename(columns={"above": "unit"})
+
+
+def _finish(frame: pd.DataFrame, indicator: Indicator, source: str) -> pd.DataFrame:
+    out = frame.assign(indicator=indicator.code, source=source)
+    if "monthly" not in out.columns:
+        out["monthly"] = float("nan")
+    if "estimate" not in out.columns:
+        out["estimate"] = out["value"]
+    out = out[VALUE_COLUMNS].sort_values(["period", "unit"]).reset_index(drop=True)
+    wrong = {c: "float64" for c in ("value", "monthly", "estimate") if out[c].dtype != "float64"}
+    return out.astype(wrong) if wrong else out
+
+
+def _levels(own: pd.DataFrame) -> pd.DataFrame:
+    rows = own
+    value = rows["value"].where(rows["value"].notna(), rows["cumulative"])
+    out = pd.DataFrame({"period": rows["period"], "unit": rows["unit"], "value": value,
+                        "monthly": float("nan")})
+    return out[out["value"].notna()]
+
+
+def _flow_ytd(own: pd.DataFrame) -> pd.DataFrame:
+    """Year-to-date per unit: the submitted 累计值, else the sum of the year's 本期值 so far."""
+    if own.empty:
+        return pd.DataFrame(columns=["period", "unit", "value", "monthly"])
+    frame = own[["unit", "period", "value", "cumulative"]].sort_values(["unit", "period"])
+    year, month = year_month_arrays(frame["period"])
+    frame = frame.assign(year=year)
+    frame["running"] = frame["value"].fillna(0).groupby(  # vectorised: no Python per unit
+        [frame["unit"], frame["year"]], observed=True).cumsum()
+    ytd = frame["cumulative"].where(frame["cumulative"].notna(), frame["running"])
+    frame["ytd"] = ytd
+    prev = frame.groupby(["unit", "year"], observed=True)["ytd"].shift(1)
+    frame["monthly_v"] = frame["value"].where(
+        frame["value"].notna(), frame["ytd"] - prev.where(month > 1, 0))
+    return pd.DataFrame({"period": frame["period"], "unit": frame["unit"], "value": frame["ytd"],
+                         "monthly": frame["monthly_v"]})

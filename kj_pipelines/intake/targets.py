@@ -1,0 +1,129 @@
+"""年度目标清单: the bureau's annual targets by indicator and unit (``plans/<year>/*.xlsx``).
+
+Read with the same safe reader and cell cleaning as submissions; a bad row is rejected with a
+reason code and the rest of the list still loads.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from kj_pipelines.catalog.model import DISTRICT, Catalog
+from kj_pipelines.excel.cleaning import CellProblem, clean_code, clean_number, header_key
+from kj_pipelines.intake.findings import Rejection, display_value
+from kj_pipelines.intake.planlists import plan_kind, plan_workbooks
+from kj_pipelines.intake.target_text import parse_target
+from kj_pipelines.intake.template import save_workbook, write_text
+
+# openpyxl is imported where a workbook is written: the definitions load without it
+
+HEADER = ["序号", "指标代码", "指标名称", "计量单位", "单位代码", "单位名称", "年度目标", "完成时限（月）",
+          "责任部门", "备注", "上年基数"]
+TARGET_COLUMNS = ["year", "indicator", "unit", "target", "deadline_month", "department",
+                  "source_file", "row", "comparator", "stretch", "target_text", "baseline"]
+
+
+@dataclass
+class TargetList:
+    targets: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=TARGET_COLUMNS))
+    rejections: list[tuple[str, str, Rejection]] = field(default_factory=list)  # (file, sha, r)
+
+
+def write_target_list(path: Path, catalog: Catalog, year: int, rows: list[dict]) -> None:
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "年度目标清单"
+    ws["A1"] = f"{catalog.units[DISTRICT].name}{year}年科技创新主要指标年度目标清单"
+    ws["A1"].font = Font(bold=True, size=14)
+    ws.append(HEADER)
+    for i, row in enumerate(rows, start=1):
+        ind, unit = catalog.indicators[row["indicator"]], catalog.units[row["unit"]]
+        ws.append([i, ind.code, ind.name, ind.measure, unit.code, unit.name, None,
+                   row.get("deadline_month", 12), catalog.units[ind.department].name, None,
+                   row.get("baseline")])
+        write_text(ws.cell(row=ws.max_row, column=7), row["target"])  # a number, or "≥850"
+        write_text(ws.cell(row=ws.max_row, column=10), row.get("note", ""))
+    for col, width in zip("ABCDEFGHIJK", (6, 16, 40, 9, 10, 22, 16, 14, 22, 20, 12), strict=True):
+        ws.column_dimensions[col].width = width
+    ws.freeze_panes = "A3"
+    save_workbook(wb, path)
+
+
+def read_target_lists(plans_dir: Path, catalog: Catalog) -> TargetList:
+    out = TargetList()
+    all_records: list[dict] = []
+    for year, name, sha, sheet in plan_workbooks(plans_dir):
+        if isinstance(sheet, Rejection):
+            out.rejections.append((name, sha, sheet))
+            continue
+        header_pos, cols = None, {}
+        for pos, (_, values) in enumerate(sheet.rows[:20]):
+            keys = {header_key(v): i for i, v in enumerate(values) if v is not None}
+            if "指标代码" in keys and "单位代码" in keys and "年度目标" in keys:
+                header_pos, cols = pos, keys
+                break
+        if header_pos is None and plan_kind(sheet.rows, sheet.sheet) not in (None, "targets"):
+            continue  # a task, project or feedback list of the same folder (planlists)
+        if header_pos is None:
+            out.rejections.append((name, sha, Rejection(sheet.sheet, None, "年度目标", None,
+                                                        "missing_column",
+                                                        "找不到含“指标代码、单位代码、年度目标”的表头行")))
+            continue
+        records, rejected = _parse_rows(sheet.sheet, sheet.rows[header_pos + 1:], cols,
+                                        catalog, year, name)
+        out.rejections.extend((name, sha, r) for r in rejected)
+        all_records += records
+    if all_records:
+        targets = pd.DataFrame(all_records, columns=TARGET_COLUMNS)
+        # a later row for the same year, indicator and unit corrects an earlier one
+        out.targets = targets.drop_duplicates(["year", "indicator", "unit"], keep="last")
+    return out
+
+
+def _parse_rows(sheet: str, rows: list, cols: dict[str, int], catalog: Catalog, year: int,
+                name: str) -> tuple[list[dict], list[Rejection]]:
+    records: list[dict] = []
+    rejected: list[Rejection] = []
+    for excel_row, values in rows:
+        def cell(key: str, _v=values):
+            i = cols.get(key)
+            return _v[i] if i is not None and i < len(_v) else None
+
+        def reject(key: str, code: str, message: str, _r=excel_row) -> None:
+            rejected.append(Rejection(sheet, _r, key, display_value(cell(key)), code, message))
+
+        ind_code, unit_code = clean_code(cell("指标代码")), clean_code(cell("单位代码"))
+        if isinstance(ind_code, CellProblem) or ind_code not in catalog.indicators:
+            reject("指标代码", "unknown_indicator", f"指标代码“{cell('指标代码')}”不在指标目录中")
+            continue
+        if isinstance(unit_code, CellProblem) or unit_code not in catalog.units:
+            reject("单位代码", "unknown_unit", f"单位代码“{cell('单位代码')}”不在单位目录中")
+            continue
+        ind = catalog.indicators[ind_code]
+        target = parse_target(cell("年度目标"), percentage=ind.is_percentage, measure=ind.measure)
+        if isinstance(target, CellProblem) or target is None:
+            problem = target if isinstance(target, CellProblem) else CellProblem(
+                "not_a_number", "年度目标为空")
+            reject("年度目标", problem.reason_code, problem.message)
+            continue
+        base_key = "上年基数" if "上年基数" in cols else "基期值"
+        baseline = clean_number(cell(base_key), percentage=ind.is_percentage, measure=ind.measure)
+        if isinstance(baseline, CellProblem):
+            reject(base_key, baseline.reason_code, baseline.message)
+            continue
+        deadline = clean_number(cell("完成时限"))
+        if isinstance(deadline, CellProblem) or (deadline is not None and (
+                deadline != int(deadline) or not 1 <= deadline <= 12)):
+            reject("完成时限", "out_of_range", "完成时限应为1-12的月份")
+            continue
+        records.append({"year": year, "indicator": ind_code, "unit": unit_code,
+                        "target": float(target.value), "deadline_month": int(deadline or 12),
+                        "department": ind.department, "source_file": name, "row": excel_row,
+                        "comparator": target.comparator, "stretch": target.stretch,
+                        "target_text": target.text, "baseline": baseline})
+    return records, rejected

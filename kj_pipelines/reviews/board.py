@@ -1,0 +1,206 @@
+"""挂图作战 board: one self-contained HTML page per month, for the wall and for A3 landscape print.
+
+Per indicator: the top's planned against actual by month with the year's target, and every
+unit's completion against the plan for the month, red and yellow units in their colours; then
+the distance to the multi-year goals and the lists' overdue items.
+
+Charts are drawn by plotly.js, which is embedded in the page (no CDN, no server): it opens
+offline. Every text is escaped; the charts' data is JSON with ``</`` escaped, so no name or
+submitted text can close the script it sits in.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+from pathlib import Path
+
+import pandas as pd
+from plotly.offline import get_plotlyjs
+
+from kj_pipelines.catalog.model import DISTRICT, Catalog
+from kj_pipelines.core.files import write_atomic
+from kj_pipelines.core.numbers import as_number
+from kj_pipelines.core.periods import month_end, parse_month
+from kj_pipelines.indicators.progress import STATUS_LABEL, is_incomplete, status_with_estimate
+from kj_pipelines.reviews.monthly_report import MonthInputs
+from kj_pipelines.worklists import ledger as lg
+from kj_pipelines.worklists.tables import region, unit_label
+
+COLOURS = {"red": "#C00000", "yellow": "#E6A700", "green": "#2E7D32", "done": "#1565C0",
+           "grey": "#9E9E9E"}
+FONT = "Noto Sans CJK SC, Source Han Sans SC, Microsoft YaHei, SimHei, sans-serif"
+CSS = """
+@page { size: A3 landscape; margin: 10mm; }
+body { font-family: FONT; margin: 16px; color: #222; }
+h1 { font-size: 24px; margin: 0 0 4px; } h2 { font-size: 18px; margin: 20px 0 6px; }
+.meta { color: #555; font-size: 13px; margin-bottom: 12px; }
+.chart { width: 100%; height: 330px; break-inside: avoid; page-break-inside: avoid; }
+table { border-collapse: collapse; font-size: 13px; margin-bottom: 8px; break-inside: auto; }
+th, td { border: 1px solid #bbb; padding: 3px 6px; text-align: left; }
+th { background: #DDEBF7; } .red { background: #F8CBAD; } .yellow { background: #FFE699; }
+.summary span { display: inline-block; margin-right: 18px; font-size: 15px; }
+""".replace("FONT", FONT)
+
+
+# Two panels side by side as plotly's make_subplots lays them out (column widths 0.45 / 0.55,
+# spacing 0.1), written as plain JSON: building validated plotly figure objects took about a
+# second a month for 29 charts, the JSON a few milliseconds, and the page is what plotly.js reads.
+LEFT, RIGHT = (0.0, 0.405), (0.505, 1.0)
+AXIS = {"gridcolor": "#E5E5E5", "zerolinecolor": "#BDBDBD", "automargin": True}
+
+
+def figure_spec(catalog: Catalog, code: str, series: pd.DataFrame,
+                units: pd.DataFrame) -> dict:
+    """The indicator's two charts as plotly.js data and layout: the top's plan, actual and
+    target by month; every unit's completion (coloured by status) against the month's plan."""
+    ind = catalog.indicators[code]
+    rows = series[series["indicator"] == code].sort_values("month")
+    months = [f"{m}月" for m in rows["month"]]
+    shown = units.sort_values("completion", na_position="first")
+    names = [catalog.level_label(u) for u in shown["unit"]]
+    data = [
+        {"type": "scatter", "mode": "lines", "x": months, "name": "计划",
+         "y": [as_number(v) for v in rows["planned"]], "line": {"dash": "dash", "color": "#555"}},
+        {"type": "scatter", "mode": "lines+markers", "x": months, "name": "实际",
+         "y": [as_number(v) for v in rows["actual"]], "line": {"color": "#1565C0", "width": 3}},
+        {"type": "scatter", "mode": "lines", "x": months, "name": "年度目标",
+         "y": [as_number(v) for v in rows["target"]], "line": {"color": "#C00000", "width": 1}},
+        {"type": "bar", "x": names, "y": [as_number(v, 1) for v in shown["completion"]],
+         "marker": {"color": [COLOURS.get(s, "#9E9E9E") for s in shown["status"]]},
+         "text": [STATUS_LABEL.get(s, "") for s in shown["status"]], "name": "完成率",
+         "showlegend": False, "xaxis": "x2", "yaxis": "y2"},
+        {"type": "scatter", "mode": "markers", "x": names, "name": "计划进度",
+         "y": [as_number(v, 1) for v in shown["planned_share"]],
+         "marker": {"symbol": "line-ew-open", "size": 18, "color": "#222"},
+         "xaxis": "x2", "yaxis": "y2"},
+    ]
+    titles = (f"{catalog.top_label}：计划与实际（{ind.measure}）", "各单位：完成率与计划进度（%）")
+    if shown.empty:  # a figure only the top reports: one chart across the width
+        return {"data": data[:3], "layout": {
+            **_layout(), "xaxis": {**AXIS, "domain": [0.0, 1.0], "anchor": "y"},
+            "yaxis": {**AXIS, "anchor": "x"}, "annotations": [_title(titles[0], (0.0, 1.0))]}}
+    layout = {
+        **_layout(),
+        "xaxis": {**AXIS, "domain": list(LEFT), "anchor": "y"},
+        "yaxis": {**AXIS, "anchor": "x"},
+        "xaxis2": {**AXIS, "domain": list(RIGHT), "anchor": "y2"},
+        "yaxis2": {**AXIS, "anchor": "x2"},
+        "annotations": [_title(t, span) for t, span in zip(titles, (LEFT, RIGHT), strict=True)],
+    }
+    return {"data": data, "layout": layout}
+
+
+def _layout() -> dict:
+    return {"height": 330, "margin": {"l": 40, "r": 10, "t": 40, "b": 60},
+            "font": {"family": FONT, "size": 12}, "legend": {"orientation": "h", "y": -0.25},
+            "paper_bgcolor": "white", "plot_bgcolor": "white"}
+
+
+def _title(text: str, span: tuple[float, float]) -> dict:
+    return {"text": text, "x": (span[0] + span[1]) / 2, "y": 1.0, "xref": "paper",
+            "yref": "paper", "xanchor": "center", "yanchor": "bottom", "showarrow": False,
+            "font": {"size": 14}}
+
+
+def _table(headers: list[str], rows: list[list[object]], classes: list[str] | None = None) -> str:
+    if not rows:
+        return "<p>（无）</p>"
+    head = "".join(f"<th>{html.escape(h)}</th>" for h in headers)
+    body = []
+    for i, row in enumerate(rows):
+        cls = f' class="{classes[i]}"' if classes and classes[i] else ""
+        cells = "".join(f"<td>{html.escape('' if v is None else str(v))}</td>" for v in row)
+        body.append(f"<tr{cls}>{cells}</tr>")
+    return f"<table><tr>{head}</tr>{''.join(body)}</table>"
+
+
+def _fmt(value: object, digits: int = 2) -> str:
+    if value is None or (isinstance(value, float) and pd.isna(value)):
+        return "—"
+    return f"{float(value):,.{digits}f}" if isinstance(value, (int, float)) else str(value)
+
+
+def board_html(catalog: Catalog, inputs: MonthInputs, goals: pd.DataFrame) -> str:
+    period = inputs.period
+    year, month = parse_month(period)
+    title = f"{region(catalog)}{year}年{month}月科技创新挂图作战图"
+    progress = inputs.progress
+    top = progress[progress["unit"] == DISTRICT]
+    counts = progress[progress["unit"] != DISTRICT]["status"].value_counts()
+    parts = [f"<h1>{html.escape(title)}</h1>",
+             f'<div class="meta">数据截至 {month_end(period)}；来源：月度填报、登记库、年度目标清单、'
+             "重点任务攻坚表、重大项目实施表、问题销号进度表。红、黄为落后于倒排计划的单位。</div>",
+             '<div class="summary">' + "".join(
+                 f"<span>{html.escape(label)}：{int(n)}</span>" for label, n in (
+                     (f"{catalog.top_label}红灯指标", (top["status"] == "red").sum()),
+                     (f"{catalog.top_label}黄灯指标", (top["status"] == "yellow").sum()),
+                     (f"{catalog.top_label}待报齐指标（缺报单位未齐，不评灯）", sum(
+                         is_incomplete(s, m) for s, m in zip(
+                             top["status"], top["missing_units"], strict=True))),
+                     ("红灯单位次", counts.get("red", 0)), ("黄灯单位次", counts.get("yellow", 0)),
+                     ("缺报单位次", counts.get("grey", 0)))) + "</div>"]
+    scripts = []
+    for i, (code, ind) in enumerate(catalog.indicators.items()):
+        units = progress[(progress["indicator"] == code) & (progress["unit"] != DISTRICT)]
+        if (inputs.series["indicator"] == code).sum() == 0 and units.empty:
+            continue
+        row = top[top["indicator"] == code]
+        status = status_with_estimate(row["status"].iloc[0], row["missing_units"].iloc[0],
+                                      row["estimate_status"].iloc[0]) \
+            if not row.empty else "无目标"
+        parts.append(f"<h2>{html.escape(ind.name)}（{html.escape(ind.measure)}）"
+                     f"　{catalog.top_label}：{html.escape(status)}</h2>"
+                     f'<div class="chart" id="c{i}"></div>')
+        spec = json.dumps(figure_spec(catalog, code, inputs.series, units), ensure_ascii=False,
+                          allow_nan=False, separators=(",", ":"))
+        scripts.append(f"(function(f){{Plotly.newPlot('c{i}', f.data, f.layout, "
+                       f"{{displayModeBar: false, responsive: true}});}})({_safe_json(spec)});")
+    parts.append("<h2>距多年目标</h2>" + _table(
+        ["指标", "单位", "目标年", "目标值", "最新值", "截至", "尚差", "进度%"],
+        [[catalog.indicators[r.indicator].name if r.indicator in catalog.indicators
+          else r.indicator, unit_label(catalog, r.unit), r.goal_year, _fmt(r.goal),
+          _fmt(r.latest), r.as_of, _fmt(r.remaining), _fmt(r.progress, 1)]
+         for r in goals.itertuples()]))
+    parts.append(_overdue_sections(catalog, inputs))
+    return ("<!DOCTYPE html><html lang=\"zh-CN\"><head><meta charset=\"utf-8\">"
+            f"<title>{html.escape(title)}</title><style>{CSS}</style>"
+            f"<script>{get_plotlyjs()}</script></head><body>{''.join(parts)}"
+            f"<script>{''.join(scripts)}</script></body></html>")
+
+
+def _safe_json(spec: str) -> str:
+    """JSON safe inside a <script>: no ``</`` can end it, no U+2028/9 can break the line."""
+    json.loads(spec)  # it is JSON
+    return spec.replace("</", "<\\/").replace("\u2028", "\\u2028").replace("\u2029", "\\u2029")
+
+
+def _overdue_sections(catalog: Catalog, inputs: MonthInputs) -> str:
+    ms = inputs.milestones[inputs.milestones["status"] == "overdue"]
+    projects = inputs.projects[inputs.projects["status"].isin(["behind", "overdue"])]
+    problems = inputs.problems[inputs.problems["overdue"].astype(bool)
+                               & (inputs.problems["state"] != lg.CONFIRMED)]
+    items = inputs.supervision[inputs.supervision["overdue"].astype(bool)]
+    return "".join([
+        "<h2>逾期的重点任务节点</h2>", _table(
+            ["任务", "节点", "时限", "牵头单位"],
+            [[r.task_code, r.milestone, r.due, unit_label(catalog, r.lead_unit)]
+             for r in ms.itertuples()], ["red"] * len(ms)),
+        "<h2>滞后的重大项目</h2>", _table(
+            ["项目", "名称", "牵头单位", "完成率%", "差距(百分点)"],
+            [[r.project_code, r.name, unit_label(catalog, r.lead_unit), _fmt(r.completion, 1),
+              _fmt(r.gap, 1)] for r in projects.itertuples()], ["red"] * len(projects)),
+        "<h2>超期未销号的问题</h2>", _table(
+            ["编号", "提出单位", "承办部门", "问题", "状态", "应解决"],
+            [[r.problem_id, unit_label(catalog, r.raised_by), unit_label(catalog, r.handler),
+              r.content, r.state, r.due] for r in problems.itertuples()],
+            ["yellow"] * len(problems)),
+        "<h2>反馈超期的督办事项</h2>", _table(
+            ["编号", "事项", "责任单位", "反馈时限"],
+            [[r.item_id, r.title, unit_label(catalog, r.unit), r.due] for r in items.itertuples()],
+            ["yellow"] * len(items)),
+    ])
+
+
+def write_board(path: Path, catalog: Catalog, inputs: MonthInputs, goals: pd.DataFrame) -> Path:
+    return write_atomic(path, board_html(catalog, inputs, goals).encode("utf-8"))

@@ -35,7 +35,7 @@ from benchmarks.items import prepare
 prepare(Path({str(root)!r}))
 import duckdb
 from kj_pipelines.indicators.backtest_replay import backtest
-from kj_pipelines.catalog.model import load_catalog
+from kj_pipelines.catalog.loader import load_catalog
 conn = duckdb.connect({str(root / "warehouse.duckdb")!r}, read_only=True)
 scores = backtest(conn, load_catalog(Path({str(root)!r}) / "catalog"), list(range({YEARS[0]}, {YEARS[1] + 1})))
 print(json.dumps([s.as_row() for s in scores]))

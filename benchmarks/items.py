@@ -52,7 +52,7 @@ def noop_twin(asset):
 
 
 def run_graph(root: Path, *, noop: bool, partition_range: tuple[str, str]) -> dict:
-    from kj_pipelines.catalog.model import load_catalog
+    from kj_pipelines.catalog.loader import load_catalog
     from kj_pipelines.defs.resources import default_resources
 
     catalog = load_catalog(root / "catalog")
@@ -74,7 +74,7 @@ def floor(root: Path) -> dict:
     then the progress overview, through the project's own functions on one connection."""
     import duckdb
 
-    from kj_pipelines.catalog.model import load_catalog
+    from kj_pipelines.catalog.loader import load_catalog
     from kj_pipelines.core.periods import months_between
     from kj_pipelines.indicators.service import assemble_progress, run_indicator
 
@@ -103,7 +103,7 @@ def ingest_year(root: Path) -> dict:
     """A year of submissions (every unit × 12 months) from the inbox into a new warehouse."""
     import duckdb
 
-    from kj_pipelines.catalog.model import load_catalog
+    from kj_pipelines.catalog.loader import load_catalog
     from kj_pipelines.core.settings import DataPaths
     from kj_pipelines.intake.inbox import ingest_pending
 

@@ -16,7 +16,7 @@ import duckdb
 import pandas as pd
 import yaml
 
-from kj_pipelines.catalog.model import load_catalog
+from kj_pipelines.catalog.loader import load_catalog
 
 COUNTIES = 90
 COPIES = 2  # copies of the district's reporting units per county: 2 × 10 = 20

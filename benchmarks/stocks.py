@@ -92,7 +92,7 @@ def projected(counts: dict, unit: str, year: int, by_expiry: bool) -> np.ndarray
 def compare(root: Path) -> dict:
     import duckdb
 
-    from kj_pipelines.catalog.model import load_catalog
+    from kj_pipelines.catalog.loader import load_catalog
     from kj_pipelines.indicators.backtest_replay import replay
     from kj_pipelines.indicators.progress import completion_many
     from kj_pipelines.indicators.projection import SLOW_WINDOW, _rolling_mean

@@ -15,7 +15,7 @@ log = logging.getLogger("kj")
 
 
 def _catalog(paths: DataPaths):
-    from kj_pipelines.catalog.model import load_catalog
+    from kj_pipelines.catalog.loader import load_catalog
     from kj_pipelines.core.settings import PACKAGED_CATALOG
 
     folder = paths.catalog_folder()
@@ -45,7 +45,7 @@ def cmd_catalog(args: argparse.Namespace) -> int:
 
 def cmd_validate(args: argparse.Namespace) -> int:
     from kj_pipelines.intake.submissions import read_submissions
-    from kj_pipelines.worklists.service import read_only_cumulatives, validation_ledger
+    from kj_pipelines.intake.validation import read_only_cumulatives, validation_ledger
 
     paths = DataPaths.from_env()
     catalog = _catalog(paths)
@@ -89,7 +89,7 @@ def cmd_template(args: argparse.Namespace) -> int:
     if args.unit not in catalog.units:
         print(f"kj template: --unit {args.unit!r} is not in the catalog", file=sys.stderr)
         return 2
-    from kj_pipelines.worklists.service import template_lists
+    from kj_pipelines.intake.template import template_lists
 
     paths = DataPaths.from_env()
     rows = due_rows(catalog, args.unit, period)

@@ -12,7 +12,8 @@ defer("pandas", "numpy", "openpyxl", "duckdb")
 
 import dagster as dg
 
-from kj_pipelines.catalog.model import Catalog, load_catalog
+from kj_pipelines.catalog.loader import load_catalog
+from kj_pipelines.catalog.model import Catalog
 from kj_pipelines.core.settings import DataPaths
 from kj_pipelines.defs.indicators.assets import build_indicator_assets
 from kj_pipelines.defs.indicators.plan import build_goal_distance_asset, indicator_plan

@@ -17,7 +17,8 @@ import duckdb
 import pytest
 from openpyxl import Workbook
 
-from kj_pipelines.catalog.model import Catalog, load_catalog
+from kj_pipelines.catalog.loader import load_catalog
+from kj_pipelines.catalog.model import Catalog
 from kj_pipelines.core.settings import DataPaths
 from kj_pipelines.sample.generator import CATALOG_SOURCE, generate_sample
 from kj_pipelines.storage.warehouse import ensure_schema

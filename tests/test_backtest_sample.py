@@ -6,7 +6,7 @@ bench/backtest.md, which ``make backtest`` writes)."""
 import duckdb
 import pytest
 
-from kj_pipelines.catalog.model import load_catalog
+from kj_pipelines.catalog.loader import load_catalog
 from kj_pipelines.indicators.backtest_replay import backtest
 from kj_pipelines.sample.generator import generate_sample
 

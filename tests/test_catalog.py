@@ -2,7 +2,8 @@ import shutil
 
 import pytest
 
-from kj_pipelines.catalog.model import CatalogError, load_catalog
+from kj_pipelines.catalog.loader import load_catalog
+from kj_pipelines.catalog.model import CatalogError
 from kj_pipelines.sample.generator import CATALOG_SOURCE
 
 
@@ -68,7 +69,7 @@ def test_missing_file(tmp_path):
 def test_a_rate_each_unit_reports_is_never_summed(tmp_path, catalog):
     import pandas as pd
 
-    from kj_pipelines.catalog.model import load_catalog
+    from kj_pipelines.catalog.loader import load_catalog
     from kj_pipelines.indicators.values import compute_values
 
     folder = _broken(tmp_path, "indicators.yaml",

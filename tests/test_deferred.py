@@ -35,7 +35,7 @@ def test_definitions_load_without_pandas_and_a_run_loads_it(sample_dir):
         import pandas as pd
         assert pd.DataFrame({"a": [1, 2]})["a"].sum() == 3
         from openpyxl import load_workbook
-        from kj_pipelines.intake.template import cell_styles
+        from kj_pipelines.excel.writing import cell_styles
         assert not is_deferred("openpyxl") and cell_styles().border.left.style == "thin"
         print("ok")
     """, {**os.environ, "KJ_DATA_DIR": str(sample_dir.root)})

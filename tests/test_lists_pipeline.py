@@ -104,9 +104,8 @@ def _ingest(paths: DataPaths, catalog) -> None:
     import datetime as dt
 
     from kj_pipelines.intake.inbox import ingest_pending
-    from kj_pipelines.intake.planlists import read_plan_lists
+    from kj_pipelines.intake.planlists import read_plan_lists, write_plans
     from kj_pipelines.storage.warehouse import ensure_schema
-    from kj_pipelines.worklists.service import write_plans
 
     con = duckdb.connect(str(paths.warehouse))
     try:

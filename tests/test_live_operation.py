@@ -43,7 +43,7 @@ def test_a_changed_cumulative_with_its_monthly_left_is_rejected_naming_both_cell
     shutil.copy(book, paths.inbox / book.name)
     con = duckdb.connect(str(paths.warehouse))
     try:
-        from kj_pipelines.catalog.model import load_catalog
+        from kj_pipelines.catalog.loader import load_catalog
 
         report = ingest_pending(paths, load_catalog(paths.catalog), con,
                                 dt.datetime(2026, 11, 25, 9))

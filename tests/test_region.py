@@ -9,7 +9,8 @@ import duckdb
 import pandas as pd
 import pytest
 
-from kj_pipelines.catalog.model import DISTRICT, load_catalog
+from kj_pipelines.catalog.loader import load_catalog
+from kj_pipelines.catalog.model import DISTRICT
 from kj_pipelines.cli import main
 from kj_pipelines.definitions import build_defs
 from kj_pipelines.defs.partitions import cadence_partitions

@@ -10,8 +10,7 @@ import pandas as pd
 import pytest
 from openpyxl import load_workbook
 
-from kj_pipelines.catalog.model import DEPARTMENT, DISTRICT
-from kj_pipelines.catalog.scoring_rules import Landmark
+from kj_pipelines.catalog.model import DEPARTMENT, DISTRICT, Landmark
 from kj_pipelines.core.periods import last_complete_quarter, review_monday
 from kj_pipelines.definitions import build_defs
 from kj_pipelines.defs.reviews.assets import score_inputs

@@ -7,8 +7,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from kj_pipelines.catalog.model import CatalogError, load_catalog
-from kj_pipelines.catalog.scoring_rules import Landmark, Part, ScoringRules
+from kj_pipelines.catalog.loader import load_catalog
+from kj_pipelines.catalog.model import CatalogError, Landmark, Part, ScoringRules
 from kj_pipelines.reviews.scoring import ScoreInputs, _cents, score_units
 from kj_pipelines.worklists import ledger as lg
 

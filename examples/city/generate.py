@@ -18,10 +18,12 @@ from pathlib import Path
 
 from openpyxl import load_workbook
 
-from kj_pipelines.catalog.model import DISTRICT, Catalog, load_catalog
+from kj_pipelines.catalog.loader import load_catalog
+from kj_pipelines.catalog.model import DISTRICT, Catalog
 from kj_pipelines.core.periods import month_key
+from kj_pipelines.excel.writing import save_workbook
 from kj_pipelines.intake.targets import write_target_list
-from kj_pipelines.intake.template import SubmissionRow, due_rows, save_workbook, write_submission
+from kj_pipelines.intake.template import SubmissionRow, due_rows, write_submission
 
 HERE = Path(__file__).resolve().parent
 YEARS = (2023, 2024)

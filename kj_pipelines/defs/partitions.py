@@ -9,7 +9,7 @@ from typing import NamedTuple
 
 import dagster as dg
 
-from kj_pipelines.catalog.model import load_catalog
+from kj_pipelines.catalog.loader import load_catalog
 from kj_pipelines.core.periods import parse_month
 from kj_pipelines.core.settings import TIMEZONE, DataPaths
 

@@ -13,7 +13,8 @@ from dagster_duckdb import DuckDBResource
 from pydantic import PrivateAttr
 
 from kj_pipelines.alerts.notify import Notifier
-from kj_pipelines.catalog.model import Catalog, load_catalog
+from kj_pipelines.catalog.loader import load_catalog
+from kj_pipelines.catalog.model import Catalog
 from kj_pipelines.core.run_workers import TAG as WORKER_TAG
 from kj_pipelines.core.run_workers import worker_identity
 from kj_pipelines.core.settings import DataPaths

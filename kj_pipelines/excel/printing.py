@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from kj_pipelines.intake.template import cell_styles, save_workbook, write_text
+from kj_pipelines.excel.writing import cell_styles, save_workbook, write_text
 
 if TYPE_CHECKING:
     from openpyxl.styles import Font

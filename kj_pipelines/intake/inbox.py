@@ -29,9 +29,10 @@ from kj_pipelines.catalog.model import Catalog
 from kj_pipelines.core.files import ARRIVALS, write_atomic
 from kj_pipelines.core.settings import DataPaths, local
 from kj_pipelines.intake.listsheets import ListContext
+from kj_pipelines.intake.planlists import PlansByYear
 from kj_pipelines.intake.submissions import FileResult, read_submissions, sha256_of
 from kj_pipelines.storage.warehouse import ensure_schema, insert_frame, transaction
-from kj_pipelines.worklists.service import list_context, list_rows
+from kj_pipelines.worklists.service import stored_ledger
 
 REJECTION_COLUMNS = ["source_file", "sha256", "sheet", "row", "column", "value", "reason_code",
                      "message", "received_at"]
@@ -378,3 +379,27 @@ def _store(conn: duckdb.DuckDBPyConnection, batch: list[Stored],
 def _repeat(moments: list[dt.datetime | None], counts: list[int]) -> pd.Series:
     """Each file's time once per row of it, with its zone (numpy's datetime64 would drop it)."""
     return pd.Series(pd.DatetimeIndex(moments).repeat(counts))
+
+
+def list_context(conn: duckdb.DuckDBPyConnection, plans_dir: Path,
+                 catalog: Catalog) -> ListContext:
+    """Plans as ``plans/`` holds them (each year read when a row first asks for it) and the
+    ledger as the warehouse holds it."""
+    applied = conn.execute("SELECT coalesce(max(seq), 0) FROM raw.problem_events").fetchone()[0]
+    return ListContext(PlansByYear(plans_dir, catalog), stored_ledger(conn), int(applied))
+
+
+def list_rows(files: list[tuple[FileResult, dt.datetime]],
+              received_at: dt.datetime) -> dict[str, pd.DataFrame]:
+    """The files' accepted list rows with their provenance, per raw table (files are
+    (result, submitted_at) pairs)."""
+    out: dict[str, list[pd.DataFrame]] = {}
+    for result, submitted_at in files:
+        provenance = {"sha256": result.sha256, "source_file": result.file,
+                      "submitted_at": submitted_at, "received_at": received_at}
+        for frame, table in ((result.lists.tasks, "raw.task_progress"),
+                             (result.lists.projects, "raw.project_progress"),
+                             (result.lists.problems, "raw.problem_events")):
+            if not frame.empty:
+                out.setdefault(table, []).append(frame.assign(**provenance))
+    return {table: pd.concat(frames, ignore_index=True) for table, frames in out.items()}

@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import duckdb
 import pandas as pd
 
 from kj_pipelines.catalog.model import Catalog
@@ -30,8 +31,10 @@ from kj_pipelines.excel.cleaning import (
 )
 from kj_pipelines.excel.reading import SheetRows, WorkbookError, read_rows
 from kj_pipelines.excel.tables import Table, find_table
+from kj_pipelines.excel.writing import save_workbook, write_text
 from kj_pipelines.intake.findings import Rejection, display_value, sha256_of
-from kj_pipelines.intake.template import save_workbook, write_text
+from kj_pipelines.storage.warehouse import insert_frame, transaction
+from kj_pipelines.worklists.service import PLAN_TABLES
 
 # openpyxl is imported where a workbook is written: the definitions load without it
 
@@ -407,3 +410,11 @@ def write_feedback_list(path: Path, year: int, region: str, rows: list[dict]) ->
         write_text(ws.cell(row=ws.max_row, column=3), r.get("note", ""))
         ws.cell(row=ws.max_row, column=2).number_format = "yyyy-mm-dd"
     save_workbook(wb, path)
+
+
+def write_plans(conn: duckdb.DuckDBPyConnection, plans: PlanLists) -> None:
+    """Replace the stored plan lists with what ``plans/`` holds now, in one transaction."""
+    with transaction(conn):
+        for attr, table in PLAN_TABLES.items():
+            conn.execute(f"DELETE FROM {table}")
+            insert_frame(conn, table, getattr(plans, attr))

@@ -13,10 +13,10 @@ import pandas as pd
 
 from kj_pipelines.catalog.model import DISTRICT, Catalog
 from kj_pipelines.excel.cleaning import CellProblem, clean_code, clean_number, header_key
+from kj_pipelines.excel.writing import save_workbook, write_text
 from kj_pipelines.intake.findings import Rejection, display_value
 from kj_pipelines.intake.planlists import plan_kind, plan_workbooks
 from kj_pipelines.intake.target_text import parse_target
-from kj_pipelines.intake.template import save_workbook, write_text
 
 # openpyxl is imported where a workbook is written: the definitions load without it
 

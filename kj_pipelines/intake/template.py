@@ -6,19 +6,16 @@ so the sample is exactly what a town would send back.
 
 from __future__ import annotations
 
-import datetime as dt
-import io
-import re
-import zipfile
 from dataclasses import dataclass, field
-from functools import cache
 from pathlib import Path
-from types import SimpleNamespace
 from typing import TYPE_CHECKING
 
-from kj_pipelines.catalog.model import DEPARTMENT, Catalog, Indicator
-from kj_pipelines.core.files import write_atomic
+from kj_pipelines.catalog.model import DEPARTMENT, DISTRICT, Catalog, Indicator
 from kj_pipelines.core.periods import add_months, parse_month
+from kj_pipelines.excel.writing import cell_styles, save_workbook, write_text
+from kj_pipelines.intake.planlists import read_plan_lists
+from kj_pipelines.intake.validation import read_only_ledger
+from kj_pipelines.worklists import ledger as lg
 
 HEADER = ["单位代码", "单位名称", "报告期", "指标代码", "指标名称", "计量单位", "本期值", "累计值", "备注"]
 
@@ -28,18 +25,6 @@ if TYPE_CHECKING:
 # openpyxl is imported where a workbook is written: the definitions load without it
 
 
-@cache
-def cell_styles() -> SimpleNamespace:
-    """The border and fills every workbook of the project shares (made once, when the first
-    workbook is written)."""
-    from openpyxl.styles import Border, PatternFill, Side
-
-    thin = Side(style="thin", color="999999")
-    return SimpleNamespace(border=Border(left=thin, right=thin, top=thin, bottom=thin),
-                           input_fill=PatternFill("solid", fgColor="FFF8DC"),
-                           head_fill=PatternFill("solid", fgColor="DDEBF7"))
-
-
 @dataclass
 class SubmissionRow:
     indicator: Indicator
@@ -47,37 +32,6 @@ class SubmissionRow:
     value: object = None
     cumulative: object = None
     note: str = ""
-
-
-FIXED_TIME = dt.datetime(2026, 1, 1)
-
-
-def save_workbook(wb: Workbook, path: Path) -> None:
-    """Save with fixed timestamps, so the same content gives the same bytes (and SHA-256), and
-    atomically, so the inbox never holds half a file."""
-    wb.properties.created = wb.properties.modified = FIXED_TIME
-    buffer = io.BytesIO()
-    wb.save(buffer)
-    out = io.BytesIO()
-    with zipfile.ZipFile(io.BytesIO(buffer.getvalue())) as src, \
-            zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
-        for info in src.infolist():
-            fixed = zipfile.ZipInfo(info.filename, date_time=FIXED_TIME.timetuple()[:6])
-            fixed.compress_type = zipfile.ZIP_DEFLATED
-            data = src.read(info.filename)
-            if info.filename == "docProps/core.xml":  # openpyxl stamps "modified" on save
-                data = re.sub(rb"(<dcterms:modified[^>]*>)[^<]*", rb"\g<1>2026-01-01T00:00:00Z",
-                              data)
-            dst.writestr(fixed, data)
-    write_atomic(path, out.getvalue())
-
-
-def write_text(cell, text: object) -> None:
-    """Write submitted text as text: a value starting with '=' must never become a formula."""
-    cell.value = text
-    if isinstance(text, str) and text.startswith(("=", "+", "-", "@", "\t", "\r")):
-        cell.data_type = "s"
-        cell.quotePrefix = True
 
 
 def due_rows(catalog: Catalog, unit_code: str, period: str) -> list[SubmissionRow]:
@@ -288,3 +242,39 @@ def write_submission(path: Path, catalog: Catalog, unit_code: str, period: str,
     if lists is not None:
         write_list_sheets(wb, catalog, unit_code, period, lists, protect=protect)
     save_workbook(wb, path)
+
+
+def template_lists(catalog: Catalog, plans_dir: Path, warehouse: Path, unit: str,
+                   period: str) -> tuple[ListSheets, str | None]:
+    """The list sheets of a unit's blank workbook: its tasks' milestones, its projects and the
+    problems waiting for its step, with blank rows for a town to raise new ones."""
+    year = parse_month(period)[0]
+    plans = read_plan_lists(plans_dir, catalog)
+    kind = catalog.units[unit].kind
+    sheets = ListSheets(departments=[u.name for u in catalog.units.values()
+                                     if u.kind == DEPARTMENT])
+    tasks = plans.tasks_of(year)
+    for t in tasks[tasks["lead_unit"] == unit].itertuples(index=False):
+        ms = plans.milestones[(plans.milestones["year"] == year)
+                              & (plans.milestones["task_code"] == t.task_code)]
+        for m in ms.itertuples(index=False):
+            sheets.tasks.append({"task_code": t.task_code, "content": t.content,
+                                 "milestone": m.milestone, "due": m.due})
+    projects = plans.projects_of(year)
+    for p in projects[projects["lead_unit"] == unit].itertuples(index=False):
+        sheets.projects.append({"project_code": p.project_code, "name": p.name})
+    ledger, note = read_only_ledger(warehouse)
+    for problem in sorted(ledger.values(), key=lambda q: q.problem_id):
+        mine = (problem.handler == unit and problem.state in lg.HANDLING) or (
+            problem.raised_by == unit and problem.state == lg.RESOLVED)
+        if mine:
+            sheets.problems.append({
+                "problem_id": problem.problem_id, "content": problem.content,
+                "category": problem.category, "handler": catalog.units[problem.handler].name
+                if problem.handler in catalog.units else problem.handler,
+                "wish_date": problem.wish_date, "current": problem.state})
+    sheets.with_tasks = bool(sheets.tasks)
+    sheets.with_projects = bool(sheets.projects)
+    sheets.with_problems = unit != DISTRICT
+    sheets.blank_problem_rows = 5 if kind != DEPARTMENT and unit != DISTRICT else 0
+    return sheets, note

@@ -14,11 +14,10 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from kj_pipelines.catalog.model import Catalog
-from kj_pipelines.catalog.scoring_rules import ScoringRules
+from kj_pipelines.catalog.model import Catalog, ScoringRules
 from kj_pipelines.core.periods import month_end
 from kj_pipelines.excel.printing import Column, write_table
-from kj_pipelines.intake.template import save_workbook
+from kj_pipelines.excel.writing import save_workbook
 from kj_pipelines.reviews.monthly_report import overview_frame
 from kj_pipelines.reviews.scoring import canonical_scores, part_label
 from kj_pipelines.worklists.tables import region

@@ -29,8 +29,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from kj_pipelines.catalog.model import DEPARTMENT, DISTRICT, Catalog
-from kj_pipelines.catalog.scoring_rules import PART_NAMES, ScoringRules
+from kj_pipelines.catalog.model import DEPARTMENT, DISTRICT, PART_NAMES, Catalog, ScoringRules
 from kj_pipelines.core.periods import TIMEZONE, deadline, month_end, parse_month
 from kj_pipelines.core.workdays import effective_due
 from kj_pipelines.worklists.ledger import CONFIRMED

@@ -22,8 +22,8 @@ from kj_pipelines.catalog.model import Catalog
 from kj_pipelines.core.periods import add_months, deadline, month_key
 from kj_pipelines.core.workdays import effective_due
 from kj_pipelines.excel.printing import Column, write_table
+from kj_pipelines.excel.writing import save_workbook
 from kj_pipelines.indicators.progress import status_label
-from kj_pipelines.intake.template import save_workbook
 from kj_pipelines.worklists import ledger as lg
 from kj_pipelines.worklists.tables import (
     TASK_LABEL,

@@ -17,7 +17,8 @@ from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 
-from kj_pipelines.catalog.model import DISTRICT, FIRST_PERIOD, Catalog, load_catalog
+from kj_pipelines.catalog.loader import load_catalog
+from kj_pipelines.catalog.model import DISTRICT, FIRST_PERIOD, Catalog
 from kj_pipelines.core.files import ARRIVALS
 from kj_pipelines.core.periods import (
     TIMEZONE,

@@ -94,7 +94,7 @@ import duckdb
 import kj_pipelines.intake.inbox as ingest
 from kj_pipelines.storage.warehouse import connect
 ingest.BATCH_FILES = 3  # six workbooks: two batches
-from kj_pipelines.catalog.model import load_catalog
+from kj_pipelines.catalog.loader import load_catalog
 from kj_pipelines.core.settings import DataPaths
 
 where = sys.argv[2]

@@ -24,7 +24,7 @@ from kj_pipelines.defs.partitions import monthly_partitions
 from kj_pipelines.defs.resources import KJDataResource, WarehouseResource
 from kj_pipelines.excel.printing import Column, write_list_report
 from kj_pipelines.intake.inbox import REJECTION_COLUMNS
-from kj_pipelines.intake.planlists import read_plan_lists
+from kj_pipelines.intake.planlists import read_plan_lists, write_plans
 from kj_pipelines.intake.targets import read_target_lists
 from kj_pipelines.storage.warehouse import ensure_schema, replace_rows
 from kj_pipelines.worklists import ledger as lg
@@ -37,7 +37,6 @@ from kj_pipelines.worklists.service import (
     supervision_at,
     targets_at,
     tasks_at,
-    write_plans,
 )
 from kj_pipelines.worklists.state import LIST_STATUS_MARK, worst_list_first
 from kj_pipelines.worklists.tables import (

@@ -81,8 +81,11 @@ test: setup
 test-slow: setup
 	$(VENV)/bin/pytest -m slow
 
+# ruff, and the architecture: the business areas' layers and Dagster only in defs/ (import-linter,
+# the contracts in pyproject.toml)
 lint: setup
-	$(VENV)/bin/ruff check kj_pipelines tests benchmarks examples
+	$(VENV)/bin/ruff check kj_pipelines tests benchmarks examples scripts
+	$(VENV)/bin/lint-imports
 
 # the code location loads with the data directory's catalog (or the packaged one)
 check-defs: setup $(DAGSTER_HOME)/dagster.yaml

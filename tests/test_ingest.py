@@ -78,8 +78,8 @@ def test_later_file_wins_even_when_ingested_in_one_batch(data_dir, catalog, conn
 def test_sample_is_byte_for_byte_deterministic(tmp_path, catalog, conn, small_sample):
     import shutil
 
+    from kj_pipelines.core.files import sha256_of
     from kj_pipelines.core.settings import DataPaths
-    from kj_pipelines.intake.submissions import sha256_of
     from kj_pipelines.sample.generator import generate_sample
 
     # the session's sample (2026-08…10), and the same written again here

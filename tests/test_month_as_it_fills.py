@@ -196,7 +196,7 @@ def test_a_workbooks_submission_time_is_when_it_reached_the_inbox(data_dir, cata
 
     from conftest import write_rows
 
-    from kj_pipelines.intake.findings import sha256_of
+    from kj_pipelines.core.files import sha256_of
     from kj_pipelines.intake.inbox import CATCH_UP, record_arrival
 
     shanghai = ZoneInfo("Asia/Shanghai")

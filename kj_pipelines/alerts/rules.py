@@ -19,7 +19,8 @@ from dataclasses import dataclass
 import pandas as pd
 
 from kj_pipelines.catalog.model import Catalog
-from kj_pipelines.core.periods import add_months, deadline, parse_month
+from kj_pipelines.core.periods import deadline, parse_month
+from kj_pipelines.indicators.progress import red_streak
 from kj_pipelines.indicators.projection import severity_step
 
 LEVEL_LABEL = {"yellow": "黄色预警", "red": "红色预警", "escalated": "升级预警（建议约谈）",
@@ -36,17 +37,6 @@ class Warning:
     level: str
     title: str
     message: str
-
-
-def red_streak(history: pd.DataFrame, indicator: str, unit: str, period: str) -> int:
-    """Consecutive red months ending at ``period`` (inclusive)."""
-    rows = history[(history["indicator"] == indicator) & (history["unit"] == unit)]
-    status = dict(zip(rows["period"], rows["status"], strict=True))
-    streak, key = 0, period
-    while status.get(key) == "red":
-        streak += 1
-        key = add_months(key, -1)
-    return streak
 
 
 def previous_status(history: pd.DataFrame, indicator: str, unit: str, period: str) -> str | None:

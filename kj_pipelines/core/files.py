@@ -3,6 +3,7 @@ one, and two processes writing the same report at once each write their own temp
 
 from __future__ import annotations
 
+import hashlib
 import os
 import tempfile
 from pathlib import Path
@@ -43,3 +44,11 @@ def _umask() -> int:
 # inbox/.arrivals/<sha256>: when a workbook was first seen in the inbox (its submission time),
 # written by the inbox sensor (and by the sample, for its simulated history)
 ARRIVALS = ".arrivals"
+
+
+def sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()

@@ -21,6 +21,7 @@ from kj_pipelines.alerts.service import (
     store_warnings,
 )
 from kj_pipelines.catalog.model import FIRST_PERIOD
+from kj_pipelines.core.files import sha256_of
 from kj_pipelines.core.periods import add_months, last_complete_month
 from kj_pipelines.core.run_workers import DEAD, worker_state
 from kj_pipelines.core.run_workers import TAG as WORKER_TAG
@@ -29,7 +30,7 @@ from kj_pipelines.defs.jobs import monthly_review
 from kj_pipelines.defs.resources import KJDataResource, NotifierResource, WarehouseResource
 from kj_pipelines.indicators.acceptance import acceptances_after
 from kj_pipelines.intake.inbox import inbox_entries, record_arrival, still_written
-from kj_pipelines.intake.submissions import read_submissions, sha256_of
+from kj_pipelines.intake.submissions import read_submissions
 from kj_pipelines.storage.lock import WarehouseBusy
 from kj_pipelines.worklists.service import calendar
 

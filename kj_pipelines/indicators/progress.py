@@ -384,3 +384,14 @@ def implausible(indicator: Indicator, values: pd.DataFrame, periods: list[str],
 
 
 IMPLAUSIBLE_COLUMNS = ["period", "unit", "value", "reason", "kind", "compared", "compared_value"]
+
+
+def red_streak(history: pd.DataFrame, indicator: str, unit: str, period: str) -> int:
+    """Consecutive red months ending at ``period`` (inclusive)."""
+    rows = history[(history["indicator"] == indicator) & (history["unit"] == unit)]
+    status = dict(zip(rows["period"], rows["status"], strict=True))
+    streak, key = 0, period
+    while status.get(key) == "red":
+        streak += 1
+        key = add_months(key, -1)
+    return streak

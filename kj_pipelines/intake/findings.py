@@ -4,10 +4,8 @@ every reader of workbooks (submissions, target lists, plan lists, list sheets)."
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 from dataclasses import dataclass
 from functools import lru_cache
-from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -23,14 +21,6 @@ class Rejection:
     value: str | None
     reason_code: str
     message: str
-
-
-def sha256_of(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def display_value(value: Any) -> str | None:

@@ -26,11 +26,11 @@ import numpy as np
 import pandas as pd
 
 from kj_pipelines.catalog.model import Catalog
-from kj_pipelines.core.files import ARRIVALS, write_atomic
+from kj_pipelines.core.files import ARRIVALS, sha256_of, write_atomic
 from kj_pipelines.core.settings import DataPaths, local
 from kj_pipelines.intake.listsheets import ListContext
 from kj_pipelines.intake.planlists import PlansByYear
-from kj_pipelines.intake.submissions import FileResult, read_submissions, sha256_of
+from kj_pipelines.intake.submissions import FileResult, read_submissions
 from kj_pipelines.storage.warehouse import ensure_schema, insert_frame, transaction
 from kj_pipelines.worklists.service import stored_ledger
 

@@ -20,6 +20,7 @@ import duckdb
 import pandas as pd
 
 from kj_pipelines.catalog.model import Catalog
+from kj_pipelines.core.files import sha256_of
 from kj_pipelines.excel.cleaning import (
     CellProblem,
     clean_code,
@@ -32,7 +33,7 @@ from kj_pipelines.excel.cleaning import (
 from kj_pipelines.excel.reading import SheetRows, WorkbookError, read_rows
 from kj_pipelines.excel.tables import Table, find_table
 from kj_pipelines.excel.writing import save_workbook, write_text
-from kj_pipelines.intake.findings import Rejection, display_value, sha256_of
+from kj_pipelines.intake.findings import Rejection, display_value
 from kj_pipelines.storage.warehouse import insert_frame, transaction
 from kj_pipelines.worklists.service import PLAN_TABLES
 

@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from kj_pipelines.catalog.model import Catalog
+from kj_pipelines.core.files import sha256_of
 from kj_pipelines.core.periods import add_months
 from kj_pipelines.excel.cleaning import (
     FORMULA_WITHOUT_VALUE,
@@ -30,7 +31,7 @@ from kj_pipelines.excel.cleaning import (
     normalize_text,
 )
 from kj_pipelines.excel.reading import PREFERRED_SHEET, SheetRows, WorkbookError, read_workbook
-from kj_pipelines.intake.findings import Rejection, display_value, empty_frame, sha256_of
+from kj_pipelines.intake.findings import Rejection, display_value, empty_frame
 from kj_pipelines.intake.listsheets import (
     LIST_SHEETS,
     PROBLEM_SHEET,

@@ -79,7 +79,7 @@ class ValidationLedger:
 
 
 def validation_ledger(paths: DataPaths, catalog: Catalog, checked: list[Path]) -> ValidationLedger:
-    from kj_pipelines.intake.findings import sha256_of
+    from kj_pipelines.core.files import sha256_of
     from kj_pipelines.intake.inbox import pending_files
 
     ledger, stored, note = _read_only(paths.warehouse)

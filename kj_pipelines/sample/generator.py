@@ -19,7 +19,7 @@ import sqlalchemy as sa
 
 from kj_pipelines.catalog.loader import load_catalog
 from kj_pipelines.catalog.model import DISTRICT, FIRST_PERIOD, Catalog
-from kj_pipelines.core.files import ARRIVALS
+from kj_pipelines.core.files import ARRIVALS, sha256_of
 from kj_pipelines.core.periods import (
     TIMEZONE,
     add_months,
@@ -28,7 +28,6 @@ from kj_pipelines.core.periods import (
     months_between,
 )
 from kj_pipelines.core.settings import PACKAGED_CATALOG
-from kj_pipelines.intake.findings import sha256_of
 from kj_pipelines.intake.targets import write_target_list
 from kj_pipelines.intake.template import (
     SubmissionRow,

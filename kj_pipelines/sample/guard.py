@@ -12,7 +12,7 @@ from pathlib import Path
 
 import duckdb
 
-from kj_pipelines.intake.findings import sha256_of
+from kj_pipelines.core.files import sha256_of
 
 MANIFEST = ".kj_sample.json"
 GUARDED = ("catalog", "plans", "inbox", "archive", "source")

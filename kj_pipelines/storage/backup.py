@@ -20,8 +20,8 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
+from kj_pipelines.core.files import sha256_of
 from kj_pipelines.core.settings import DataPaths
-from kj_pipelines.intake.findings import sha256_of
 from kj_pipelines.storage.lock import warehouse_lock
 from kj_pipelines.storage.warehouse import connect
 

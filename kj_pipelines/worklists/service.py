@@ -10,9 +10,9 @@ from dataclasses import dataclass, field
 import duckdb
 import pandas as pd
 
-from kj_pipelines.alerts.rules import red_streak
 from kj_pipelines.catalog.model import Catalog
 from kj_pipelines.core.periods import add_months, month_end, months_between, parse_month
+from kj_pipelines.indicators.progress import red_streak
 from kj_pipelines.storage.warehouse import query, table_columns
 from kj_pipelines.worklists import ledger as lg
 from kj_pipelines.worklists.state import (

@@ -96,7 +96,7 @@ bench: setup
 
 # the warning rules replayed on two histories of the sample (seed 315 and 2027): bench/backtest.md
 backtest: setup
-	$(VENV)/bin/python -m benchmarks.backtest
+	$(VENV)/bin/python -m benchmarks.backtest_histories
 
 clean:
 	rm -rf $(VENV) $(DAGSTER_HOME)

@@ -30,7 +30,7 @@ def _peak_mib() -> float:
 
 def indicator_graph(catalog, noop: bool) -> list:
     from kj_pipelines.defs.indicators.assets import build_indicator_assets
-    from kj_pipelines.defs.indicators.progress import build_progress_asset
+    from kj_pipelines.defs.indicators.overview import build_progress_asset
 
     real = [*build_indicator_assets(catalog), build_progress_asset(catalog)]
     return [noop_twin(a) for a in real] if noop else real

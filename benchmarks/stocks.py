@@ -33,7 +33,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from benchmarks.backtest import ROOT, SEEDS, TODAY, YEARS
+from benchmarks.backtest_histories import ROOT, SEEDS, TODAY, YEARS
 
 RULES = {"HT_EFFECTIVE": "effective_high_tech", "TECH_SME": "tech_sme_listed"}
 PAST = 3
@@ -93,7 +93,7 @@ def compare(root: Path) -> dict:
     import duckdb
 
     from kj_pipelines.catalog.loader import load_catalog
-    from kj_pipelines.indicators.backtest_replay import replay
+    from kj_pipelines.indicators.backtest import replay
     from kj_pipelines.indicators.progress import completion_many
     from kj_pipelines.indicators.projection import SLOW_WINDOW, _rolling_mean
     from kj_pipelines.intake.registry import read_registry

@@ -303,8 +303,7 @@ def cmd_accept(args: argparse.Namespace) -> int:
 
 
 def cmd_backtest(args: argparse.Namespace) -> int:
-    from kj_pipelines.indicators.backtest import RULES, SHIPPED_RULE
-    from kj_pipelines.indicators.backtest_replay import backtest
+    from kj_pipelines.indicators.backtest import RULES, SHIPPED_RULE, backtest
     from kj_pipelines.storage.lock import warehouse_lock
     from kj_pipelines.storage.warehouse import connect
 

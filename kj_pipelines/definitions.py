@@ -15,10 +15,16 @@ import dagster as dg
 from kj_pipelines.catalog.loader import load_catalog
 from kj_pipelines.catalog.model import Catalog
 from kj_pipelines.core.settings import DataPaths
+from kj_pipelines.defs.alerts.sensors import behind_schedule_sensor, warnings_asset
 from kj_pipelines.defs.indicators.assets import build_indicator_assets
-from kj_pipelines.defs.indicators.plan import build_goal_distance_asset, indicator_plan
-from kj_pipelines.defs.indicators.progress import build_progress_asset
+from kj_pipelines.defs.indicators.overview import (
+    build_goal_distance_asset,
+    build_progress_asset,
+    indicator_plan,
+)
+from kj_pipelines.defs.indicators.sensors import acceptance_sensor
 from kj_pipelines.defs.intake.assets import annual_targets, registry_snapshot, submission_inbox
+from kj_pipelines.defs.intake.sensors import inbox_sensor
 from kj_pipelines.defs.jobs import (
     EXECUTOR,
     annual_evaluation,
@@ -35,14 +41,8 @@ from kj_pipelines.defs.reviews.documents import (
     quarterly_report,
     weekly_brief,
 )
+from kj_pipelines.defs.runs import orphaned_runs_sensor
 from kj_pipelines.defs.schedules import build_schedules
-from kj_pipelines.defs.sensors import (
-    acceptance_sensor,
-    behind_schedule_sensor,
-    inbox_sensor,
-    orphaned_runs_sensor,
-    warnings_asset,
-)
 from kj_pipelines.defs.worklists.assets import build_list_assets, work_plans
 
 

@@ -7,7 +7,7 @@ import duckdb
 import pytest
 
 from kj_pipelines.catalog.loader import load_catalog
-from kj_pipelines.indicators.backtest_replay import backtest
+from kj_pipelines.indicators.backtest import backtest
 from kj_pipelines.sample.generator import generate_sample
 
 # (rule, unit-years, missed, warned, hits, precision, recall, median lead in months)

@@ -134,7 +134,7 @@ def test_a_resent_original_is_held_and_the_month_still_computes(reviewed_copy, c
     from conftest import tick
 
     from kj_pipelines.cli import main
-    from kj_pipelines.defs.sensors import acceptance_sensor
+    from kj_pipelines.defs.indicators.sensors import acceptance_sensor
     from kj_pipelines.indicators.service import run_indicator
 
     paths = reviewed_copy

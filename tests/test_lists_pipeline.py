@@ -141,7 +141,7 @@ def test_the_warning_sensor_reminds_of_the_lists_once_per_item_and_level(reviewe
                                                                        monkeypatch):
     import datetime as dt
 
-    from kj_pipelines.defs import sensors
+    from kj_pipelines.defs.alerts import sensors
     from kj_pipelines.defs.resources import KJDataResource
 
     reviewed = reviewed_copy

@@ -9,9 +9,10 @@ import pytest
 from conftest import lookback_forever, stored_warnings, tick, warned_units, write_rows
 
 from kj_pipelines.definitions import build_defs
+from kj_pipelines.defs.alerts.sensors import behind_schedule_sensor
+from kj_pipelines.defs.intake.sensors import inbox_run_requests, inbox_sensor
 from kj_pipelines.defs.resources import KJDataResource, NotifierResource, default_resources
 from kj_pipelines.defs.schedules import build_schedules
-from kj_pipelines.defs.sensors import behind_schedule_sensor, inbox_run_requests, inbox_sensor
 
 TZ = ZoneInfo("Asia/Shanghai")
 
@@ -35,9 +36,11 @@ def _tick(instance, cursor=None, resources=None):
 def instance(monkeypatch):
     """An ephemeral instance; the sensors' clock stopped on a day after October's review, so the
     lists' due dates are judged on the same day whenever the suite runs."""
-    import kj_pipelines.defs.sensors as sensors
+    import kj_pipelines.defs.alerts.sensors as alerts
+    import kj_pipelines.defs.intake.sensors as intake
 
-    monkeypatch.setattr(sensors, "now_local", lambda: dt.datetime(2026, 11, 12, 9, 0))
+    for sensors in (alerts, intake):
+        monkeypatch.setattr(sensors, "now_local", lambda: dt.datetime(2026, 11, 12, 9, 0))
     with dg.instance_for_test() as inst:
         yield inst
 

@@ -15,8 +15,8 @@ from pydantic import PrivateAttr
 from kj_pipelines.alerts.notify import Notifier
 from kj_pipelines.catalog.loader import load_catalog
 from kj_pipelines.catalog.model import Catalog
-from kj_pipelines.core.run_workers import TAG as WORKER_TAG
-from kj_pipelines.core.run_workers import worker_identity
+from kj_pipelines.core.processes import TAG as WORKER_TAG
+from kj_pipelines.core.processes import worker_identity
 from kj_pipelines.core.settings import DataPaths
 from kj_pipelines.storage.lock import (
     WarehouseBusy,
@@ -166,3 +166,13 @@ def default_resources() -> dict[str, object]:
         "warehouse": WarehouseResource(data_dir=data_dir),
         "notifier": NotifierResource(urls=urls, data_dir=data_dir),
     }
+
+
+# A tick waits this long for a run holding the warehouse, then skips and keeps its cursor: the
+# next tick (a minute later) picks up where this one would have.
+SENSOR_WAIT_SECONDS = 5.0
+
+
+def busy_reason(exc: WarehouseBusy) -> dg.SkipReason:
+    """What a sensor tick says when the warehouse was busy: it skipped, its cursor kept."""
+    return dg.SkipReason(f"{exc}：本次跳过，游标不动，下次再评估")

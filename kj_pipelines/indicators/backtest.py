@@ -5,14 +5,23 @@ every month from January to November whether it would have warned, and the year'
 figure says whether the target was in fact missed. A unit-year the rule warned on and that
 missed is a hit; warned and met, a false alarm; missed without a warning, a miss. The lead time
 of a hit is the months from its first warning to the year end (a warning in September: 3).
+
+``kj backtest`` (:func:`backtest`) replays the rules on a warehouse's past years: every monthly
+indicator's progress and projections recomputed as each month would have seen them (a month's
+status and projection use only figures up to that month and the years before), then scored.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 
+import duckdb
 import numpy as np
 import pandas as pd
+
+from kj_pipelines.catalog.model import Catalog
+from kj_pipelines.indicators.service import run_indicator
 
 RULES = {
     "status": "现行规则：落后倒排计划转黄/红即预警",
@@ -85,3 +94,26 @@ def score(progress: pd.DataFrame, projections: pd.DataFrame,
             else float("nan"),
             float(np.median(lead)) if len(lead) else float("nan")))
     return out
+
+
+def replay(conn: duckdb.DuckDBPyConnection, catalog: Catalog, years: list[int]
+           ) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(progress, projections) of every monthly indicator over ``years``, every deadline past."""
+
+    periods = [f"{y:04d}-{m:02d}" for y in years for m in range(1, 13)]
+    after = dt.date(max(years) + 2, 1, 1)  # every figure of those years is due by then
+    progress, projections = [], []
+    for indicator in catalog.topological_indicators():
+        if indicator.frequency != "monthly":
+            continue
+        run = run_indicator(conn, catalog, indicator.code, periods, after, write=False)
+        progress.append(run.progress)
+        projections.append(run.projections)
+    return pd.concat(progress, ignore_index=True), pd.concat(projections, ignore_index=True)
+
+
+def backtest(conn: duckdb.DuckDBPyConnection, catalog: Catalog, years: list[int]
+             ) -> list[RuleScore]:
+    progress, projections = replay(conn, catalog, years)
+    monthly = {c for c, i in catalog.indicators.items() if i.frequency == "monthly"}
+    return score(progress, projections, monthly)

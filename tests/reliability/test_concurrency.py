@@ -17,8 +17,8 @@ import pytest
 from conftest import write_rows
 
 from kj_pipelines.core.settings import DataPaths
+from kj_pipelines.defs.intake.sensors import inbox_sensor
 from kj_pipelines.defs.resources import KJDataResource
-from kj_pipelines.defs.sensors import inbox_sensor
 
 pytestmark = pytest.mark.slow  # a dozen real runs: `make test-slow`, .ci/run
 

@@ -6,14 +6,14 @@ import logging
 import dagster as dg
 from conftest import lookback_forever, stored_warnings, tick
 
+from kj_pipelines.defs.alerts.sensors import behind_schedule_sensor
 from kj_pipelines.defs.resources import NotifierResource, default_resources
-from kj_pipelines.defs.sensors import behind_schedule_sensor
 from kj_pipelines.storage.lock import warehouse_lock
 
 
 def test_a_tick_while_a_run_holds_the_warehouse_skips_and_keeps_its_cursor(reviewed_copy,
                                                                              monkeypatch):
-    import kj_pipelines.defs.sensors as sensors
+    import kj_pipelines.defs.alerts.sensors as sensors
 
     monkeypatch.setattr(sensors, "SENSOR_WAIT_SECONDS", 0.2)
     paths = reviewed_copy

@@ -4,7 +4,7 @@
 The sample as it is (seed 315, the history every other figure of the project is read on) and a
 second history drawn with another seed (2027) from the same design: a rule is judged on both,
 never tuned to one. Each history is generated, ingested (as ``make run`` does) and replayed over
-2020-2025 by ``kj_pipelines.indicators.backtest_replay``, in a process of its own.
+2020-2025 by ``kj_pipelines.indicators.backtest``, in a process of its own.
 """
 
 from __future__ import annotations
@@ -34,7 +34,7 @@ generate_sample(Path({str(root)!r}), seed={seed})
 from benchmarks.items import prepare
 prepare(Path({str(root)!r}))
 import duckdb
-from kj_pipelines.indicators.backtest_replay import backtest
+from kj_pipelines.indicators.backtest import backtest
 from kj_pipelines.catalog.loader import load_catalog
 conn = duckdb.connect({str(root / "warehouse.duckdb")!r}, read_only=True)
 scores = backtest(conn, load_catalog(Path({str(root)!r}) / "catalog"), list(range({YEARS[0]}, {YEARS[1] + 1})))

@@ -8,7 +8,7 @@ import os
 import subprocess
 import sys
 
-from kj_pipelines.core.run_workers import ALIVE, DEAD, UNKNOWN, worker_identity, worker_state
+from kj_pipelines.core.processes import ALIVE, DEAD, UNKNOWN, worker_identity, worker_state
 
 
 def test_a_live_process_is_alive_and_a_finished_one_dead():
@@ -37,7 +37,7 @@ def test_only_runs_whose_worker_is_gone_are_failed_or_canceled():
 
     import dagster as dg
 
-    from kj_pipelines.defs.sensors import orphaned_runs
+    from kj_pipelines.defs.runs import orphaned_runs
 
     started, canceling = dg.DagsterRunStatus.STARTED, dg.DagsterRunStatus.CANCELING
     runs = [SimpleNamespace(run_id=name, status=status, tags={"kj/worker": name})

@@ -93,7 +93,8 @@ def _lists_at(paths: DataPaths, catalog, period: str) -> dict[str, pd.DataFrame]
         data = ListData.load(con)
         out = {}
         for spec in LIST_SPECS:
-            for table, frame in spec.compute(con, data, catalog, period, paths).frames.items():
+            for table, frame in spec.compute(con, data, catalog, period,
+                                             paths.reports).frames.items():
                 out[table] = frame.sort_values(list(frame.columns[:2])).reset_index(drop=True)
         return out
     finally:

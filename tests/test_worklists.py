@@ -193,16 +193,14 @@ def test_reminders_before_the_due_date_and_warnings_after():
 
 
 def test_the_responsibility_check_fails_on_a_task_without_a_known_lead(catalog, tmp_path):
-    from kj_pipelines.core.settings import DataPaths
-    from kj_pipelines.defs.worklists.assets import compute_responsibilities
-    from kj_pipelines.worklists.service import ListData
+    from kj_pipelines.worklists.service import ListData, responsibilities_list
 
     tasks = _tasks(("T1", "KJJ"), ("T2", "区不存在局"))
     empty = pd.DataFrame()
     data = ListData({"tasks": tasks, "milestones": empty, "projects": pd.DataFrame(
         columns=PROJECT_COLUMNS), "project_milestones": empty, "feedback": empty},
         empty, empty, empty)
-    result = compute_responsibilities(None, data, catalog, "2026-10", DataPaths(tmp_path))
+    result = responsibilities_list(None, data, catalog, "2026-10", tmp_path / "reports")
     failing = result.findings["leads_known"]
     assert failing["item_code"].tolist() == ["T2"]
     assert result.metadata["issues"] == 1

@@ -9,10 +9,10 @@ import pytest
 from openpyxl import load_workbook
 
 from kj_pipelines.catalog.model import DISTRICT
-from kj_pipelines.defs.reviews.documents import month_inputs
 from kj_pipelines.indicators.service import run_plan
 from kj_pipelines.reviews.board import board_html, write_board
 from kj_pipelines.reviews.monthly_report import write_monthly_report
+from kj_pipelines.reviews.service import month_inputs
 
 SHEETS = ["总览", "分单位进度", "挂图作战", "重点任务", "重大项目", "下月节点", "问题协调", "督办清单"]
 PAYLOADS = ["=HYPERLINK(\"http://x\",\"点我\")", "+1+1", "-2+3", "@SUM(A1)", "\tcmd", "\r=1"]

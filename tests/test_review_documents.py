@@ -13,11 +13,10 @@ from openpyxl import load_workbook
 from kj_pipelines.catalog.model import DEPARTMENT, DISTRICT, Landmark
 from kj_pipelines.core.periods import last_complete_quarter, review_monday
 from kj_pipelines.definitions import build_defs
-from kj_pipelines.defs.reviews.assets import score_inputs
-from kj_pipelines.defs.reviews.documents import week_inputs, year_inputs
 from kj_pipelines.reviews.annual_summary import YearInputs, paragraphs, write_annual_summary
 from kj_pipelines.reviews.rankings import write_ranking_workbook
 from kj_pipelines.reviews.scoring import score_units
+from kj_pipelines.reviews.service import score_inputs, week_inputs, year_inputs
 from kj_pipelines.reviews.weekly_brief import week_label, write_weekly_brief
 
 PAYLOADS = ["=HYPERLINK(\"http://x\",\"点我\")", "+1+1", "-2+3", "@SUM(A1)", "\tcmd", "\r=1"]

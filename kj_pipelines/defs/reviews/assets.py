@@ -3,24 +3,25 @@ quarterly ranking (季晾晒) and the annual scores (年考评). The review docu
 reports) build on these in a later step."""
 
 import datetime as dt
-import hashlib
 
 import dagster as dg
 import pandas as pd
 
-from kj_pipelines.alerts.rules import Warning
-from kj_pipelines.alerts.service import recent_enough, store_warnings
-from kj_pipelines.catalog.model import DISTRICT, Catalog
-from kj_pipelines.core.periods import add_months, last_complete_month, parse_month, quarter_label
-from kj_pipelines.core.settings import now_local
+from kj_pipelines.catalog.model import Catalog
+from kj_pipelines.core.periods import add_months, last_complete_month, quarter_label
 from kj_pipelines.defs.metadata import each_partition, markdown_table
 from kj_pipelines.defs.partitions import quarterly_partitions, weekly_partitions, yearly_partitions
 from kj_pipelines.defs.resources import KJDataResource, WarehouseResource
 from kj_pipelines.indicators.progress import status_label, worst_first
 from kj_pipelines.intake.inbox import pending_files
-from kj_pipelines.reviews.rankings import ranking_notice, with_unit_names
-from kj_pipelines.reviews.scoring import ScoreInputs, score_units
-from kj_pipelines.storage.warehouse import ensure_schema, query, replace_rows, transaction
+from kj_pipelines.reviews.rankings import with_unit_names
+from kj_pipelines.reviews.service import (
+    NotReviewedYet,
+    queue_ranking_notice,
+    score_period,
+    year_end_month,
+)
+from kj_pipelines.storage.warehouse import ensure_schema, query, replace_rows
 
 
 def _names(frame: "pd.DataFrame", catalog: Catalog) -> "pd.DataFrame":
@@ -67,66 +68,6 @@ def weekly_watchlist(context: dg.AssetExecutionContext, kj_data: KJDataResource,
     })
 
 
-def score_inputs(conn, label: str, month: str) -> ScoreInputs:
-    """The warehouse's figures a ranking reads: the month's own indicator figures (a quarterly or
-    annual figure carried from an earlier period was scored in its own period), the lists as of
-    the month and each month's first workbook of the year."""
-    year = parse_month(month)[0]
-    lists = {name: query(conn, f"SELECT * FROM mart.{name} WHERE period = ?", [month])
-             for name in ("milestones", "projects", "problems", "supervision")}
-    return ScoreInputs(
-        label=label, month=month,
-        progress=query(conn, """SELECT * FROM mart.indicator_progress
-                                WHERE period = ? AND (as_of IS NULL OR as_of = period)""", [month]),
-        project_milestones=query(conn, """SELECT m.*, p.lead_unit FROM mart.project_milestones m
-                                          JOIN mart.projects p USING (period, project_code)
-                                          WHERE m.period = ?""", [month]),
-        submissions=query(conn, """SELECT unit, period, min(submitted_at) AS first_submitted,
-                                          bool_or(coalesce(catch_up, false)) AS catch_up
-                                   FROM raw.submission_values
-                                   WHERE period >= ? AND period <= ? GROUP BY unit, period""",
-                          [f"{year}-01", month]),
-        **lists)
-
-
-def _scores(conn, catalog: Catalog, month: str, label: str) -> tuple["pd.DataFrame", "pd.DataFrame"]:
-    if not conn.execute("SELECT count(*) FROM mart.indicator_progress WHERE period = ?",
-                        [month]).fetchone()[0]:
-        raise dg.Failure(f"{month} 尚无指标进度，无法评出 {label} 的得分：请先对 {month} 运行月调度"
-                         f"（monthly_review，或回填该年各月），再运行本次考评。")
-    scores, items = score_units(score_inputs(conn, label, month), catalog)
-    with transaction(conn):
-        replace_rows(conn, "mart.unit_scores", scores, "period = ?", [label], allow_empty=True)
-        replace_rows(conn, "mart.score_items", items, "period = ?", [label], allow_empty=True)
-    return scores, items
-
-
-def year_end_month(conn, year: str) -> str:
-    """December, or for a year still running the latest month reviewed (a preview)."""
-    latest = conn.execute("SELECT max(period) FROM mart.indicator_progress "
-                          "WHERE period BETWEEN ? AND ?", [f"{year}-01", f"{year}-12"]).fetchone()[0]
-    return latest or f"{year}-12"
-
-
-def queue_ranking_notice(conn, catalog: Catalog, label: str, month: str,
-                         scores: "pd.DataFrame") -> bool:
-    """Queue the ranking for the Notifier (delivered by ``behind_schedule_sensor``) when it is
-    current work: a backfilled past quarter or year is not pushed again. A ranking that changes
-    after a correction is pushed once more, marked as corrected."""
-    latest = conn.execute("SELECT max(period) FROM mart.indicator_progress").fetchone()[0]
-    if latest is None or not recent_enough([month], latest, catalog.warning_lookback_months)[0]:
-        return False
-    title, body = ranking_notice(catalog, label, scores)
-    warning_id = f"ranking:{label}:{hashlib.sha256(body.encode()).hexdigest()[:10]}"
-    earlier = query(conn, "SELECT warning_id FROM mart.warnings WHERE kind = 'ranking' "
-                          "AND period = ?", [label])["warning_id"].tolist()
-    if earlier and warning_id not in earlier:
-        title = f"{title}（更正）"
-    store_warnings(conn, [Warning(warning_id, "ranking", label, "", DISTRICT, "info", title,
-                                  body)], now_local())
-    return True
-
-
 def score_metadata(scores: "pd.DataFrame", catalog: Catalog, month: str, queued: bool) -> dict:
     table = with_unit_names(scores, catalog).assign(
         组别=[catalog.peer_group_name(g) for g in scores["peer_group"]])
@@ -146,7 +87,10 @@ def score_metadata(scores: "pd.DataFrame", catalog: Catalog, month: str, queued:
 
 def _ranking(conn, catalog: Catalog, label: str, month: str) -> dict:
     """Score the period, store it, queue its notice; the period's metadata."""
-    scores, _ = _scores(conn, catalog, month, label)
+    try:
+        scores, _ = score_period(conn, catalog, month, label)
+    except NotReviewedYet as exc:
+        raise dg.Failure(str(exc)) from exc
     queued = queue_ranking_notice(conn, catalog, label, month, scores)
     return score_metadata(scores, catalog, month, queued)
 

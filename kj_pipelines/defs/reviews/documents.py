@@ -4,10 +4,9 @@
 import datetime as dt
 
 import dagster as dg
-import duckdb
 import pandas as pd
 
-from kj_pipelines.catalog.model import DISTRICT, Catalog
+from kj_pipelines.catalog.model import Catalog
 from kj_pipelines.core.periods import add_months, parse_month, quarter_label
 from kj_pipelines.core.settings import DataPaths
 from kj_pipelines.defs.metadata import (
@@ -22,36 +21,23 @@ from kj_pipelines.defs.partitions import (
     yearly_partitions,
 )
 from kj_pipelines.defs.resources import KJDataResource, WarehouseResource
-from kj_pipelines.defs.reviews.assets import year_end_month
 from kj_pipelines.indicators.service import run_plan
-from kj_pipelines.reviews.annual_summary import YearInputs, paragraphs, write_annual_summary
+from kj_pipelines.reviews.annual_summary import paragraphs, write_annual_summary
 from kj_pipelines.reviews.board import write_board
 from kj_pipelines.reviews.monthly_report import (
-    MonthInputs,
-    month_series,
     overview_frame,
     write_monthly_report,
 )
 from kj_pipelines.reviews.rankings import with_unit_names, write_ranking_workbook
-from kj_pipelines.reviews.weekly_brief import WeekInputs, summary, week_label, write_weekly_brief
+from kj_pipelines.reviews.service import (
+    month_inputs,
+    week_inputs,
+    year_end_month,
+    year_inputs,
+)
+from kj_pipelines.reviews.weekly_brief import summary, week_label, write_weekly_brief
 from kj_pipelines.storage.warehouse import ensure_schema, query
 from kj_pipelines.worklists.tables import open_problems
-
-LIST_TABLES = ("tasks", "milestones", "projects", "problems", "supervision")
-
-
-def month_inputs(conn: "duckdb.DuckDBPyConnection", catalog: Catalog, period: str,
-                 plan: "pd.DataFrame") -> MonthInputs:
-    year = parse_month(period)[0]
-    progress_year = query(conn, "SELECT * FROM mart.indicator_progress WHERE period LIKE ? "
-                          "AND period <= ? ORDER BY period, indicator, unit",
-                          [f"{year}-%", period])
-    lists = {name: query(conn, f"SELECT * FROM mart.{name} WHERE period = ?", [period])
-             for name in LIST_TABLES}
-    return MonthInputs(
-        period=period,
-        progress=progress_year[progress_year["period"] == period].reset_index(drop=True),
-        series=month_series(plan, progress_year, period), **lists)
 
 
 def _document_paths(paths: DataPaths, period: str) -> tuple:
@@ -162,38 +148,6 @@ def annual_report(context: dg.AssetExecutionContext, kj_data: KJDataResource,
     return each_partition(context, kj_data, warehouse, document)
 
 
-def week_inputs(conn, monday: dt.date) -> WeekInputs:
-    """The warehouse as the brief for the week before ``monday`` reads it: the lists of the
-    latest month materialized up to the Monday's month."""
-    start = monday - dt.timedelta(days=7)
-    month = f"{monday:%Y-%m}"
-    lists_month = conn.execute("SELECT max(period) FROM mart.milestones WHERE period <= ?",
-                               [month]).fetchone()[0] or ""
-    milestones = pd.concat([
-        query(conn, """SELECT '任务' AS kind, task_code AS code, milestone, due, done_on, status,
-                              lead_unit FROM mart.milestones WHERE period = ?""", [lists_month]),
-        query(conn, """SELECT '项目' AS kind, m.project_code AS code, m.milestone, m.due,
-                              m.done_on, m.status, p.lead_unit
-                       FROM mart.project_milestones m
-                       JOIN mart.projects p USING (period, project_code)
-                       WHERE m.period = ?""", [lists_month])], ignore_index=True)
-    return WeekInputs(
-        monday=monday,
-        warnings=query(conn, """SELECT * FROM mart.warnings WHERE raised_at >= ?
-                                AND raised_at < ? AND kind <> 'ranking'
-                                ORDER BY raised_at, warning_id""", [start, monday]),
-        milestones=milestones,
-        problems=query(conn, "SELECT * FROM mart.problems WHERE period = ? ORDER BY problem_id",
-                       [lists_month]),
-        supervision=query(conn, "SELECT * FROM mart.supervision WHERE period = ? "
-                                "ORDER BY item_id", [lists_month]),
-        submissions=query(conn, """SELECT DISTINCT unit, period FROM raw.submission_values
-                                   WHERE submitted_at < ?""", [monday]),
-        watchlist=query(conn, "SELECT * FROM mart.weekly_watchlist WHERE week = ?",
-                        [monday.isoformat()]),
-        lists_month=lists_month)
-
-
 @dg.asset(
     group_name="reviews",
     partitions_def=weekly_partitions,
@@ -221,31 +175,6 @@ def weekly_brief(context: dg.AssetExecutionContext, kj_data: KJDataResource,
         "new_warnings": int(points[0][1]),
         "preview": markdown_table(pd.DataFrame(points, columns=["事项", "数量"])),
     })
-
-
-def year_inputs(conn, catalog: Catalog, year: int) -> YearInputs:
-    """The year as of December, or as of the latest month reviewed while it runs (a draft);
-    compared with the same month of the year before."""
-    december = year_end_month(conn, str(year))
-    before = f"{year - 1}-{december[5:]}"
-    top = "SELECT * FROM mart.indicator_progress WHERE period = ? AND unit = ? ORDER BY indicator"
-    lists = {name: query(conn, f"SELECT * FROM mart.{name} WHERE period = ?", [december])
-             for name in ("tasks", "milestones", "projects", "problems")}
-    return YearInputs(
-        year=year, month=december, progress=query(conn, top, [december, DISTRICT]),
-        previous=query(conn, top, [before, DISTRICT]),
-        goals=query(conn, "SELECT * FROM mart.goal_distance WHERE period = ? "
-                          "ORDER BY indicator, unit", [december]),
-        scores=query(conn, "SELECT * FROM mart.unit_scores WHERE period = ?", [str(year)]),
-        next_targets=query(conn, """SELECT indicator, target, target_text FROM core.annual_targets
-                                    WHERE year = ? AND unit = ? ORDER BY indicator""",
-                           [year + 1, DISTRICT]),
-        latest=query(conn, """SELECT indicator, max(period) AS period,
-                                     arg_max(value, period) AS value
-                              FROM mart.indicator_values
-                              WHERE unit = ? AND period <= ? AND value IS NOT NULL
-                              GROUP BY indicator""", [DISTRICT, december]),
-        **lists)
 
 
 @dg.asset(

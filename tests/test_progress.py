@@ -7,13 +7,8 @@ import pandas as pd
 import pytest
 
 from kj_pipelines.indicators.backschedule import build_plan
-from kj_pipelines.indicators.progress import (
-    completion,
-    compute_progress,
-    is_met,
-    status_of,
-    status_with_estimate,
-)
+from kj_pipelines.indicators.progress import completion, compute_progress, is_met, status_of
+from kj_pipelines.indicators.status import status_with_estimate
 from kj_pipelines.indicators.values import carried_forward, compute_values
 
 
@@ -215,7 +210,7 @@ def test_the_targets_comparator_decides_the_direction(catalog):
 
 
 def test_worst_first_orders_by_status_then_gap_and_keeps_ties_in_order():
-    from kj_pipelines.indicators.progress import worst_first
+    from kj_pipelines.indicators.status import worst_first
 
     rows = pd.DataFrame({"unit": list("abcdefg"),
                          "status": ["green", "red", "yellow", "red", "grey", "done", "red"],

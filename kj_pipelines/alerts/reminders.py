@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from kj_pipelines.alerts.rules import Warning
+from kj_pipelines.alerts.rules import Alert
 from kj_pipelines.core.workdays import workdays_until
 from kj_pipelines.worklists.state import Calendar
 
@@ -31,7 +31,7 @@ class DueItem:
 
 
 def due_warnings(items: list[DueItem], today: dt.date, reminder_workdays: int,
-                 cal: Calendar) -> list[Warning]:
+                 cal: Calendar) -> list[Alert]:
     out = []
     for item in items:
         deadline = cal.effective(item.due)
@@ -49,6 +49,6 @@ def due_warnings(items: list[DueItem], today: dt.date, reminder_workdays: int,
             continue
         title = f"【{LEVEL_LABEL[level]}】{KIND_LABEL[item.kind]}：{item.unit_name} {item.title}"
         body = f"**{item.unit_name}**：{item.title}，{when}。\n\n{ask}"
-        out.append(Warning(f"{item.kind}:{item.item_id}:{level}", item.kind, item.period,
+        out.append(Alert(f"{item.kind}:{item.item_id}:{level}", item.kind, item.period,
                            item.item_id, item.unit, level, title, body))
     return out

@@ -28,7 +28,7 @@ LEVEL_LABEL = {"yellow": "黄色预警", "red": "红色预警", "escalated": "�
 
 
 @dataclass(frozen=True)
-class Warning:
+class Alert:
     warning_id: str
     kind: str  # behind | missing | projected | held
     period: str
@@ -51,14 +51,14 @@ def previous_status(history: pd.DataFrame, indicator: str, unit: str, period: st
 def decide(progress: pd.DataFrame, history: pd.DataFrame, catalog: Catalog, period: str,
            escalate_after: int, projections: pd.DataFrame | None = None,
            sent_bands: dict[tuple[int, str, str], int] | None = None,
-           held: pd.DataFrame | None = None) -> list[Warning]:
+           held: pd.DataFrame | None = None) -> list[Alert]:
     """Warnings raised by ``period``'s progress; ``history`` holds progress of earlier months
     (and may include ``period`` itself). ``projections``: the period's rows of
     mart.indicator_projection; ``sent_bands``: the worst band of each (year, indicator, unit)
     whose projected miss was raised before; ``held``: the figures held back (core.held_figures)
     of the period: the unit is told what looks wrong and what to do, not reminded to report."""
     history = pd.concat([history[history["period"] != period], progress], ignore_index=True)
-    out: list[Warning] = []
+    out: list[Alert] = []
     held = held if held is not None else pd.DataFrame(columns=["period", "indicator", "unit"])
     held = held[held["period"] == period]
     withheld = set(zip(held["indicator"], held["unit"], strict=True))
@@ -102,7 +102,7 @@ def decide(progress: pd.DataFrame, history: pd.DataFrame, catalog: Catalog, peri
 
 def projected_misses(projections: pd.DataFrame, statuses: dict[tuple[str, str], str],
                      catalog: Catalog, sent_bands: dict[tuple[int, str, str], int]
-                     ) -> list[Warning]:
+                     ) -> list[Alert]:
     """预判预警 for the confirmed projections of one month: a unit whose year is heading for a
     miss while it is not done (nor grey: its figure is missing), once per band of shortfall."""
     out = []
@@ -126,7 +126,7 @@ def _names(row, catalog: Catalog) -> tuple[str, str, str, str]:
             dept.name if dept else "", f"{year}年{month}月")
 
 
-def _behind(row, catalog: Catalog, level: str, streak: int) -> Warning:
+def _behind(row, catalog: Catalog, level: str, streak: int) -> Alert:
     ind_name, unit_name, dept, when = _names(row, catalog)
     measure = catalog.indicators[row.indicator].measure if row.indicator in catalog.indicators else ""
     title = f"【{LEVEL_LABEL[level]}】{when} {ind_name}：{unit_name}落后于倒排计划"
@@ -142,22 +142,22 @@ def _behind(row, catalog: Catalog, level: str, streak: int) -> Warning:
     if level == "escalated":
         lines.append(f"- 已连续 {streak} 个月红灯，建议列入季度分析会约谈名单")
     lines += ["", "请责任单位于下次周会商前说明原因并提出赶超措施。"]
-    return Warning(f"behind:{row.period}:{row.indicator}:{row.unit}:{level}", "behind",
+    return Alert(f"behind:{row.period}:{row.indicator}:{row.unit}:{level}", "behind",
                    row.period, row.indicator, row.unit, level, title, "\n".join(lines))
 
 
-def _reminder(row, catalog: Catalog) -> Warning:
+def _reminder(row, catalog: Catalog) -> Alert:
     ind_name, unit_name, dept, when = _names(row, catalog)
     ind = catalog.indicators[row.indicator]
     due = deadline(row.period, ind.release_lag, catalog.submission_deadline_day)
     title = f"【催报】{unit_name} {when} {ind_name} 未按期报送"
     body = (f"**{unit_name}**：{when} **{ind_name}** 应于 {due:%Y年%m月%d日} 前报送，至今未收到。\n\n"
             f"请尽快按月度填报表补报（可用 `kj template` 生成空白表）。责任部门：{dept}。")
-    return Warning(f"missing:{row.period}:{row.indicator}:{row.unit}:yellow", "missing",
+    return Alert(f"missing:{row.period}:{row.indicator}:{row.unit}:yellow", "missing",
                    row.period, row.indicator, row.unit, "yellow", title, body)
 
 
-def _held(row, catalog: Catalog) -> Warning:
+def _held(row, catalog: Catalog) -> Alert:
     """A figure held back: what looks wrong, and what the unit is to do. Its id names the value,
     so a new figure that is held again is told again."""
     ind_name, unit_name, dept, when = _names(row, catalog)
@@ -166,11 +166,11 @@ def _held(row, catalog: Catalog) -> Warning:
     title = f"【{LEVEL_LABEL['held']}】{unit_name} {when} {ind_name}"
     body = (f"**{unit_name}** 报送的 {when} **{ind_name}** 为 {row.value:,.2f} {measure}，"
             f"经校验暂不纳入统计：{row.reason}。\n\n{row.advice}。责任部门：{dept}。")
-    return Warning(f"held:{row.period}:{row.indicator}:{row.unit}:{row.value:.6g}", "held",
+    return Alert(f"held:{row.period}:{row.indicator}:{row.unit}:{row.value:.6g}", "held",
                    row.period, row.indicator, row.unit, "held", title, body)
 
 
-def _projected(row, catalog: Catalog, status: str | None, band: int) -> Warning:
+def _projected(row, catalog: Catalog, status: str | None, band: int) -> Alert:
     ind_name, unit_name, dept, when = _names(row, catalog)
     ind = catalog.indicators.get(row.indicator)
     measure = ind.measure if ind else ""
@@ -200,5 +200,5 @@ def _projected(row, catalog: Catalog, status: str | None, band: int) -> Warning:
     lines += [f"- 责任部门：{dept}", "",
               f"请责任单位于下次周会商前提出赶超措施，明确剩余{months_left}个月的月度进度安排；"
               "责任部门跟踪督办。"]
-    return Warning(f"projected:{int(row.year)}:{row.indicator}:{row.unit}:{band}", "projected",
+    return Alert(f"projected:{int(row.year)}:{row.indicator}:{row.unit}:{band}", "projected",
                    row.period, row.indicator, row.unit, "projected_miss", title, "\n".join(lines))

@@ -12,7 +12,7 @@ import duckdb
 
 from kj_pipelines.alerts.notify import DeliveryError, Notifier
 from kj_pipelines.alerts.reminders import DueItem
-from kj_pipelines.alerts.rules import Warning, decide
+from kj_pipelines.alerts.rules import Alert, decide
 from kj_pipelines.catalog.model import Catalog
 from kj_pipelines.core.periods import add_months, as_date
 from kj_pipelines.storage.warehouse import ensure_schema, in_list, query
@@ -21,10 +21,10 @@ MAX_ATTEMPTS = 50
 
 
 def raise_warnings(conn: duckdb.DuckDBPyConnection, catalog: Catalog, periods: list[str],
-                   now: dt.datetime, *, escalate_after: int) -> list[Warning]:
+                   now: dt.datetime, *, escalate_after: int) -> list[Alert]:
     """Decide and store the warnings of ``periods`` (oldest first); returns the new ones."""
     ensure_schema(conn)
-    new: list[Warning] = []
+    new: list[Alert] = []
     for period in sorted(periods):
         start = add_months(period, -max(escalate_after, 1) - 12)
         history = query(conn, """SELECT period, indicator, unit, status, actual, planned, target,
@@ -55,8 +55,8 @@ def sent_bands(conn: duckdb.DuckDBPyConnection, year: str) -> dict[tuple[int, st
     return out
 
 
-def store_warnings(conn: duckdb.DuckDBPyConnection, warnings: list[Warning],
-                   now: dt.datetime) -> list[Warning]:
+def store_warnings(conn: duckdb.DuckDBPyConnection, warnings: list[Alert],
+                   now: dt.datetime) -> list[Alert]:
     """Insert warnings not stored yet (by id); returns the new ones."""
     new = []
     for w in warnings:

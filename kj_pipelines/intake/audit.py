@@ -21,7 +21,7 @@ from kj_pipelines.catalog.model import Catalog, Indicator
 from kj_pipelines.core.numbers import as_number
 from kj_pipelines.core.periods import TIMEZONE, add_months, parse_month
 from kj_pipelines.indicators.acceptance import acceptances_of
-from kj_pipelines.indicators.progress import is_incomplete
+from kj_pipelines.indicators.status import is_incomplete, status_label
 from kj_pipelines.intake.registry import counted_records
 from kj_pipelines.storage.warehouse import in_list, query
 
@@ -307,8 +307,6 @@ def audit(conn: duckdb.DuckDBPyConnection, catalog: Catalog, code: str, unit: st
 
 # -- rendering ---------------------------------------------------------------------------------
 
-STATUS_NAME = {"green": "绿", "yellow": "黄", "red": "红", "grey": "灰（缺报）", "done": "已完成"}
-STATUS_NAME_INCOMPLETE = "灰（待报齐）"
 
 
 def _fmt(x: float | None) -> str:
@@ -327,12 +325,12 @@ def render(result: Audit, catalog: Catalog) -> str:
         p = result.progress
         lines.append(f"进度：实际 {_fmt(p['actual'])}，年度目标 {_fmt(p['target'])}，"
                      f"计划 {_fmt(p['planned'])}，完成率 {_fmt(p['completion'])}%，"
-                     f"状态 {STATUS_NAME_INCOMPLETE if is_incomplete(p['status'], p.get('missing_units')) else STATUS_NAME.get(p['status'], p['status'])}")
+                     f"状态 {status_label(p['status'], p.get('missing_units')) or p['status']}")
         if is_incomplete(p["status"], p.get("missing_units")):
             missing = "、".join(catalog.unit_name(u) for u in str(p.get("missing_list")).split(","))
             lines.append(f"待报齐：缺 {missing}，合计只含已报单位，不评灯、不预警、不督办；"
                          f"估算（缺报单位按最近一期数结转）{_fmt(as_number(p.get('estimate')))}"
-                         + (f"，估算状态 {STATUS_NAME.get(p['estimate_status'], '')}"
+                         + (f"，估算状态 {status_label(p['estimate_status'])}"
                             if isinstance(p.get("estimate_status"), str) else ""))
     if result.target_source:
         lines.append(f"年度目标来自：{result.target_source}")

@@ -20,7 +20,7 @@ from kj_pipelines.catalog.model import DISTRICT, Catalog, Indicator
 from kj_pipelines.core.periods import month_end
 from kj_pipelines.excel.printing import Column, display_width, print_setup, write_table
 from kj_pipelines.excel.writing import save_workbook, write_text
-from kj_pipelines.indicators.progress import status_label
+from kj_pipelines.indicators.status import status_label
 from kj_pipelines.worklists import ledger as lg
 from kj_pipelines.worklists.tables import region
 

@@ -22,13 +22,16 @@ from kj_pipelines.catalog.model import DISTRICT, Catalog
 from kj_pipelines.core.files import write_atomic
 from kj_pipelines.core.numbers import as_number
 from kj_pipelines.core.periods import month_end, parse_month
-from kj_pipelines.indicators.progress import STATUS_LABEL, is_incomplete, status_with_estimate
+from kj_pipelines.indicators.status import (
+    STATUS_COLOUR,
+    STATUS_LABEL,
+    is_incomplete,
+    status_with_estimate,
+)
 from kj_pipelines.reviews.monthly_report import MonthInputs
 from kj_pipelines.worklists import ledger as lg
 from kj_pipelines.worklists.tables import region, unit_label
 
-COLOURS = {"red": "#C00000", "yellow": "#E6A700", "green": "#2E7D32", "done": "#1565C0",
-           "grey": "#9E9E9E"}
 FONT = "Noto Sans CJK SC, Source Han Sans SC, Microsoft YaHei, SimHei, sans-serif"
 CSS = """
 @page { size: A3 landscape; margin: 10mm; }
@@ -67,7 +70,7 @@ def figure_spec(catalog: Catalog, code: str, series: pd.DataFrame,
         {"type": "scatter", "mode": "lines", "x": months, "name": "年度目标",
          "y": [as_number(v) for v in rows["target"]], "line": {"color": "#C00000", "width": 1}},
         {"type": "bar", "x": names, "y": [as_number(v, 1) for v in shown["completion"]],
-         "marker": {"color": [COLOURS.get(s, "#9E9E9E") for s in shown["status"]]},
+         "marker": {"color": [STATUS_COLOUR.get(s, "#9E9E9E") for s in shown["status"]]},
          "text": [STATUS_LABEL.get(s, "") for s in shown["status"]], "name": "完成率",
          "showlegend": False, "xaxis": "x2", "yaxis": "y2"},
         {"type": "scatter", "mode": "markers", "x": names, "name": "计划进度",

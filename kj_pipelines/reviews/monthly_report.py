@@ -21,12 +21,7 @@ from kj_pipelines.catalog.model import DISTRICT, Catalog
 from kj_pipelines.core.periods import add_months, month_end, parse_month
 from kj_pipelines.excel.printing import Column, cell_value, print_setup, write_table
 from kj_pipelines.excel.writing import save_workbook, write_text
-from kj_pipelines.indicators.progress import (
-    STATUS_LABEL,
-    is_incomplete,
-    status_label,
-    worst_first,
-)
+from kj_pipelines.indicators.status import STATUS_LABEL, is_incomplete, status_label, worst_first
 from kj_pipelines.worklists.tables import (
     Table,
     open_problems,

@@ -10,7 +10,7 @@ import hashlib
 import duckdb
 import pandas as pd
 
-from kj_pipelines.alerts.rules import Warning
+from kj_pipelines.alerts.rules import Alert
 from kj_pipelines.alerts.service import recent_enough, store_warnings
 from kj_pipelines.catalog.model import DISTRICT, Catalog
 from kj_pipelines.core.periods import parse_month
@@ -159,6 +159,6 @@ def queue_ranking_notice(conn, catalog: Catalog, label: str, month: str,
                           "AND period = ?", [label])["warning_id"].tolist()
     if earlier and warning_id not in earlier:
         title = f"{title}（更正）"
-    store_warnings(conn, [Warning(warning_id, "ranking", label, "", DISTRICT, "info", title,
+    store_warnings(conn, [Alert(warning_id, "ranking", label, "", DISTRICT, "info", title,
                                   body)], now_local())
     return True

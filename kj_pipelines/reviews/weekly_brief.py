@@ -23,15 +23,10 @@ from kj_pipelines.core.periods import add_months, deadline, month_key
 from kj_pipelines.core.workdays import effective_due
 from kj_pipelines.excel.printing import Column, write_table
 from kj_pipelines.excel.writing import save_workbook
-from kj_pipelines.indicators.progress import status_label
+from kj_pipelines.indicators.status import status_label
 from kj_pipelines.worklists import ledger as lg
-from kj_pipelines.worklists.tables import (
-    TASK_LABEL,
-    problems_table,
-    region,
-    supervision_table,
-    unit_label,
-)
+from kj_pipelines.worklists.status import LIST_STATUS_LABEL
+from kj_pipelines.worklists.tables import problems_table, region, supervision_table, unit_label
 
 # openpyxl is imported where a workbook is written: the definitions load without it
 
@@ -86,7 +81,7 @@ def milestone_rows(inputs: WeekInputs, catalog: Catalog) -> pd.DataFrame:
               for d, s in zip(done[done | due_soon | overdue],
                               due_soon[done | due_soon | overdue], strict=True)],
         牵头单位=lambda f: [unit_label(catalog, u) for u in f["lead_unit"]],
-        状态=lambda f: f["status"].map(TASK_LABEL))
+        状态=lambda f: f["status"].map(LIST_STATUS_LABEL))
     order = {"逾期未完成": 0, "两周内到期": 1, "上周完成": 2}
     return rows.assign(_o=rows["本周情况"].map(order)).sort_values(["_o", "due", "code"]) \
         .drop(columns="_o")

@@ -18,7 +18,6 @@ from kj_pipelines.indicators.progress import red_streak
 from kj_pipelines.storage.warehouse import query, table_columns
 from kj_pipelines.worklists import ledger as lg
 from kj_pipelines.worklists.state import (
-    LIST_STATUS_MARK,
     Calendar,
     indicator_item_id,
     project_snapshot,
@@ -26,8 +25,8 @@ from kj_pipelines.worklists.state import (
     supervision_causes,
     supervision_ledger,
     task_snapshot,
-    worst_list_first,
 )
+from kj_pipelines.worklists.status import LIST_STATUS_MARK, worst_list_first
 from kj_pipelines.worklists.tables import (
     Table,
     problems_table,

@@ -20,9 +20,6 @@ from kj_pipelines.core.periods import as_date, parse_month
 from kj_pipelines.core.workdays import add_workdays, effective_due, workdays_until
 
 Holidays = dict[int, dict[str, list[str]]]
-LIST_STATUS_ORDER = {"overdue": 0, "behind": 1, "at_risk": 2, "on_time": 3, "done": 4}
-LIST_STATUS_MARK = {"overdue": "🔴 逾期", "behind": "🔴 严重滞后", "at_risk": "🟡 临期/滞后",
-                    "on_time": "🟢 正常", "done": "✅ 完成", "pending": "⚪ 未到期"}
 TASK_COLUMNS = ["task_code", "action", "content", "lead_unit", "cooperating", "official", "due",
                 "next_milestone", "milestones", "milestones_done", "progress", "status",
                 "days_overdue", "note"]
@@ -330,6 +327,3 @@ def responsibilities(catalog: Catalog, tasks: pd.DataFrame, projects: pd.DataFra
     return pd.DataFrame(rows, columns=RESPONSIBILITY_COLUMNS)
 
 
-def worst_list_first(frame: pd.DataFrame, status: str = "status") -> pd.DataFrame:
-    order = frame[status].map(LIST_STATUS_ORDER).fillna(9)
-    return frame.assign(_o=order).sort_values(["_o"], kind="stable").drop(columns="_o")

@@ -13,15 +13,9 @@ import pandas as pd
 
 from kj_pipelines.catalog.model import DISTRICT, Catalog
 from kj_pipelines.excel.printing import Column
-from kj_pipelines.indicators.progress import status_label
+from kj_pipelines.indicators.status import status_label
 from kj_pipelines.worklists import ledger as lg
-
-TASK_LABEL = {"overdue": "逾期", "behind": "严重滞后", "at_risk": "临期/滞后", "on_time": "正常",
-              "done": "完成", "pending": "未到期"}
-TARGET_LABEL = {"red": "红", "yellow": "黄", "green": "绿", "grey": "缺报", "done": "完成",
-                "pending": "未到期"}
-SUPERVISION_LABEL = {"open": "督办中", "reopened": "重新督办", "closed": "已销号"}
-SOURCE_LABEL = {"indicator": "指标红灯", "task": "任务逾期", "project": "项目滞后", "problem": "问题超期"}
+from kj_pipelines.worklists.status import LIST_STATUS_LABEL, SOURCE_LABEL, SUPERVISION_LABEL
 
 
 @dataclass
@@ -48,7 +42,7 @@ def targets_table(frame: pd.DataFrame, catalog: Catalog, year: int) -> Table:
     shown = frame.assign(
         指标=[catalog.indicators[c].name if c in catalog.indicators else c for c in frame["indicator"]],
         单位=[unit_label(catalog, u) for u in frame["unit"]],
-        状态=[TARGET_LABEL.get(s, "") if s == "pending" else status_label(s, m)
+        状态=[status_label(s, m)
             for s, m in zip(frame["status"], frame["missing_units"]
                             if "missing_units" in frame.columns else [0] * len(frame),
                             strict=True)],
@@ -67,7 +61,7 @@ def targets_table(frame: pd.DataFrame, catalog: Catalog, year: int) -> Table:
 
 def tasks_table(tasks: pd.DataFrame, catalog: Catalog, year: int) -> Table:
     shown = tasks.assign(
-        状态=tasks["status"].map(TASK_LABEL), 牵头单位=[unit_label(catalog, u) for u in tasks["lead_unit"]],
+        状态=tasks["status"].map(LIST_STATUS_LABEL), 牵头单位=[unit_label(catalog, u) for u in tasks["lead_unit"]],
         行动=[catalog.actions[a].name if a in catalog.actions else a for a in tasks["action"]],
         节点=[f"{d}/{n}" for d, n in zip(tasks["milestones_done"], tasks["milestones"], strict=True)])
     return Table(
@@ -83,7 +77,7 @@ def tasks_table(tasks: pd.DataFrame, catalog: Catalog, year: int) -> Table:
 
 
 def projects_table(projects: pd.DataFrame, catalog: Catalog, year: int) -> Table:
-    shown = projects.assign(状态=projects["status"].map(TASK_LABEL),
+    shown = projects.assign(状态=projects["status"].map(LIST_STATUS_LABEL),
                             牵头单位=[unit_label(catalog, u) for u in projects["lead_unit"]])
     return Table(
         f"{region(catalog)}{year}年科技创新重大项目实施表",

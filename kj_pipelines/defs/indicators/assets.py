@@ -16,13 +16,13 @@ from kj_pipelines.core.settings import now_local
 from kj_pipelines.defs.metadata import markdown_rows, markdown_table, partitioned_result, records
 from kj_pipelines.defs.partitions import monthly_partitions
 from kj_pipelines.defs.resources import KJDataResource, WarehouseResource
-from kj_pipelines.indicators.progress import (
+from kj_pipelines.indicators.service import IndicatorRun, run_indicator
+from kj_pipelines.indicators.status import (
     STATUS_ORDER,
     is_incomplete,
     status_with_estimate,
     worst_first,
 )
-from kj_pipelines.indicators.service import IndicatorRun, run_indicator
 
 KIND_LABEL = {"flow": "流量（年内累计）", "stock": "存量（期末数）", "ratio": "比重/水平", "growth": "同比增速"}
 SOURCE_LABEL = {"submission": "单位月度填报", "registry": "登记库自动计算", "derived": "由其他指标派生"}

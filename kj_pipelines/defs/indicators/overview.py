@@ -14,8 +14,8 @@ from kj_pipelines.defs.metadata import markdown_table, partitioned_result
 from kj_pipelines.defs.partitions import monthly_partitions, yearly_partitions
 from kj_pipelines.defs.resources import KJDataResource, WarehouseResource
 from kj_pipelines.indicators.goals import goal_distance
-from kj_pipelines.indicators.progress import is_incomplete, status_with_estimate
 from kj_pipelines.indicators.service import assemble_progress, run_plan
+from kj_pipelines.indicators.status import is_incomplete, status_with_estimate
 from kj_pipelines.storage.warehouse import ensure_schema, query, replace_rows
 
 

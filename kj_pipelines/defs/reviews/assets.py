@@ -12,7 +12,7 @@ from kj_pipelines.core.periods import add_months, last_complete_month, quarter_l
 from kj_pipelines.defs.metadata import each_partition, markdown_table
 from kj_pipelines.defs.partitions import quarterly_partitions, weekly_partitions, yearly_partitions
 from kj_pipelines.defs.resources import KJDataResource, WarehouseResource
-from kj_pipelines.indicators.progress import status_label, worst_first
+from kj_pipelines.indicators.status import status_label, worst_first
 from kj_pipelines.intake.inbox import pending_files
 from kj_pipelines.reviews.rankings import with_unit_names
 from kj_pipelines.reviews.service import (

@@ -1,0 +1,57 @@
+"""The status vocabulary of an indicator's figure, the one every page, list and message uses:
+green, yellow and red against the back-scheduled plan, done once the target is met, grey for a
+figure not there (a unit's 缺报; a total still waiting for its units, 待报齐), and pending for a
+target not yet due (未到期). Each with its order (worst first), its label, its mark in the UI
+and its colour on the board."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+STATUS_ORDER = {"red": 0, "grey": 1, "yellow": 2, "green": 3, "done": 4}
+STATUS_LABEL = {"red": "红", "yellow": "黄", "green": "绿", "grey": "缺报", "done": "完成",
+                "pending": "未到期"}
+STATUS_MARK = {"red": "🔴 红", "yellow": "🟡 黄", "green": "🟢 绿", "grey": "⚪ 缺报", "done": "✅ 完成",
+               "pending": "⚪ 未到期"}
+STATUS_COLOUR = {"red": "#C00000", "yellow": "#E6A700", "green": "#2E7D32", "done": "#1565C0",
+                 "grey": "#9E9E9E", "pending": "#9E9E9E"}
+INCOMPLETE_LABEL = "待报齐"  # a total with units missing: grey, never judged
+
+
+def is_incomplete(status: object, missing_units: object) -> bool:
+    """A total (a county's, the top's) still waiting for some of its units."""
+    try:
+        return status == "grey" and int(missing_units or 0) > 0
+    except (TypeError, ValueError):  # NaN, None
+        return False
+
+
+def status_label(status: object, missing_units: object = 0, *, mark: bool = False) -> str:
+    """What a reader sees for a status: 红/黄/绿/完成, 缺报 for a unit's missing figure, and
+    待报齐 for a total whose units have not all reported (grey both, told apart here)."""
+    if is_incomplete(status, missing_units):
+        return f"⚪ {INCOMPLETE_LABEL}" if mark else INCOMPLETE_LABEL
+    if not isinstance(status, str) or status not in STATUS_LABEL:
+        return ""
+    return STATUS_MARK[status] if mark else STATUS_LABEL[status]
+
+
+def status_with_estimate(status: object, missing_units: object, estimate_status: object,
+                         *, mark: bool = False) -> str:
+    """:func:`status_label`, and for a total still waiting for units how many it lacks and the
+    status its estimate would have (``待报齐（缺1家，估算黄）``): the estimate is named wherever
+    it is shown, and it is never the status."""
+    label = status_label(status, missing_units, mark=mark)
+    if not is_incomplete(status, missing_units):
+        return label
+    guess = status_label(estimate_status) if isinstance(estimate_status, str) else ""
+    return f"{label}（缺{int(missing_units)}家" + (f"，估算{guess}）" if guess else "）")
+
+
+def worst_first(progress: pd.DataFrame) -> pd.DataFrame:
+    """Red first, then grey, yellow, green, done; within a status the furthest behind first (a
+    missing gap last); ties keep their order."""
+    rank = progress["status"].map(STATUS_ORDER).to_numpy(dtype="float64")
+    gap = progress["gap"].to_numpy(dtype="float64")
+    return progress.iloc[np.lexsort((gap, rank))]

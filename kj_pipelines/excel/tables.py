@@ -1,7 +1,10 @@
-"""Finding a table in a worksheet: the header row among the first rows, matched by aliases.
+"""Finding a table in a worksheet: the header row among the first rows, matched by aliases (a
+header is read after trimming, full-width forms and a trailing note in brackets: ``本期值（当月）``
+is ``本期值``).
 
-Shared by the bureau's plan lists (``plans/<year>/``) and the list sheets of the monthly workbook
-(任务进展, 项目进展, 问题清单), so every table is located and its cells addressed the same way.
+The one header finder of every reader: the monthly workbook's 填报 and list sheets (任务进展,
+项目进展, 问题清单), the bureau's plan and target lists (``plans/<year>/``), so every table is
+located and its cells addressed the same way.
 """
 
 from __future__ import annotations
@@ -12,7 +15,7 @@ from typing import Any
 
 from kj_pipelines.excel.cleaning import FORMULA_WITHOUT_VALUE, header_key, is_blank
 
-HEADER_SEARCH_ROWS = 20
+HEADER_SEARCH_ROWS = 30
 
 
 @dataclass
@@ -39,10 +42,13 @@ class Table:
             yield excel_row, record
 
 
-def find_table(sheet: str, rows: list[tuple[int, tuple[Any, ...]]], aliases: dict[str, str],
-               required: tuple[str, ...]) -> Table | None:
-    """The first row naming every ``required`` field (``aliases`` maps header text → field)."""
-    for position, (excel_row, values) in enumerate(rows[:HEADER_SEARCH_ROWS]):
+def header_row(rows: list[tuple[int, tuple[Any, ...]]], aliases: dict[str, str],
+               required: tuple[str, ...] = ()) -> tuple[int, dict[str, int], dict[str, str]]:
+    """(position among ``rows``, field → column, field → header as written) of the row naming
+    most of the fields (``aliases``: header → field) among those naming every ``required`` one,
+    the earliest on a tie; position -1 (and nothing found) if none does."""
+    best: tuple[int, dict[str, int], dict[str, str]] = (-1, {}, {})
+    for position, (_, values) in enumerate(rows[:HEADER_SEARCH_ROWS]):
         columns: dict[str, int] = {}
         labels: dict[str, str] = {}
         for i, value in enumerate(values):
@@ -51,6 +57,15 @@ def find_table(sheet: str, rows: list[tuple[int, tuple[Any, ...]]], aliases: dic
             fld = aliases.get(header_key(value))
             if fld and fld not in columns:
                 columns[fld], labels[fld] = i, str(value).strip()
-        if all(f in columns for f in required):
-            return Table(sheet, excel_row, columns, labels, rows[position + 1:])
-    return None
+        if all(f in columns for f in required) and len(columns) > len(best[1]):
+            best = (position, columns, labels)
+    return best
+
+
+def find_table(sheet: str, rows: list[tuple[int, tuple[Any, ...]]], aliases: dict[str, str],
+               required: tuple[str, ...]) -> Table | None:
+    """The sheet's table: its header row (:func:`header_row`) and the rows below it."""
+    position, columns, labels = header_row(rows, aliases, required)
+    if position < 0:
+        return None
+    return Table(sheet, rows[position][0], columns, labels, rows[position + 1:])

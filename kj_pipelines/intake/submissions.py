@@ -27,10 +27,10 @@ from kj_pipelines.excel.cleaning import (
     clean_note,
     clean_number,
     clean_period,
-    header_key,
     normalize_text,
 )
 from kj_pipelines.excel.reading import PREFERRED_SHEET, SheetRows, WorkbookError, read_workbook
+from kj_pipelines.excel.tables import header_row
 from kj_pipelines.intake.findings import Rejection, display_value, empty_frame
 from kj_pipelines.intake.listsheets import (
     LIST_SHEETS,
@@ -50,7 +50,7 @@ COLUMNS = {"单位代码": "unit", "报告期": "period", "指标代码": "indic
            "累计值": "cumulative", "备注": "note"}
 REQUIRED = ("单位代码", "报告期", "指标代码")
 VALUE_COLUMNS = ("本期值", "累计值")
-HEADER_SEARCH_ROWS = 30
+HEADER_ALIASES = {name: name for name in COLUMNS}  # 填报's columns are found by their own names
 ACCEPTED_COLUMNS = ["unit", "indicator", "period", "value", "cumulative", "note", "sheet", "row",
                     "value_column", "cumulative_column"]  # the cells' column letters (kj audit)
 
@@ -237,27 +237,20 @@ def sheet_kind(rows: list[tuple[int, tuple[Any, ...]]]) -> str | None:
     for kind in LIST_SHEETS:
         if list_table(kind, rows) is not None:
             return kind
-    for _, values in rows[:HEADER_SEARCH_ROWS]:
-        if _INFO_HEADER <= {header_key(v) for v in values if isinstance(v, str)}:
-            return "说明"
+    if header_row(rows, {name: name for name in _INFO_HEADER}, tuple(_INFO_HEADER))[0] >= 0:
+        return "说明"
     return None
 
 
 def _find_header(rows: list[tuple[int, tuple[Any, ...]]]) -> tuple[int, dict[str, int], list[str]]:
-    """The header row among the first rows: the one naming most of the interface's columns."""
-    best: tuple[int, dict[str, int], list[str]] = (-1, {}, [])
-    for position, (_, values) in enumerate(rows[:HEADER_SEARCH_ROWS]):
-        found: dict[str, int] = {}
-        texts = []
-        for i, value in enumerate(values):
-            text = "" if value is None or value is FORMULA_WITHOUT_VALUE else str(value)
-            texts.append(text.strip())
-            key = header_key(text) if text else ""
-            if key in COLUMNS and key not in found:
-                found[key] = i
-        if len(found) > len(best[1]):
-            best = (position, found, texts)
-    return best
+    """The header row among the first rows: the one naming most of the interface's columns
+    (:func:`~kj_pipelines.excel.tables.header_row`), with every header text of that row."""
+    position, found, _ = header_row(rows, HEADER_ALIASES)
+    if position < 0:
+        return -1, {}, []
+    texts = ["" if v is None or v is FORMULA_WITHOUT_VALUE else str(v).strip()
+             for v in rows[position][1]]
+    return position, found, texts
 
 
 @dataclass

@@ -12,7 +12,8 @@ from pathlib import Path
 import pandas as pd
 
 from kj_pipelines.catalog.model import DISTRICT, Catalog
-from kj_pipelines.excel.cleaning import CellProblem, clean_code, clean_number, header_key
+from kj_pipelines.excel.cleaning import CellProblem, clean_code, clean_number
+from kj_pipelines.excel.tables import header_row
 from kj_pipelines.excel.writing import save_workbook, write_text
 from kj_pipelines.intake.findings import Rejection, display_value
 from kj_pipelines.intake.planlists import plan_kind, plan_workbooks
@@ -54,6 +55,10 @@ def write_target_list(path: Path, catalog: Catalog, year: int, rows: list[dict])
     save_workbook(wb, path)
 
 
+REQUIRED = ("指标代码", "单位代码", "年度目标")
+HEADER_ALIASES = {name: name for name in (*REQUIRED, "完成时限", "上年基数", "基期值")}
+
+
 def read_target_lists(plans_dir: Path, catalog: Catalog) -> TargetList:
     out = TargetList()
     all_records: list[dict] = []
@@ -61,12 +66,8 @@ def read_target_lists(plans_dir: Path, catalog: Catalog) -> TargetList:
         if isinstance(sheet, Rejection):
             out.rejections.append((name, sha, sheet))
             continue
-        header_pos, cols = None, {}
-        for pos, (_, values) in enumerate(sheet.rows[:20]):
-            keys = {header_key(v): i for i, v in enumerate(values) if v is not None}
-            if "指标代码" in keys and "单位代码" in keys and "年度目标" in keys:
-                header_pos, cols = pos, keys
-                break
+        header_pos, cols, _ = header_row(sheet.rows, HEADER_ALIASES, REQUIRED)
+        header_pos = None if header_pos < 0 else header_pos
         if header_pos is None and plan_kind(sheet.rows, sheet.sheet) not in (None, "targets"):
             continue  # a task, project or feedback list of the same folder (planlists)
         if header_pos is None:

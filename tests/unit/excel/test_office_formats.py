@@ -15,7 +15,7 @@ from kj_pipelines.intake.listsheets import ListContext
 from kj_pipelines.intake.planlists import read_plan_lists
 from kj_pipelines.intake.submissions import read_submission
 
-OFFICE = Path(__file__).parent / "fixtures" / "office"
+OFFICE = Path(__file__).resolve().parents[2] / "fixtures" / "office"
 TODAY = dt.date(2026, 11, 23)
 FORMATS = ["xls", "et", "ods"]
 

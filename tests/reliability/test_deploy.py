@@ -18,7 +18,7 @@ import dagster as dg
 import pytest
 import yaml
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 DEPLOY = ROOT / "deploy"
 DG = Path(sys.executable).with_name("dg")
 

@@ -16,7 +16,7 @@ from kj_pipelines.definitions import build_defs
 from kj_pipelines.defs.partitions import cadence_partitions
 from kj_pipelines.indicators.service import run_plan
 
-EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "city"
+EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "city"
 MONTH = "2024-12"
 
 

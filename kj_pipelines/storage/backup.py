@@ -8,7 +8,7 @@ refuses to overwrite a data directory that already holds a warehouse unless told
 is then kept beside it, never deleted).
 
 Not copied: ``inbox/`` (files not yet received are still with their senders), ``outbox/`` and the
-Dagster instance (``DAGSTER_HOME``: run history, schedules' state; see the README).
+Dagster instance (``DAGSTER_HOME``: run history, schedules' state; see docs/operations.md).
 """
 
 from __future__ import annotations

@@ -25,7 +25,7 @@ def city(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, pd.DataFrame, 
     """The example copied to an empty directory, after ``monthly_review`` 2024-12 and
     ``quarterly_analysis`` 2024-10. One town's December workbook is held back; so are the
     workbooks of January to September 2024, to keep the suite fast: December's figures are read
-    year to date (累计值), and the full example is run by hand as the README says."""
+    year to date (累计值), and the full example is run by hand as docs/region.md says."""
     root = tmp_path_factory.mktemp("city") / "data"
     shutil.copytree(EXAMPLE, root, ignore=shutil.ignore_patterns(
         "*.py", *(f"2024-{m:02d}_*.xlsx" for m in range(1, 10))))

@@ -39,3 +39,16 @@ quarterly_analysis = dg.define_asset_job(
     description="季分析、季晾晒：按考评规则为镇街园区和部门分组打分排名，点名介绍经验和约谈的单位，"
                 "推送晾晒结果，生成季度晾晒工作簿。",
 )
+
+
+def review_requests(triggers: list[tuple[str, dict[str, str], set[str]]]
+                    ) -> list[dg.RunRequest]:
+    """One ``monthly_review`` run per month, for what a sensor saw: ``triggers`` holds
+    (run key prefix, tags, months) per thing seen; a month asked twice runs once, as the
+    first asked it."""
+    requests: dict[str, dg.RunRequest] = {}
+    for prefix, tags, months in triggers:
+        for month in sorted(months):
+            requests.setdefault(month, dg.RunRequest(
+                partition_key=month, run_key=f"{prefix}:{month}", tags=tags))
+    return list(requests.values())

@@ -9,7 +9,7 @@ import dagster as dg
 from kj_pipelines.catalog.model import FIRST_PERIOD
 from kj_pipelines.core.periods import add_months, last_complete_month
 from kj_pipelines.core.settings import now_local
-from kj_pipelines.defs.jobs import monthly_review
+from kj_pipelines.defs.jobs import monthly_review, review_requests
 from kj_pipelines.defs.resources import (
     SENSOR_WAIT_SECONDS,
     KJDataResource,
@@ -25,14 +25,10 @@ def acceptance_run_requests(accepted: list, latest: str, first: str = FIRST_PERI
     """One ``monthly_review`` run for each month an acceptance touches: its own, the month
     after (the pair a fall or a jump was judged on) and the month a year later (a growth rate's
     base), as far as the latest complete month."""
-    requests: dict[str, dg.RunRequest] = {}
-    for a in accepted:
-        months = {a.period, add_months(a.period, 1), add_months(a.period, 12)}
-        for month in sorted(m for m in months if first <= m <= latest):
-            requests.setdefault(month, dg.RunRequest(
-                partition_key=month, run_key=f"accept:{a.accepted_id}:{month}",
-                tags={"kj/trigger": "accept", "kj/accepted_id": str(a.accepted_id)}))
-    return list(requests.values())
+    return review_requests([
+        (f"accept:{a.accepted_id}", {"kj/trigger": "accept", "kj/accepted_id": str(a.accepted_id)},
+         {m for m in (a.period, add_months(a.period, 1), add_months(a.period, 12))
+          if first <= m <= latest}) for a in accepted])
 
 
 @dg.sensor(

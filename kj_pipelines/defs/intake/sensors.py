@@ -15,7 +15,7 @@ from kj_pipelines.catalog.model import FIRST_PERIOD
 from kj_pipelines.core.files import sha256_of
 from kj_pipelines.core.periods import add_months, last_complete_month
 from kj_pipelines.core.settings import now_local
-from kj_pipelines.defs.jobs import monthly_review
+from kj_pipelines.defs.jobs import monthly_review, review_requests
 from kj_pipelines.defs.resources import KJDataResource
 from kj_pipelines.intake.inbox import inbox_entries, record_arrival, still_written
 from kj_pipelines.intake.submissions import read_submissions
@@ -31,16 +31,13 @@ def inbox_run_requests(files: list[tuple[str, list[str]]], latest: str,
     """One ``monthly_review`` run per month a new file touches (and the month a year later,
     whose growth rate it is the base of); a file with no usable month is ingested with the
     latest month. ``files`` holds (sha256, periods) pairs."""
-    requests: dict[str, dg.RunRequest] = {}
+    triggers = []
     for sha, periods in files:
         months = {p for p in periods if first <= p <= latest}
         months |= {add_months(p, 12) for p in months if add_months(p, 12) <= latest}
-        for month in sorted(months or {latest}):
-            key = f"inbox:{sha[:16]}:{month}"
-            requests.setdefault(month, dg.RunRequest(
-                partition_key=month, run_key=key,
-                tags={"kj/trigger": "inbox", "kj/file_sha256": sha[:16]}))
-    return list(requests.values())
+        triggers.append((f"inbox:{sha[:16]}", {"kj/trigger": "inbox", "kj/file_sha256": sha[:16]},
+                         months or {latest}))
+    return review_requests(triggers)
 
 
 @dg.sensor(

@@ -120,14 +120,23 @@ def goal_targets(goal: Goal, year: int) -> float | None:
     return goal.baseline_value + step * (year - goal.baseline_year)
 
 
+RELATIVE_COLUMNS = ("base_factor", "base_offset", "stretch_factor", "stretch_offset")
+
+
 def resolve_targets(indicator: Indicator, catalog: Catalog, year: int,
-                    listed: pd.DataFrame) -> pd.DataFrame:
-    """Targets per unit for a year: the list's; for a summed indicator, a county's or the top's
+                    listed: pd.DataFrame, history: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Targets per unit for a year: the list's (one written relative to the year before,
+    增长20%以上, against the list's 上年基数 or else last year's actual in ``history``: a
+    flow's year total, a level's December); for a summed indicator, a county's or the top's
     the sum of the units below it (bottom up, so a county's listed target counts for the city);
-    else a multi-year goal's path."""
+    else a multi-year goal's path. A relative target with no baseline yet has none (the target
+    list's check names it)."""
     rows = listed[(listed["indicator"] == indicator.code) & (listed["year"] == year)]
     rows = rows.reindex(columns=[*rows.columns, *(
-        c for c in ("comparator", "baseline") if c not in rows.columns)])  # older lists
+        c for c in ("comparator", "baseline", *RELATIVE_COLUMNS)
+        if c not in rows.columns)])  # older lists
+    rows = resolve_relative(rows, last_year_actuals(history, year))
+    rows = rows[rows["target"].notna()]
     out = rows[["unit", "target", "deadline_month", "comparator", "baseline"]].assign(
         target_source="list")
     summed = _summed_targets(indicator, catalog, out) if indicator.aggregate == "sum" else None
@@ -141,6 +150,35 @@ def resolve_targets(indicator: Indicator, catalog: Catalog, year: int,
                                                      "deadline_month": 12,
                                                      "target_source": "goal"}])])
     return out.reset_index(drop=True)
+
+
+def last_year_actuals(history: pd.DataFrame | None, year: int) -> dict[str, float]:
+    """Each unit's figure of last December (a flow's year total, a level's year-end)."""
+    if history is None or history.empty:
+        return {}
+    december = history[(history["period"] == f"{year - 1:04d}-12") & history["value"].notna()]
+    return dict(zip(december["unit"].astype(str), december["value"].astype(float), strict=True))
+
+
+def resolve_relative(rows: pd.DataFrame, actuals: dict[str, float]) -> pd.DataFrame:
+    """Targets written relative to the year before made absolute: baseline × factor + offset,
+    the baseline the list's 上年基数, else last year's actual; without either, no target."""
+    relative = rows["base_factor"].notna() if "base_factor" in rows.columns else None
+    if relative is None or not relative.any():
+        return rows
+    rows = rows.copy()
+    listed = pd.to_numeric(rows["baseline"], errors="coerce")
+    actual = rows["unit"].astype(str).map(actuals).astype("float64")
+    base = listed.where(listed.notna(), actual)
+    offset = pd.to_numeric(rows["base_offset"], errors="coerce").fillna(0.0)
+    rows["target"] = rows["target"].where(
+        ~relative, base * pd.to_numeric(rows["base_factor"], errors="coerce") + offset)
+    stretch = rows["stretch_factor"].notna()
+    if stretch.any():
+        s_offset = pd.to_numeric(rows["stretch_offset"], errors="coerce").fillna(0.0)
+        rows["stretch"] = rows["stretch"].where(
+            ~stretch, base * pd.to_numeric(rows["stretch_factor"], errors="coerce") + s_offset)
+    return rows
 
 
 def _summed_targets(indicator: Indicator, catalog: Catalog, listed: pd.DataFrame
@@ -243,7 +281,7 @@ def build_plan(indicator: Indicator, catalog: Catalog, year: int, listed: pd.Dat
     before ``year``; it gives the baseline (last December) and the seasonal profile. Computed
     for all units at once: a province plans 1,900 units an indicator and year.
     """
-    targets = resolve_targets(indicator, catalog, year, listed)
+    targets = resolve_targets(indicator, catalog, year, listed, history)
     if targets.empty:
         return pd.DataFrame(columns=PLAN_COLUMNS).astype({"baseline": "float64"})
     past_years = [year - 3, year - 2, year - 1]  # history must reach back to year - 4 December

@@ -24,7 +24,8 @@ from kj_pipelines.intake.target_text import parse_target
 HEADER = ["序号", "指标代码", "指标名称", "计量单位", "单位代码", "单位名称", "年度目标", "完成时限（月）",
           "责任部门", "备注", "上年基数"]
 TARGET_COLUMNS = ["year", "indicator", "unit", "target", "deadline_month", "department",
-                  "source_file", "row", "comparator", "stretch", "target_text", "baseline"]
+                  "source_file", "row", "comparator", "stretch", "target_text", "baseline",
+                  "base_factor", "base_offset", "stretch_factor", "stretch_offset"]
 
 
 @dataclass
@@ -59,10 +60,12 @@ REQUIRED = ("指标代码", "单位代码", "年度目标")
 HEADER_ALIASES = {name: name for name in (*REQUIRED, "完成时限", "上年基数", "基期值")}
 
 
-def read_target_lists(plans_dir: Path, catalog: Catalog) -> TargetList:
+def read_target_lists(plans_dir: Path, catalog: Catalog, years: set[int] | None = None
+                      ) -> TargetList:
+    """The target lists under ``plans/<year>/`` (of ``years`` only, when given)."""
     out = TargetList()
     all_records: list[dict] = []
-    for year, name, sha, sheet in plan_workbooks(plans_dir):
+    for year, name, sha, sheet in plan_workbooks(plans_dir, years):
         if isinstance(sheet, Rejection):
             out.rejections.append((name, sha, sheet))
             continue
@@ -106,7 +109,8 @@ def _parse_rows(sheet: str, rows: list, cols: dict[str, int], catalog: Catalog, 
             reject("单位代码", "unknown_unit", f"单位代码“{cell('单位代码')}”不在单位目录中")
             continue
         ind = catalog.indicators[ind_code]
-        target = parse_target(cell("年度目标"), percentage=ind.is_percentage, measure=ind.measure)
+        target = parse_target(cell("年度目标"), percentage=ind.is_percentage, measure=ind.measure,
+                              kind=ind.kind, direction=ind.direction)
         if isinstance(target, CellProblem) or target is None:
             problem = target if isinstance(target, CellProblem) else CellProblem(
                 "not_a_number", "年度目标为空")
@@ -122,9 +126,40 @@ def _parse_rows(sheet: str, rows: list, cols: dict[str, int], catalog: Catalog, 
                 deadline != int(deadline) or not 1 <= deadline <= 12)):
             reject("完成时限", "out_of_range", "完成时限应为1-12的月份")
             continue
+        # 增长20%以上 against the list's 上年基数 now; without one, against last year's actual
+        # when the year is planned (indicators.backschedule.resolve_targets)
+        target = target.resolved(baseline)
         records.append({"year": year, "indicator": ind_code, "unit": unit_code,
-                        "target": float(target.value), "deadline_month": int(deadline or 12),
+                        "target": target.value, "deadline_month": int(deadline or 12),
                         "department": ind.department, "source_file": name, "row": excel_row,
                         "comparator": target.comparator, "stretch": target.stretch,
-                        "target_text": target.text, "baseline": baseline})
+                        "target_text": target.text, "baseline": baseline,
+                        "base_factor": target.factor, "base_offset": target.offset,
+                        "stretch_factor": target.stretch_factor,
+                        "stretch_offset": target.stretch_offset})
     return records, rejected
+
+
+FINDING_COLUMNS = ["文件", "工作表", "行", "列", "内容", "问题"]
+
+
+def target_findings(lists: TargetList, catalog: Catalog,
+                    last_year: dict[tuple[str, int], dict[str, float]]) -> pd.DataFrame:
+    """What keeps a target list from giving every row its target, each naming its cell: rows
+    refused (a text that is none of the understood forms, an unknown code), and targets written
+    relative to the year before (增长20%以上) with neither a 上年基数 in the list nor last year's
+    figure in the warehouse (``last_year``: (indicator, year) → unit → last December's figure)."""
+    found = [(file, r.sheet, r.row, r.column, r.value, r.message)
+             for file, _, r in lists.rejections]
+    targets = lists.targets
+    if not targets.empty and "base_factor" in targets.columns:
+        waiting = targets[targets["base_factor"].notna() & targets["target"].isna()]
+        for row in waiting.itertuples(index=False):
+            if row.unit in last_year.get((row.indicator, int(row.year)), {}):
+                continue
+            found.append((row.source_file, "年度目标清单", row.row, "年度目标", row.target_text,
+                          f"“{row.target_text}”以上年为基数，但清单未填“上年基数”，"
+                          f"{catalog.unit_name(row.unit)}{int(row.year) - 1}年12月也没有"
+                          f"{catalog.indicators[row.indicator].name}的数据：请在清单填写上年基数，"
+                          "或补录上年数据"))
+    return pd.DataFrame(found, columns=FINDING_COLUMNS)

@@ -220,6 +220,14 @@ ALTER TABLE raw.submission_files ADD COLUMN IF NOT EXISTS modified_at TIMESTAMPT
 ALTER TABLE raw.submission_values ADD COLUMN IF NOT EXISTS catch_up BOOLEAN;
 ALTER TABLE raw.submission_values ADD COLUMN IF NOT EXISTS modified_at TIMESTAMPTZ;
 """,
+    # 9: a region's first year. Targets written relative to the year before (增长20%以上,
+    # 翻一番, 新增20家 of a stock): baseline × factor + offset, resolved against the list's
+    # 上年基数 or, when the year is planned, last year's actual
+    9: """ALTER TABLE core.annual_targets ADD COLUMN IF NOT EXISTS base_factor DOUBLE;
+ALTER TABLE core.annual_targets ADD COLUMN IF NOT EXISTS base_offset DOUBLE;
+ALTER TABLE core.annual_targets ADD COLUMN IF NOT EXISTS stretch_factor DOUBLE;
+ALTER TABLE core.annual_targets ADD COLUMN IF NOT EXISTS stretch_offset DOUBLE;
+""",
 }
 # the latest version of a figure: the workbook that reached the inbox last; of two seen in the
 # same tick, the one saved last, then the file's hash and the row (a fixed order)

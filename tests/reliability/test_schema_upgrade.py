@@ -82,7 +82,7 @@ def test_a_warehouse_of_the_previous_release_upgrades_with_nothing_lost(old_ware
     tables = _tables(conn)
     before = _contents(conn, tables)
     ensure_schema(conn)
-    assert warehouse_version(conn) == SCHEMA_VERSION == 8
+    assert warehouse_version(conn) == SCHEMA_VERSION == 9
     after = _contents(conn, tables)
     for table in tables:
         if table == "core.schema_version":

@@ -39,21 +39,26 @@ RUN_YEAR = $(firstword $(subst -, ,$(RUN_MONTH)))
 KJ := $(VENV)/bin/kj
 
 # Ingest everything pending; then, in one single-run backfill, the indicators, lists and monthly
-# reports from December two years back (not before the catalog's first period) to the month before RUN_MONTH (the charts' history, the
-# year before evaluated, compared with its own year before); then the month itself last (so the
-# UI opens on it, and its supervision list sees the months before it); the year's plan; and the
-# reviews that read the month: the last complete quarter's ranking, the last complete year's
-# evaluation and summary, the weekly consultation after the month's deadline (`kj keys`).
+# reports from December two years back (not before the catalog's first period) to the month
+# before RUN_MONTH (the charts' history, the year before evaluated, compared with its own year
+# before); then the month itself last (so the UI opens on it, and its supervision list sees the
+# months before it); the year's plan; and the reviews that read the month: the last complete
+# quarter's ranking, the last complete year's evaluation and summary, the weekly consultation
+# after the month's deadline (`kj keys`). In a region's first year `kj keys` leaves out what
+# cannot run yet (a period before the first one, a year without a target list) and says why.
 materialize: sample $(DAGSTER_HOME)/dagster.yaml
 	$(DG) launch --assets 'key:submission_inbox or key:annual_targets or key:registry_snapshot or key:work_plans'
-	$(DG) launch --assets 'key:"indicator/*" or key:indicator_progress or key:goal_distance or key:"list/*" or key:monthly_report' \
-		--partition-range "$$($(KJ) keys $(RUN_MONTH) --job history_from)...$$($(VENV)/bin/python -c \
-		'from kj_pipelines.core.periods import add_months; print(add_months("$(RUN_MONTH)", -1))')"
+	$(call when_key,history,$(DG) launch --assets 'key:"indicator/*" or key:indicator_progress or key:goal_distance or key:"list/*" or key:monthly_report' --partition-range)
 	$(DG) launch --job monthly_review --partition "$(RUN_MONTH)"
 	$(DG) launch --assets indicator_plan --partition "$(RUN_YEAR)"
-	$(DG) launch --job quarterly_analysis --partition "$$($(KJ) keys $(RUN_MONTH) --job quarterly_analysis)"
-	$(DG) launch --job annual_evaluation --partition "$$($(KJ) keys $(RUN_MONTH) --job annual_evaluation)"
-	$(DG) launch --job weekly_consultation --partition "$$($(KJ) keys $(RUN_MONTH) --job weekly_consultation)"
+	$(call when_key,quarterly_analysis,$(DG) launch --job quarterly_analysis --partition)
+	$(call when_key,annual_evaluation,$(DG) launch --job annual_evaluation --partition)
+	$(call when_key,weekly_consultation,$(DG) launch --job weekly_consultation --partition)
+
+# $(call when_key,JOB,COMMAND): COMMAND with JOB's key for RUN_MONTH appended, or nothing when
+# `kj keys` skips it (it prints why on standard error)
+when_key = @key="$$($(KJ) keys $(RUN_MONTH) --job $(1))" || exit 1; \
+	if [ -n "$$key" ]; then echo "$(1): $$key"; $(2) "$$key"; fi
 
 # The UI is started with SIGINT at its default. Started in the background (`nohup make ui &`),
 # it would inherit SIGINT ignored, as a shell's background job has it; Dagster maps SIGTERM to

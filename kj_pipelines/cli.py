@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import json
 import logging
 import sys
@@ -130,39 +129,30 @@ def cmd_sample(args: argparse.Namespace) -> int:
     return 0
 
 
-def review_keys(month: str, deadline_day: int, first_period: str,
-                today: dt.date) -> dict[str, str]:
-    """The partition key of each review job that reads ``month``'s figures (the weekly one no
-    later than the last complete week), and ``history_from``: the first month to backfill for
-    the charts and for the last complete year's comparison with its own year before."""
-    from kj_pipelines.core.periods import last_complete_quarter, parse_month, review_monday
-
-    year = parse_month(month)[0]
-    evaluated = year if month.endswith("-12") else year - 1
-    last_week = today - dt.timedelta(days=today.weekday() + 7)
-    return {"monthly_review": month,
-            "weekly_consultation": min(review_monday(month, deadline_day), last_week).isoformat(),
-            "quarterly_analysis": last_complete_quarter(month),
-            "annual_evaluation": str(evaluated),
-            "history_from": max(f"{evaluated - 1}-12", first_period)}
-
-
 def cmd_keys(args: argparse.Namespace) -> int:
     from kj_pipelines.excel.cleaning import CellProblem, clean_period
+    from kj_pipelines.reviews.cadence import review_keys, target_years
 
     month = clean_period(args.month)
     if isinstance(month, CellProblem):
         print(f"kj keys: {args.month!r} is not a month (YYYY-MM)", file=sys.stderr)
         return 1
-    catalog = _catalog(DataPaths.from_env())
-    keys = review_keys(month, catalog.submission_deadline_day, catalog.first_period,
-                       now_local().date())
+    paths = DataPaths.from_env()
+    catalog = _catalog(paths)
+    year = int(month[:4])
+    years = target_years(paths.plans, catalog, {year - 1, year})
+    found = review_keys(month, catalog, now_local().date(), years.__contains__)
+    # a review that cannot run is not printed: one line on standard error says why
+    for job, why in found.skipped.items():
+        if args.job in (None, job):
+            print(f"kj keys: {job} 跳过：{why}", file=sys.stderr)
     if args.job:
-        print(keys[args.job])
+        if args.job in found.keys:
+            print(found.keys[args.job])
     else:
-        for job, key in keys.items():
+        for job, key in found.keys.items():
             print(f"{job}={key}")
-    return 0
+    return 0 if "monthly_review" in found.keys else 1
 
 
 def cmd_lock(args: argparse.Namespace) -> int:
@@ -367,13 +357,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--start", default="2019-01", help=argparse.SUPPRESS)
     p.add_argument("--end", default=None, help=argparse.SUPPRESS)
     p.set_defaults(func=cmd_sample)
-    p = sub.add_parser("keys", help="the partition key of each review job that reads a month: "
-                                    "its week after the deadline, last complete quarter, last "
-                                    "complete year")
+    p = sub.add_parser("keys", help="the partition key of each review job that reads a month "
+                                    "(its week after the deadline, last complete quarter, last "
+                                    "complete year) and can run; one skipped (before the first "
+                                    "period, a year without targets) is named on standard error "
+                                    "with why")
     p.add_argument("month", help="YYYY-MM")
     p.add_argument("--job", choices=["monthly_review", "weekly_consultation",
-                                     "quarterly_analysis", "annual_evaluation", "history_from"],
-                   help="print only this key")
+                                     "quarterly_analysis", "annual_evaluation", "history_from",
+                                     "history"],
+                   help="print only this key (nothing when it is skipped)")
     p.set_defaults(func=cmd_keys)
     p = sub.add_parser("lock", help="who holds the warehouse now (exit 1 while it is held); a "
                                     "holder that died has already let go")

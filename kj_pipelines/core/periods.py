@@ -81,6 +81,19 @@ def review_monday(key: str, deadline_day: int) -> dt.date:
     return due + dt.timedelta(days=(7 - due.weekday()) % 7 or 7)
 
 
+def first_monday(first_period: str) -> dt.date:
+    """The first Monday on or after month ``first_period``'s first day: the first weekly key."""
+    year, month = parse_month(first_period)
+    first_day = dt.date(year, month, 1)
+    return first_day + dt.timedelta(days=(7 - first_day.weekday()) % 7)
+
+
+def quarter_start(key: str) -> str:
+    """The first month of the quarter holding month ``key``: 2023-05 → 2023-04."""
+    year, month = parse_month(key)
+    return month_key(year, (month - 1) // 3 * 3 + 1)
+
+
 def year_month_arrays(keys: object) -> tuple[object, object]:
     """Years and months of many month keys at once, as integer arrays (a province's history is
     a million keys: each distinct key is parsed once)."""

@@ -4,13 +4,12 @@ They start at the catalog's first monitored month (settings.yaml ``first_period`
 not set): the code location reads the catalog of ``$KJ_DATA_DIR`` when it loads.
 """
 
-import datetime as dt
 from typing import NamedTuple
 
 import dagster as dg
 
 from kj_pipelines.catalog.loader import load_catalog
-from kj_pipelines.core.periods import parse_month
+from kj_pipelines.core.periods import first_monday, parse_month, quarter_start
 from kj_pipelines.core.settings import TIMEZONE, DataPaths
 
 
@@ -24,21 +23,20 @@ class Cadence(NamedTuple):
 def cadence_partitions(first_period: str) -> Cadence:
     """Monthly keys from ``first_period``; the quarter, year and week (its first Monday) that
     hold it."""
-    year, month = parse_month(first_period)
-    first_day = dt.date(year, month, 1)
-    monday = first_day + dt.timedelta(days=(7 - first_day.weekday()) % 7)
+    year = parse_month(first_period)[0]
     return Cadence(
         monthly=dg.MonthlyPartitionsDefinition(
             start_date=first_period, fmt="%Y-%m", timezone=TIMEZONE, end_offset=0),
         quarterly=dg.TimeWindowPartitionsDefinition(
-            cron_schedule="0 0 1 */3 *", start=f"{year:04d}-{(month - 1) // 3 * 3 + 1:02d}",
+            cron_schedule="0 0 1 */3 *", start=quarter_start(first_period),
             fmt="%Y-%m", timezone=TIMEZONE),
         # the current year and the next, whose target list is issued in advance
         yearly=dg.TimeWindowPartitionsDefinition(
             cron_schedule="0 0 1 1 *", start=f"{year:04d}", fmt="%Y", timezone=TIMEZONE,
             end_offset=2),
         weekly=dg.WeeklyPartitionsDefinition(
-            start_date=monday.isoformat(), fmt="%Y-%m-%d", timezone=TIMEZONE, day_offset=1),
+            start_date=first_monday(first_period).isoformat(), fmt="%Y-%m-%d",
+            timezone=TIMEZONE, day_offset=1),
     )
 
 

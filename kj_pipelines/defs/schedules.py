@@ -12,6 +12,16 @@ from kj_pipelines.defs.jobs import (
     quarterly_analysis,
     weekly_consultation,
 )
+from kj_pipelines.defs.resources import KJDataResource
+from kj_pipelines.reviews.cadence import quarter_skip, year_skip
+
+
+def _targets_of(kj_data: KJDataResource):
+    """Whether a year has a target list (read when asked: a schedule's tick reads one year)."""
+    def has_targets(year: int) -> bool:
+        from kj_pipelines.reviews.cadence import target_years
+        return bool(target_years(kj_data.paths.plans, kj_data.catalog(), {year}))
+    return has_targets
 
 
 def build_schedules(deadline_day: int) -> list[dg.ScheduleDefinition]:
@@ -30,18 +40,26 @@ def build_schedules(deadline_day: int) -> list[dg.ScheduleDefinition]:
                  cron_schedule="0 8 15 1,4,7,10 *", execution_timezone=TIMEZONE,
                  default_status=dg.DefaultScheduleStatus.RUNNING,
                  description="季分析、季晾晒：每季度结束后次月15日 08:00 处理上一季度。")
-    def quarterly_analysis_schedule(context: dg.ScheduleEvaluationContext) -> dg.RunRequest:
+    def quarterly_analysis_schedule(context: dg.ScheduleEvaluationContext,
+                                    kj_data: KJDataResource) -> dg.RunRequest | dg.SkipReason:
         when = context.scheduled_execution_time
         first = add_months(month_key(when.year, when.month), -3)
+        why = quarter_skip(first, kj_data.catalog().first_period, _targets_of(kj_data))
+        if why:  # a region's first months: nothing to rank yet
+            return dg.SkipReason(why)
         return dg.RunRequest(partition_key=first, run_key=f"quarterly:{first}")
 
     @dg.schedule(name="annual_evaluation_schedule", job=annual_evaluation,
                  cron_schedule="0 8 31 1 *", execution_timezone=TIMEZONE,
                  default_status=dg.DefaultScheduleStatus.RUNNING,
                  description="年考评：每年1月31日 08:00 处理上一年度。")
-    def annual_evaluation_schedule(context: dg.ScheduleEvaluationContext) -> dg.RunRequest:
-        year = str(context.scheduled_execution_time.year - 1)
-        return dg.RunRequest(partition_key=year, run_key=f"annual:{year}")
+    def annual_evaluation_schedule(context: dg.ScheduleEvaluationContext,
+                                   kj_data: KJDataResource) -> dg.RunRequest | dg.SkipReason:
+        year = context.scheduled_execution_time.year - 1
+        why = year_skip(year, kj_data.catalog().first_period, _targets_of(kj_data))
+        if why:  # the year before the region's first, or one without a target list
+            return dg.SkipReason(why)
+        return dg.RunRequest(partition_key=str(year), run_key=f"annual:{year}")
 
     return [monthly_review_schedule, weekly_consultation_schedule, quarterly_analysis_schedule,
             annual_evaluation_schedule]

@@ -126,18 +126,38 @@ def test_inbox_requests_for_a_file_with_no_usable_month():
     ("quarterly_analysis_schedule", dt.datetime(2027, 1, 15, 8, 0, tzinfo=TZ), "2026-10"),
     ("annual_evaluation_schedule", dt.datetime(2027, 1, 31, 8, 0, tzinfo=TZ), "2026"),
 ])
-def test_schedule_run_request_for_a_tick(catalog, data_dir, name, tick, partition):
+def test_schedule_run_request_for_a_tick(catalog, sample_dir, name, tick, partition):
     defs = build_defs(catalog)
     schedule = defs.resolve_schedule_def(name)
     assert schedule.execution_timezone == "Asia/Shanghai"
     assert schedule.default_status == dg.DefaultScheduleStatus.RUNNING
-    context = dg.build_schedule_context(scheduled_execution_time=tick,
-                                        repository_def=defs.get_repository_def())
+    context = dg.build_schedule_context(
+        scheduled_execution_time=tick, repository_def=defs.get_repository_def(),
+        resources={"kj_data": KJDataResource(root=str(sample_dir.root))})
     [run] = schedule.evaluate_tick(context).run_requests
     assert run.partition_key == partition
     job = defs.resolve_job_def(schedule.job_name)
     assert partition in job.partitions_def.get_partition_keys(
         current_time=tick + dt.timedelta(days=1))
+
+
+@pytest.mark.parametrize(("name", "tick", "why"), [
+    ("quarterly_analysis_schedule", dt.datetime(2019, 1, 15, 8, 0, tzinfo=TZ), "之前"),
+    ("annual_evaluation_schedule", dt.datetime(2019, 1, 31, 8, 0, tzinfo=TZ), "之前"),
+    ("quarterly_analysis_schedule", dt.datetime(2020, 4, 15, 8, 0, tzinfo=TZ), "没有年度目标清单"),
+    ("annual_evaluation_schedule", dt.datetime(2021, 1, 31, 8, 0, tzinfo=TZ), "没有年度目标清单"),
+])
+def test_schedule_skips_a_period_before_the_first(catalog, sample_dir, name, tick, why):
+    """A region's first months: the tick says why it skips instead of requesting a run that
+    would fail on a partition that does not exist, or a year whose target list is missing."""
+    shutil.rmtree(sample_dir.plans / "2020")
+    defs = build_defs(catalog)
+    context = dg.build_schedule_context(
+        scheduled_execution_time=tick, repository_def=defs.get_repository_def(),
+        resources={"kj_data": KJDataResource(root=str(sample_dir.root))})
+    result = defs.resolve_schedule_def(name).evaluate_tick(context)
+    assert not result.run_requests
+    assert why in result.skip_message
 
 
 def test_monthly_schedule_follows_the_configured_deadline(catalog, data_dir):
@@ -167,7 +187,8 @@ def test_october_projects_every_unit_and_warns_ahead_in_one_digest_per_unit(
     monthly = {c for c, i in catalog.indicators.items() if i.frequency == "monthly"}
     judged = {(i, u) for i, u in con.execute(
         """SELECT indicator, unit FROM mart.indicator_progress
-           WHERE period = '2026-10' AND actual IS NOT NULL""").fetchall() if i in monthly}
+           WHERE period = '2026-10' AND actual IS NOT NULL
+             AND target IS NOT NULL""").fetchall() if i in monthly}
     projected = set(con.execute("""SELECT indicator, unit FROM mart.indicator_projection
                                    WHERE period = '2026-10'""").fetchall())
     con.close()

@@ -136,12 +136,13 @@ def test_kj_catalog_says_when_it_shows_the_packaged_catalog(tmp_path):
     assert "packaged sample" in result.stderr
 
 
-def test_keys_name_each_review_of_a_month(data_dir, capsys, monkeypatch):
+def test_keys_name_each_review_of_a_month(sample_dir, capsys, monkeypatch):
     monkeypatch.setenv("KJ_TODAY", "2026-11-24")
     assert main(["keys", "2026-10"]) == 0
     assert capsys.readouterr().out.split() == [
         "monthly_review=2026-10", "weekly_consultation=2026-11-16",
-        "quarterly_analysis=2026-07", "annual_evaluation=2025", "history_from=2024-12"]
+        "quarterly_analysis=2026-07", "annual_evaluation=2025", "history_from=2024-12",
+        "history=2024-12...2026-09"]
     # the weekly key is never a week that has not ended yet
     monkeypatch.setenv("KJ_TODAY", "2026-11-20")
     assert main(["keys", "2026-10", "--job", "weekly_consultation"]) == 0
@@ -150,3 +151,20 @@ def test_keys_name_each_review_of_a_month(data_dir, capsys, monkeypatch):
     assert capsys.readouterr().out.strip() == "2026"
     assert main(["keys", "2026-13"]) == 1
     assert "not a month" in capsys.readouterr().err
+
+
+def test_keys_skip_what_a_first_year_cannot_review(data_dir, capsys, monkeypatch):
+    """No target list yet and a month at the very start: only what can run is printed, and one
+    line on standard error says why each other review is skipped."""
+    monkeypatch.setenv("KJ_TODAY", "2026-11-24")
+    assert main(["keys", "2026-10"]) == 0
+    out, err = capsys.readouterr()
+    assert out.split() == ["monthly_review=2026-10", "weekly_consultation=2026-11-16",
+                           "history_from=2024-12", "history=2024-12...2026-09"]
+    assert "quarterly_analysis 跳过：2026年没有年度目标清单" in err
+    assert "annual_evaluation 跳过：2025年没有年度目标清单" in err
+    assert main(["keys", "2019-01"]) == 0
+    out, err = capsys.readouterr()
+    assert "history=" not in out and "history 跳过" in err
+    assert main(["keys", "2018-12"]) == 1
+    assert "在监测起始月份 2019-01 之前" in capsys.readouterr().err

@@ -52,8 +52,10 @@ class RuleScore:
 
 def outcomes(progress: pd.DataFrame) -> pd.DataFrame:
     """Each unit-year's December result: (indicator, unit, year, missed); a December without a
-    figure (grey) is left out, its outcome unknown."""
-    december = progress[progress["period"].str.endswith("-12") & (progress["status"] != "grey")]
+    figure (grey), not yet due (pending) or without a target (no status) is left out, its
+    outcome unknown."""
+    december = progress[progress["period"].str.endswith("-12")
+                        & progress["status"].isin(["green", "yellow", "red", "done"])]
     out = december.assign(year=december["period"].str[:4].astype(int),
                           missed=december["status"] != "done")
     return out[[*KEY, "missed"]].drop_duplicates(KEY)

@@ -105,6 +105,8 @@ def compute_progress(indicator: Indicator, catalog: Catalog, periods: list[str],
     below = {above: expected & set(catalog.descendants(above))
              for above in {a for unit in expected for a in catalog.ancestors(unit)}}
     rows = plan[plan["period"].isin(periods) & plan["month"].isin(indicator.due_months())]
+    rows = pd.concat([rows, untargeted_rows(indicator, catalog, periods, values, rows)],
+                     ignore_index=True) if not values.empty or expected else rows
     columns = ["period", "unit", "value"] + (["estimate"] if "estimate" in values.columns else [])
     figures = values.drop_duplicates(["period", "unit"])[columns]
     found = rows[["period", "unit"]].merge(figures, on=["period", "unit"], how="left")
@@ -128,7 +130,11 @@ def compute_progress(indicator: Indicator, catalog: Catalog, periods: list[str],
     late = {p: overdue(indicator, p, today, catalog.submission_deadline_day)
             for p in set(rows["period"])}
     grey = absent & owed & rows["period"].map(late).to_numpy(dtype=bool)
-    kept = ~absent | grey
+    # a quarterly or annual figure not yet due (R&D intensity, released months after December):
+    # its target shown, 未到期, never judged
+    pending = absent & ~grey & (indicator.frequency != "monthly") \
+        & ~np.isnan(rows["target"].to_numpy(dtype="float64"))
+    kept = ~absent | grey | pending
 
     target = rows["target"].to_numpy(dtype="float64")
     baseline = pd.to_numeric(rows["baseline"], errors="coerce").to_numpy(dtype="float64")
@@ -154,6 +160,9 @@ def compute_progress(indicator: Indicator, catalog: Catalog, periods: list[str],
     missing, missing_list = _missing_below(rows, values, below)
     incomplete = (missing > 0) & ~absent
     status = np.where(incomplete | absent, "grey", status)
+    status = np.where(pending, "pending", status)
+    # a unit without a target of its own: its figure, never a status
+    status = np.where(np.isnan(target), None, status)
     per_row = {
         "period": rows["period"].to_numpy(), "unit": rows["unit"].to_numpy(), "actual": actual,
         "target": target, "planned": rows["planned"].to_numpy(),
@@ -176,6 +185,35 @@ def compute_progress(indicator: Indicator, catalog: Catalog, periods: list[str],
     return pd.DataFrame({**{name: column[kept] for name, column in per_row.items()},
                          "indicator": indicator.code, "department": indicator.department},
                         columns=PROGRESS_COLUMNS)
+
+
+def untargeted_rows(indicator: Indicator, catalog: Catalog, periods: list[str],
+                    values: pd.DataFrame, planned: pd.DataFrame) -> pd.DataFrame:
+    """Rows (in the plan's columns, no target) for the units with a figure, or owing one, or
+    totalling those below them, that have no target of their own in a due month: the overview
+    shows every unit's figure, and judges only those with a target."""
+    due = [p for p in periods if is_due(indicator, p)]
+    if not due:
+        return planned.iloc[0:0]
+    shown = set(expected_units(indicator, catalog)) | set(catalog.rollup_units(indicator))
+    if indicator.source == "submission" and indicator.aggregate != "district_only":
+        # (a district-only figure is the top's own, whoever files it)
+        shown |= {u.code for u in catalog.reporting_units(indicator)}
+    shown |= set(values.loc[values["period"].isin(due) & values["value"].notna(), "unit"]
+                 .astype(str))
+    shown &= set(catalog.units)
+    if not shown:
+        return planned.iloc[0:0]
+    units = [u for u in catalog.units if u in shown]  # the catalog's order
+    grid = pd.DataFrame({"period": np.repeat(due, len(units)),
+                         "unit": np.tile(units, len(due))})
+    have = pd.MultiIndex.from_arrays([planned["period"].astype(str),
+                                      planned["unit"].astype(str)])
+    grid = grid[~pd.MultiIndex.from_frame(grid).isin(have)]
+    if grid.empty:
+        return planned.iloc[0:0]
+    return grid.assign(month=[parse_month(p)[1] for p in grid["period"]], target=np.nan,
+                       planned=np.nan, planned_share=np.nan, baseline=np.nan, comparator=None)
 
 
 def completion_many(actual: np.ndarray, target: np.ndarray, baseline: np.ndarray,
@@ -253,6 +291,49 @@ def carry_forward(indicator: Indicator, periods: list[str], progress: pd.DataFra
     order = np.lexsort((rows, months))  # month by month, each in the rows' own order
     return ordered.iloc[rows[order]].assign(period=targets[months[order]]).reset_index(
         drop=True)
+
+
+def pending_rows(indicator: Indicator, periods: list[str], carried: pd.DataFrame,
+                 plan: pd.DataFrame) -> pd.DataFrame:
+    """The months a quarterly or annual indicator is not due, judged by this year's target: a
+    unit with a target whose latest due figure (``carried``, :func:`carry_forward`) is of an
+    earlier year shows this year's target and plan, that figure with ``as_of`` naming it, and
+    the status pending (未到期) — never no target, never last year's verdict. A carried row of
+    this year stays as it is; one of an earlier year for a unit without this year's target
+    keeps its figure without a status."""
+    if indicator.frequency == "monthly":
+        return carried
+    months = [p for p in periods if not is_due(indicator, p)]
+    targets = plan[plan["period"].isin(months)][["period", "unit", "target", "planned",
+                                                 "planned_share"]]
+    targets = targets[targets["target"].notna()]
+    carried = carried.reset_index(drop=True)
+    same_year = carried["as_of"].astype(str).str[:4] == carried["period"].astype(str).str[:4] \
+        if not carried.empty else pd.Series(dtype=bool)
+    current = carried[same_year.to_numpy(dtype=bool)] if not carried.empty else carried
+    earlier = carried[~same_year.to_numpy(dtype=bool)] if not carried.empty else carried
+    keys = ["period", "unit"]
+    if not current.empty:
+        have = pd.MultiIndex.from_frame(current[keys].astype(str))
+        targets = targets[~pd.MultiIndex.from_frame(targets[keys].astype(str)).isin(have)]
+    latest = earlier.reindex(columns=[*keys, "actual", "as_of"])
+    waiting = targets.merge(latest, on=keys, how="left").assign(
+        status="pending", completion=np.nan, gap=np.nan, indicator=indicator.code,
+        department=indicator.department)
+    waiting["missing_units"] = 0
+    # an earlier year's figure of a unit with no target this year: shown, not judged
+    untargeted = earlier
+    if not earlier.empty and not targets.empty:
+        untargeted = earlier[~pd.MultiIndex.from_frame(earlier[keys].astype(str)).isin(
+            pd.MultiIndex.from_frame(targets[keys].astype(str)))]
+    untargeted = untargeted.assign(status=None, target=np.nan, planned=np.nan,
+                                   planned_share=np.nan, completion=np.nan, gap=np.nan)
+    frames = [f for f in (current, waiting, untargeted) if not f.empty]
+    if not frames:
+        return carried.iloc[0:0]
+    return pd.concat(frames, ignore_index=True).reindex(columns=carried.columns if len(
+        carried.columns) else waiting.columns).sort_values(keys, kind="stable") \
+        .reset_index(drop=True)
 
 
 def missing_by_period(indicator: Indicator, catalog: Catalog, periods: list[str],

@@ -24,6 +24,7 @@ from kj_pipelines.indicators.progress import (
     carry_forward,
     compute_progress,
     missing_by_period,
+    pending_rows,
     previous_due_periods,
 )
 from kj_pipelines.indicators.projection import PROJECTION_COLUMNS, project
@@ -213,8 +214,8 @@ def run_indicator(conn: duckdb.DuckDBPyConnection, catalog: Catalog, code: str,
     due = compute_progress(indicator, catalog, evaluated, all_values[all_values["period"].isin(
         evaluated)], plan, today)
     due = due.assign(as_of=due["period"])
-    progress = pd.concat([due[due["period"].isin(periods)],
-                          carry_forward(indicator, periods, due)], ignore_index=True)
+    between = pending_rows(indicator, periods, carry_forward(indicator, periods, due), plan)
+    progress = pd.concat([due[due["period"].isin(periods)], between], ignore_index=True)
     # a total still waiting for units is projected from its estimate (its units' latest
     # figures), and no miss of it is confirmed while it waits: like its status, it says nothing
     projections = without_incomplete(

@@ -230,6 +230,9 @@ def scored_units(catalog: Catalog) -> list[str]:
 
 
 def _own_rows(progress: pd.DataFrame, catalog: Catalog, unit: str) -> pd.DataFrame:
+    """The unit's judged figures: a target not yet due (pending) and a figure without a target
+    (no status) are not scored."""
+    progress = progress[progress["status"].notna() & (progress["status"] != "pending")]
     if catalog.units[unit].kind == DEPARTMENT:
         mine = progress[(progress["unit"] == DISTRICT) & progress["indicator"].map(
             lambda c: c in catalog.indicators and catalog.indicators[c].department == unit)]

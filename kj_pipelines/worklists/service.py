@@ -164,20 +164,27 @@ def supervision_at(conn: duckdb.DuckDBPyConnection, data: ListData, period: str,
 def targets_at(conn: duckdb.DuckDBPyConnection, period: str) -> pd.DataFrame:
     """年度目标清单 of the period's year with each target's latest due figure and status."""
     year = parse_month(period)[0]
+    # the latest judged figure of the year; the month's own row gives the target as planned (a
+    # target written against last year, 增长20%以上, resolved on last year's actual)
     return query(conn, """
         WITH latest AS (
             SELECT indicator, unit, period AS as_of, actual, completion, status, missing_units,
                    row_number() OVER (PARTITION BY indicator, unit ORDER BY period DESC) AS rn
             FROM mart.indicator_progress WHERE period BETWEEN ? AND ?
-                 AND (as_of IS NULL OR as_of = period))
-        SELECT ? AS period, t.year, t.indicator, t.unit, t.target, t.deadline_month,
-               t.department, l.as_of, l.actual, l.completion, coalesce(l.status, 'pending') AS status,
-               l.missing_units,
+                 AND (as_of IS NULL OR as_of = period)
+                 AND status IS NOT NULL AND status <> 'pending'),
+        planned AS (
+            SELECT indicator, unit, any_value(target) AS target FROM mart.indicator_progress
+            WHERE period = ? AND target IS NOT NULL GROUP BY indicator, unit)
+        SELECT ? AS period, t.year, t.indicator, t.unit, coalesce(t.target, p.target) AS target,
+               t.deadline_month, t.department, l.as_of, l.actual, l.completion,
+               coalesce(l.status, 'pending') AS status, l.missing_units,
                coalesce(t.target_text, CAST(t.target AS VARCHAR)) AS target_text, t.stretch
         FROM core.annual_targets t
         LEFT JOIN latest l ON l.indicator = t.indicator AND l.unit = t.unit AND l.rn = 1
+        LEFT JOIN planned p ON p.indicator = t.indicator AND p.unit = t.unit
         WHERE t.year = ?
-        ORDER BY t.indicator, t.unit""", [f"{year}-01", period, period, year])
+        ORDER BY t.indicator, t.unit""", [f"{year}-01", period, period, period, year])
 
 
 # ── each list's month: its tables' rows, its printed workbook, what its asset shows ─────────

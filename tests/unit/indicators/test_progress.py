@@ -81,7 +81,23 @@ def test_grey_only_after_the_deadline(catalog):
     before = compute_progress(ind, catalog, ["2026-10"], empty, plan, dt.date(2026, 11, 10))
     after = compute_progress(ind, catalog, ["2026-10"], empty, plan, dt.date(2026, 11, 11))
     assert before.empty
-    assert dict(zip(after["unit"], after["status"], strict=True)) == {"JC": "grey", "ALL": "grey"}
+    judged = after[after["status"].notna()]
+    assert dict(zip(judged["unit"], judged["status"], strict=True)) == {"JC": "grey", "ALL": "grey"}
+    # the towns without a target of their own owe the figure too: a row each, no status
+    others = after[after["status"].isna()]
+    assert set(others["unit"]) == {u.code for u in catalog.reporting_units(ind)} - {"JC"}
+    assert others["actual"].isna().all() and others["target"].isna().all()
+
+
+def test_every_unit_shows_its_figure_and_only_those_with_a_target_are_judged(catalog):
+    ind = catalog.indicators["TECH_CONTRACT"]
+    plan = _plan(catalog, ind.code, "JC", 120.0)
+    values = pd.DataFrame({"period": ["2026-10"] * 2, "unit": ["JC", "ZS"], "value": [99.0, 7.5]})
+    rows = compute_progress(ind, catalog, ["2026-10"], values, plan,
+                            dt.date(2026, 11, 5)).set_index("unit")
+    assert rows.loc["JC", "status"] == "green" and rows.loc["JC", "target"] == 120.0
+    assert rows.loc["ZS", "actual"] == 7.5 and rows.loc["ZS", "status"] is None
+    assert pd.isna(rows.loc["ZS", "target"]) and pd.isna(rows.loc["ZS", "completion"])
 
 
 def test_annual_indicator_is_due_after_its_release_lag(catalog):
@@ -89,9 +105,38 @@ def test_annual_indicator_is_due_after_its_release_lag(catalog):
     plan = _plan(catalog, ind.code, "ALL", 3.48)
     empty = pd.DataFrame(columns=["period", "unit", "value"])
     assert compute_progress(ind, catalog, ["2026-10"], empty, plan, dt.date(2027, 1, 5)).empty
-    assert compute_progress(ind, catalog, ["2026-12"], empty, plan, dt.date(2027, 10, 9)).empty
+    # December, before the release: the target shown, not yet due (未到期), never judged
+    waiting = compute_progress(ind, catalog, ["2026-12"], empty, plan, dt.date(2027, 10, 9))
+    assert list(zip(waiting["unit"], waiting["status"], waiting["target"], strict=True)) == [
+        ("ALL", "pending", 3.48)]
     late = compute_progress(ind, catalog, ["2026-12"], empty, plan, dt.date(2027, 10, 11))
     assert list(late["status"]) == ["grey"]
+
+
+def test_an_annual_rate_shows_its_target_in_the_months_before_it_is_due(catalog):
+    from kj_pipelines.indicators.progress import carry_forward, pending_rows
+
+    ind = catalog.indicators["RD_GDP"]
+    plan = _plan(catalog, ind.code, "ALL", 3.48)
+    months = ["2026-03", "2026-10"]
+    # a region's first year: no figure ever due yet
+    due = pd.DataFrame(columns=["period", "unit", "actual", "status", "as_of", "target"])
+    first = pending_rows(ind, months, carry_forward(ind, months, due), plan)
+    assert list(zip(first["period"], first["status"], first["target"], strict=True)) == [
+        ("2026-03", "pending", 3.48), ("2026-10", "pending", 3.48)]
+    assert first["actual"].isna().all() and first["as_of"].isna().all()
+    # later: last December's figure beside this year's target, named as of its month
+    due = pd.DataFrame({"period": ["2025-12"], "unit": ["ALL"], "actual": [3.41],
+                        "status": ["red"], "target": [3.45]}).assign(as_of="2025-12")
+    later = pending_rows(ind, months, carry_forward(ind, months, due), plan)
+    assert list(zip(later["status"], later["target"], later["actual"], later["as_of"],
+                    strict=True)) == [("pending", 3.48, 3.41, "2025-12")] * 2
+    # a unit with last year's figure and no target this year: the figure, no verdict
+    due = due.assign(unit="JC")
+    other = pending_rows(ind, months, carry_forward(ind, months, due), plan)
+    jc = other[other["unit"] == "JC"]
+    assert list(jc["actual"]) == [3.41] * 2 and jc["status"].isna().all()
+    assert jc["target"].isna().all()
 
 
 def _values(rows):

@@ -6,7 +6,9 @@
 The city's own catalog (examples/city/catalog) is all the project needs; this script only
 makes up its figures: two years of town submissions (2023 sent as one catch-up workbook per
 town, 2024 month by month), the statistics bureau's yearly R&D intensity, and the 2023 and 2024
-target lists written the way plans write them (≥, 以上, 力争, 清零, with 上年基数).
+target lists written the way plans write them (≥, 以上, 力争, 清零, with 上年基数; in 2024 also
+新增…家以上，力争新增…家 and 比上年增长…%以上 against 2023's catch-up figures). 北山市 reports
+发明专利授权量 itself, the other counties through their towns (units.yaml ``reports_via``).
 """
 
 from __future__ import annotations
@@ -85,6 +87,16 @@ def make_figures(catalog: Catalog, seed: int) -> dict[tuple[str, str, str], tupl
             out[(town, "ZERO_RD_ORG", month_key(2024, m))] = (float(now), None)
     for year, value in RD_GDP.items():
         out[("TJJ", "RD_GDP", month_key(year, 12))] = (value, None)
+    # a county reporting an indicator itself sends the sum of what its towns would have
+    for ind in catalog.indicators.values():
+        reporters = {u.code for u in catalog.reporting_units(ind)}
+        for county in reporters - set(towns):
+            for (unit, code, period), (amount, running) in list(out.items()):
+                if code != ind.code or catalog.parent_of(unit) != county:
+                    continue
+                before = out.get((county, code, period), (0.0, 0.0))
+                out[(county, code, period)] = (round(before[0] + amount, 2),
+                                               round(before[1] + running, 2))
     return out
 
 
@@ -104,17 +116,23 @@ def target_rows(catalog: Catalog, figures: dict, year: int, seed: int) -> list[d
     rows: list[dict] = []
     for code in FLOWS_2023:
         ind = catalog.indicators[code]
-        city = 0.0
+        reporters = {u.code for u in catalog.reporting_units(ind)}
+        city, city_base, listed = 0.0, 0.0, {}
         for town in towns:
             # 2023 targets from the plan's estimate; 2024 ones from 2023's result plus growth
             base = _year_total(figures, town, code, 2023)
             target = base * (rng.uniform(0.95, 1.08) if year == 2023 else rng.uniform(1.06, 1.14))
             target = round(target) if catalog.is_count(ind) else round(target, 2)
-            city += target
-            rows.append({"indicator": code, "unit": town, "target": target})
+            city, city_base = city + target, city_base + base
+            # a county reporting the figure itself is given its towns' targets as its own
+            unit = town if town in reporters else catalog.parent_of(town)
+            listed[unit] = round(listed.get(unit, 0) + target, 2)
+        rows += [{"indicator": code, "unit": u, "target": t} for u, t in listed.items()]
         city = round(city) if catalog.is_count(ind) else round(city, 1)
         text = {"TECH_CONTRACT": f"≥{city:g}，力争{round(city * 1.1, 1):g}",
                 "PATENT": f"{city:g}件以上", "TECH_SME": f"不少于{city:g}家"}.get(code, city)
+        if code == "TALENT" and year > YEARS[0]:  # against 2023's figure, caught up in 2024
+            text = f"比上年增长{round((city / city_base - 1) * 100)}%以上"
         rows.append({"indicator": code, "unit": DISTRICT, "target": text})
     # high-tech enterprises: the first year's baseline comes from the list (no 2022 figures)
     city_base, city_target = 0, 0
@@ -125,7 +143,10 @@ def target_rows(catalog: Catalog, figures: dict, year: int, seed: int) -> list[d
         city_base, city_target = city_base + base, city_target + target
         rows.append({"indicator": "HT_ENT", "unit": town, "target": f"≥{target}",
                      "baseline": base if year == YEARS[0] else None})
-    rows.append({"indicator": "HT_ENT", "unit": DISTRICT, "target": f"{city_target}家以上",
+    gain = round(city_target - city_base)  # 2024's written as the gain on 2023's year-end count
+    rows.append({"indicator": "HT_ENT", "unit": DISTRICT,
+                 "target": f"{city_target}家以上" if year == YEARS[0]
+                 else f"新增{gain}家以上，力争新增{round(gain * 1.2)}家",
                  "baseline": city_base if year == YEARS[0] else None})
     # rates: every level has its own target (a rate cannot be summed)
     share_targets = {}
@@ -154,7 +175,7 @@ def target_rows(catalog: Catalog, figures: dict, year: int, seed: int) -> list[d
 
 def write_inbox(inbox: Path, catalog: Catalog, figures: dict) -> int:
     count = 0
-    for unit in [*_towns(catalog), "TJJ"]:
+    for unit in [u.code for u in catalog.submitting_units()]:
         # 2023: the region's first catch-up workbook per unit, all twelve months in one file
         rows = []
         for m in range(1, 13):

@@ -25,6 +25,7 @@ from kj_pipelines.catalog.model import (
     FIRST_PERIOD,
     FREQUENCIES,
     INDICATOR_KINDS,
+    OPENING_FIELDS,
     PARTS,
     PROFILES,
     REGISTRY_RULES,
@@ -38,6 +39,7 @@ from kj_pipelines.catalog.model import (
     Landmark,
     ListSettings,
     Part,
+    Programme,
     RegistryTable,
     ScoringRules,
     Unit,
@@ -208,6 +210,7 @@ def load_catalog(folder: Path) -> Catalog:
             r.fail("profile_params", "batch needs 'months: {month: share}'")
         _check_no_double_count(r, ind, units)
         indicators[code] = ind
+    _check_reports_via(folder / "units.yaml", units, indicators)
     for ind in indicators.values():
         for dep in derived_inputs(ind):
             if dep not in indicators:
@@ -267,11 +270,32 @@ def load_catalog(folder: Path) -> Catalog:
         confirm_from = r.get("projection_confirm_from_month", int, default=confirm_from)
         if not 1 <= confirm_from <= 12:
             r.fail("projection_confirm_from_month", "must be a month between 1 and 12")
+        programme = _programme(settings_path, r.get("programme", dict, default={}))
     else:
-        lists, counts = ListSettings(), list(COUNT_MEASURES)
+        lists, counts, programme = ListSettings(), list(COUNT_MEASURES), Programme()
     return Catalog(units, actions, indicators, tuple(goals), scoring, holidays, deadline,
                    escalate, lookback, lists, tuple(counts), kinds, top_label, first, registry,
-                   margin, small, confirm_from)
+                   margin, small, confirm_from, programme)
+
+
+def _programme(path: Path, raw: dict[str, Any]) -> Programme:
+    """settings.yaml ``programme: {name, theme: text or {year: text}, opening}``."""
+    r = _Reader(path, "programme", raw)
+    theme = r.get("theme", (str, dict), default="")
+    themes: dict[int, str] = {}
+    if isinstance(theme, dict):
+        for year, text in theme.items():
+            if not isinstance(year, int) or not isinstance(text, str):
+                r.fail("theme", f"expected {{year: text}}, got {year!r}: {text!r}")
+            themes[year] = text
+        theme = ""
+    out = Programme(r.get("name", str, default=""), themes, theme,
+                    r.get("opening", str, default=""))
+    try:
+        out.opening_of(2000, "")
+    except (KeyError, IndexError, ValueError) as exc:
+        r.fail("opening", f"{exc} is not a field ({', '.join('{' + f + '}' for f in OPENING_FIELDS)})")
+    return out
 
 
 def _load_units(path: Path) -> tuple[dict[str, Unit], dict[str, UnitKind], str]:
@@ -308,7 +332,7 @@ def _load_units(path: Path) -> tuple[dict[str, Unit], dict[str, UnitKind], str]:
         if code == DISTRICT and r.get("parent", str, default=None) is not None:
             r.fail("parent", f"the top unit {DISTRICT} has no parent")
         units[code] = Unit(code, r.get("name", str), r.get("kind", str, choices=tuple(kinds)),
-                           r.get("official", str, default=""), parent)
+                           r.get("official", str, default=""), parent, _reports_via(r))
     if DISTRICT not in units:
         raise CatalogError(f"{path.name}: the top unit '{DISTRICT}' is missing")
     top_kind = units[DISTRICT].kind
@@ -329,17 +353,75 @@ def _load_units(path: Path) -> tuple[dict[str, Unit], dict[str, UnitKind], str]:
     return units, kinds, top_label.strip()
 
 
+_VIA = ("self", "children")
+
+
+def _reports_via(r: _Reader) -> dict[str, str]:
+    """``reports_via: children`` (every indicator) or ``{TECH_CONTRACT: children, …}``."""
+    raw = r.get("reports_via", (str, dict), default={})
+    spec = {"*": raw} if isinstance(raw, str) else raw
+    for key, value in spec.items():
+        if value not in _VIA:
+            r.fail("reports_via", f"{value!r} is not one of {', '.join(_VIA)}"
+                   + ("" if key == "*" else f" (for {key})"))
+    return {str(k): str(v) for k, v in spec.items()}
+
+
+def _check_reports_via(path: Path, units: dict[str, Unit],
+                       indicators: dict[str, Indicator]) -> None:
+    """Indicators named in ``reports_via`` exist; a unit leaving an indicator to its children has
+    children of a reporting kind (or its figure would be owed by nobody)."""
+    for i, unit in enumerate(units.values(), start=1):
+        where = f"{path.name}: entry #{i} ({unit.code}): field 'reports_via'"
+        for code, via in unit.reports_via.items():
+            if code != "*" and code not in indicators:
+                raise CatalogError(f"{where}: {code!r} is not in indicators.yaml")
+            named = indicators.values() if code == "*" else [indicators[code]]
+            for ind in named:
+                if via != "children" or unit.kind not in ind.reporters and code == "*":
+                    continue
+                below = {units[c].kind for c in units if units[c].parent == unit.code}
+                if not below & set(ind.reporters):
+                    raise CatalogError(
+                        f"{where}: {unit.code} leaves {ind.code} to its children, but none of "
+                        f"them is of a kind that reports it ({', '.join(ind.reporters)})")
+
+
 def _check_no_double_count(r: _Reader, ind: Indicator, units: dict[str, Unit]) -> None:
-    """A summed indicator reported both by a unit and by one above it would be counted twice."""
+    """A summed indicator reported both by a unit and by one above it would be counted twice:
+    where the reporting kinds nest (towns and their counties), the catalog must say per unit
+    which one reports (``reports_via: children`` on the counties whose towns report)."""
     reporting = {c for c, u in units.items() if u.kind in ind.reporters}
+    # (a unit's choice for another indicator says nothing about this one)
+    if any(ind.code in u.reports_via or "*" in u.reports_via
+           for u in units.values() if u.code in reporting):
+        itself = {c for c in reporting if not units[c].through_children(ind.code)}
+        for kind in ind.reporters:  # each reporting kind still reports somewhere
+            of_kind = [c for c in reporting if units[c].kind == kind]
+            if of_kind and all(_covered(c, itself, units) for c in of_kind):
+                r.fail("reporters", f"no {kind!r} unit reports {ind.code}: every one rolls up to "
+                       "a unit reporting it itself (set `reports_via: children` on the units "
+                       "whose children report)")
+        return
     for code in sorted(reporting):
         above = units[code].parent
         while above is not None:
             if above in reporting:
                 r.fail("reporters", f"{units[code].kind!r} units such as {code} roll up to "
                        f"{above} ({units[above].kind!r}), which reports too: its figure would "
-                       "be counted twice")
+                       f"be counted twice (if some {units[above].kind!r} units report through "
+                       "their children, say so with `reports_via: children` in units.yaml)")
             above = units[above].parent
+
+
+def _covered(code: str, itself: set[str], units: dict[str, Unit]) -> bool:
+    """Whether a unit above ``code`` reports the indicator itself."""
+    above = units[code].parent
+    while above is not None:
+        if above in itself:
+            return True
+        above = units[above].parent
+    return code not in itself
 
 
 def _registry_mapping(path: Path, raw: dict[str, Any]) -> dict[str, RegistryTable]:

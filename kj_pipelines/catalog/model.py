@@ -51,6 +51,14 @@ class Unit:
     kind: str
     official: str = ""  # 责任人: the unit's responsible official, named in the 责任清单
     parent: str | None = None  # the unit it rolls up to (``None`` only for the top, ``ALL``)
+    # units.yaml ``reports_via``: whether a unit of a reporting kind submits an indicator itself
+    # ("self", the default) or leaves it to its children ("children"), for every indicator or
+    # per indicator code ({TECH_CONTRACT: children}); "*" holds the unit-wide choice
+    reports_via: dict[str, str] = field(default_factory=dict, hash=False, compare=False)
+
+    def through_children(self, indicator: str) -> bool:
+        """Whether the unit leaves ``indicator`` to its children to report."""
+        return self.reports_via.get(indicator, self.reports_via.get("*", "self")) == "children"
 
 
 @dataclass(frozen=True)
@@ -145,6 +153,32 @@ class ListSettings:
 
 
 @dataclass(frozen=True)
+class Programme:
+    """The region's own programme as its documents name it (settings.yaml ``programme:``): its
+    name (“315”科技创新体系建设工程), the year's theme, and the annual summary's opening
+    paragraph with ``{year}``, ``{region}``, ``{programme}`` and ``{theme}`` filled in."""
+
+    name: str = ""
+    themes: dict[int, str] = field(default_factory=dict, hash=False, compare=False)
+    theme: str = ""  # every year's, where ``themes`` names none
+    opening: str = ""
+
+    def theme_of(self, year: int) -> str:
+        return self.themes.get(year, self.theme)
+
+    def opening_of(self, year: int, region: str) -> str:
+        """The summary's first sentence(s) for ``year``; without a configured paragraph, one
+        naming only what the catalog knows (the programme, if named)."""
+        text = self.opening or ("{year}年，{region}" + ("围绕{programme}，" if self.name else "")
+                                + "聚焦年度目标清单、重点任务清单和责任清单，狠抓各项指标落实。")
+        return text.format(year=year, region=region, programme=self.name,
+                           theme=self.theme_of(year))
+
+
+OPENING_FIELDS = ("year", "region", "programme", "theme")
+
+
+@dataclass(frozen=True)
 class Catalog:
     units: dict[str, Unit]
     actions: dict[str, Action]
@@ -165,6 +199,39 @@ class Catalog:
     small_count_max: int = 5  # a count target of at most this many whole units is planned in steps
     # 时间过半: a projected miss is confirmed (and warned) from the half year's figure on
     projection_confirm_from_month: int = 6
+    programme: Programme = field(default_factory=Programme)
+
+    # ── how documents name the region's own parts ──────────────────────────────────────
+
+    @cached_property
+    def has_registry(self) -> bool:
+        """Whether some indicator is computed from an enterprise registry (登记库)."""
+        return any(i.source == "registry" for i in self.indicators.values())
+
+    def sources(self, *more: str) -> str:
+        """A document's 来源 line: 月度填报 (and 登记库 where the region has one) and ``more``."""
+        return "、".join(["月度填报", *(["登记库"] if self.has_registry else []), *more])
+
+    def kinds_label(self, *, departments: bool = False) -> str:
+        """The kinds of the units that submit workbooks (镇（街道）、园区; 乡镇（街道）; and 部门
+        with ``departments``), named as units.yaml names them, in its order."""
+        used = {u.kind for u in self.submitting_units()}
+        return "、".join(k.name for code, k in self.kinds.items()
+                        if code in used and (departments or code != DEPARTMENT)
+                        and code != self.units[DISTRICT].kind)
+
+    def actions_label(self) -> str:
+        """How the documents name the actions together: 六大行动 for six, 三大行动 for three,
+        各行动 where a count would read oddly."""
+        count = len(self.actions)
+        if 2 <= count <= 10:
+            return "两三四五六七八九十"[count - 2] + "大行动"
+        return "各行动"
+
+    def department_label(self) -> str:
+        """How the documents name the departments (部门, 市级部门)."""
+        kind = self.kinds.get(DEPARTMENT)
+        return kind.name if kind else "部门"
 
     def projection_margin(self, indicator: Indicator) -> float:
         """The shortfall (points of the target) beyond which a projected year end warns."""
@@ -217,7 +284,7 @@ class Catalog:
 
     def peer_group_name(self, group: str) -> str:
         """How a ranking names a peer group: its kinds' names (乡镇（街道）、园区)."""
-        names = [k.name for k in self.kinds.values() if k.peers == group]
+        names = dict.fromkeys(k.name for k in self.kinds.values() if k.peers == group)
         return "、".join(names) or group
 
     def kind_name(self, code: str) -> str:
@@ -241,7 +308,24 @@ class Catalog:
         """Units that submit (or, for the registry, are computed for) an indicator."""
         if indicator.aggregate == "district_only":
             return [self.units[indicator.department]] if indicator.source == "submission" else []
-        return [u for u in self.units.values() if u.kind in indicator.reporters]
+        return [self.units[code] for code in self._reporters(indicator)]
+
+    def _reporters(self, indicator: Indicator) -> list[str]:
+        """A unit of a reporting kind reports unless it leaves the indicator to its children or
+        a unit above it reports it itself (whose figure already holds this one's)."""
+        key = (indicator.code, indicator.reporters)
+        if key not in self._reporter_cache:
+            kinds = set(indicator.reporters)
+            itself = {c for c, u in self.units.items()
+                      if u.kind in kinds and not u.through_children(indicator.code)}
+            self._reporter_cache[key] = [
+                c for c in self.units if c in itself
+                and not any(a in itself for a in self.ancestors(c))]
+        return self._reporter_cache[key]
+
+    @cached_property
+    def _reporter_cache(self) -> dict[tuple, list[str]]:
+        return {}
 
     def rollup_units(self, indicator: Indicator) -> dict[str, list[str]]:
         """For a summed indicator: each unit above the reporters (county, city) → the reporting

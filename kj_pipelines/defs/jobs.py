@@ -36,7 +36,7 @@ weekly_consultation = dg.define_asset_job(
 quarterly_analysis = dg.define_asset_job(
     "quarterly_analysis",
     selection=dg.AssetSelection.assets("quarterly_ranking", "quarterly_report"),
-    description="季分析、季晾晒：按考评规则为镇街园区和部门分组打分排名，点名介绍经验和约谈的单位，"
+    description="季分析、季晾晒：按考评规则为各单位分组（按 units.yaml 的同台分组）打分排名，点名介绍经验和约谈的单位，"
                 "推送晾晒结果，生成季度晾晒工作簿。",
 )
 

@@ -356,7 +356,8 @@ def validate_problem_sheet(table: Table, catalog: Catalog, ctx: ListContext, cur
                     "unknown_unit", f"承办部门“{record.get('handler')}”不是单位目录中的部门"))
             if unit is not None and catalog.units[unit].kind == DEPARTMENT:
                 row.fail("unit", "单位代码", CellProblem(
-                    "illegal_transition", "问题由镇街、园区提出，部门不能提出问题"))
+                    "illegal_transition", f"问题由{catalog.kinds_label()}提出，"
+                    f"{catalog.department_label()}不能提出问题"))
         if row.problems or unit is None or period is None or action is None:
             if not row.problems:
                 row.fail("action", "状态", CellProblem("illegal_transition", "状态为空"))

@@ -363,7 +363,7 @@ def write_task_list(path: Path, catalog: Catalog, year: int, region: str,
     """One row per milestone; the task's own columns are written on its first row only (as the
     bureau merges them), which the reader carries down."""
     from openpyxl.styles import Alignment
-    wb, ws = _sheet(f"{region}{year}年六大行动重点任务攻坚表",
+    wb, ws = _sheet(f"{region}{year}年{catalog.actions_label()}重点任务攻坚表",
                     ["任务代码", "所属行动", "任务内容", "牵头单位", "配合单位", "责任人", "节点",
                      "完成时限"], (12, 22, 60, 18, 30, 16, 36, 12))
     for task in tasks:

@@ -453,7 +453,7 @@ def _build_schema(catalog: Catalog, today: dt.date) -> pa.DataFrameSchema:
 _MESSAGES = {
     "unknown_unit": "单位代码“{v}”不在单位目录中",
     "unknown_indicator": "指标代码“{v}”不在指标目录中",
-    "not_reported_by_unit": "该单位不报送此指标（或该指标由系统从登记库计算）",
+    "not_reported_by_unit": "该单位不报送此指标{registry}",
     "future_period": "报告期“{v}”晚于当前月份",
     "bad_period": "报告期“{v}”早于监测起始期{first}",
     "out_of_range": "数值{v}超出该指标的合理范围或应为整数",
@@ -511,7 +511,9 @@ def _schema_problems(pending: list[_MainRows], catalog: Catalog,
         main = pending[owner]
         found[owner].append((excel_row, Rejection(
             main.sheet, excel_row, main.col_label(column), display_value(raw),
-            _REASON.get(name, name), _MESSAGES[name].format(v=raw, first=catalog.first_period))))
+            _REASON.get(name, name), _MESSAGES[name].format(
+                v=raw, first=catalog.first_period,
+                registry="（或该指标由系统从登记库计算）" if catalog.has_registry else ""))))
     return found
 
 

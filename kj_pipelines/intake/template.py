@@ -166,7 +166,8 @@ def write_list_sheets(wb: Workbook, catalog: Catalog, unit_code: str, period: st
         rows += [[unit.code, period] + [None] * 9 for _ in range(lists.blank_problem_rows)]
         ws = _list_sheet(
             wb, "问题清单",
-            "填报说明：镇街/园区在空白行提出新问题（编号留空，状态选“提出”，写明承办部门）；承办部门依次改为"
+            f"填报说明：{catalog.kinds_label().replace('、', '/')}在空白行提出新问题（编号留空，状态选“提出”，"
+            f"写明承办{catalog.department_label()}）；承办{catalog.department_label()}依次改为"
             "受理、办理中、已办结（须填答复）；提出单位对已办结的问题选“确认销号”或“退回”（须写理由）。",
             PROBLEM_HEADER, rows, (10, 10, 18, 40, 12, 18, 12, 10, 10, 12, 40),
             {4, 5, 6, 7, 9, 10, 11} if unit.kind != DEPARTMENT else {9, 10, 11}, {7, 10},

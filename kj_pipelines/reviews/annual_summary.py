@@ -155,8 +155,7 @@ def paragraphs(inputs: YearInputs, catalog: Catalog) -> list[tuple[str, str]]:
     headline = "；".join(_indicator_sentence(r, catalog, year) for r in key.to_dict("records"))
     done = ind[ind["status"] == "done"]
     with_target = ind[ind["年度目标"].notna()]
-    out.append(("body", f"{year}年，{name}围绕“315”科技创新体系建设工程，聚焦年度目标清单、"
-                        f"重点任务清单和责任清单，狠抓各项指标落实。全年{headline}。"
+    out.append(("body", f"{catalog.programme.opening_of(year, name)}全年{headline}。"
                         f"{len(with_target)}项有年度目标的指标中，{len(done)}项完成年度目标。"))
     out.append(("heading", "一、重点科技指标完成情况"))
     for action in catalog.actions.values():
@@ -168,7 +167,7 @@ def paragraphs(inputs: YearInputs, catalog: Catalog) -> list[tuple[str, str]]:
     out.append(("heading", f"二、{year}年主要工作进展情况"))
     acts = action_rows(inputs, catalog)
     if inputs.tasks.empty:
-        out.append(("body", f"{year}年未导入六大行动重点任务攻坚表，本节待补充。"))
+        out.append(("body", f"{year}年未导入重点任务攻坚表，本节待补充。"))
     for i, r in enumerate(acts.to_dict("records") if not inputs.tasks.empty else []):
         tasks = inputs.tasks[inputs.tasks["action"] == r["action"]]
         finished = "；".join(str(c) for c in tasks[tasks["status"] == "done"]["content"].head(3))
@@ -178,10 +177,11 @@ def paragraphs(inputs: YearInputs, catalog: Catalog) -> list[tuple[str, str]]:
             text += f"完成的重点任务有：{finished}。"
         out.append(("body", text))
     lists = list_results(inputs)
-    text = (f"重大项目{lists['重大项目']}个，年度计划投资{fmt(lists['年度计划投资'])}亿元，"
-            f"完成投资{fmt(lists['完成投资'])}亿元，{lists['完成全年计划的项目']}个项目完成全年计划。"
+    # investment as the project list takes it (万元), never relabelled
+    text = (f"重大项目{lists['重大项目']}个，年度计划投资{fmt(lists['年度计划投资'])}万元，"
+            f"完成投资{fmt(lists['完成投资'])}万元，{lists['完成全年计划的项目']}个项目完成全年计划。"
             if lists["重大项目"] else f"{year}年未导入科技创新重大项目实施表。")
-    text += (f"各镇（街道）、园区提出问题{lists['问题']}件，经提出单位确认销号"
+    text += (f"各{catalog.kinds_label()}提出问题{lists['问题']}件，经提出单位确认销号"
              f"{lists['确认销号']}件，超期未销号{lists['超期未销号']}件。"
              if lists["问题"] else "全年未收到各单位提出的问题。")
     out.append(("body", text))
@@ -260,7 +260,7 @@ def write_annual_summary(path: Path, catalog: Catalog, inputs: YearInputs) -> Pa
         Column("最新值", "latest", 12, "#,##0.00"), Column("尚差", "remaining", 12, "#,##0.00"),
         Column("进度%", "progress", 9, "0.0")],
         goals, data_date=date, source="多年目标（goals.yaml）与指标进度", sheet_name="多年目标")
-    write_table(wb.create_sheet(), f"{year}年六大行动清单完成情况", [
+    write_table(wb.create_sheet(), f"{year}年{catalog.actions_label()}清单完成情况", [
         Column("行动", "行动", 30), Column("指标", "指标", 6), Column("重点任务", "重点任务", 8),
         Column("已完成任务", "已完成任务", 10), Column("节点", "节点", 6),
         Column("按时完成节点", "按时完成节点", 12)],

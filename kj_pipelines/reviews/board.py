@@ -132,8 +132,10 @@ def board_html(catalog: Catalog, inputs: MonthInputs, goals: pd.DataFrame) -> st
     top = progress[progress["unit"] == DISTRICT]
     counts = progress[progress["unit"] != DISTRICT]["status"].value_counts()
     parts = [f"<h1>{html.escape(title)}</h1>",
-             f'<div class="meta">数据截至 {month_end(period)}；来源：月度填报、登记库、年度目标清单、'
-             "重点任务攻坚表、重大项目实施表、问题销号进度表。红、黄为落后于倒排计划的单位。</div>",
+             f'<div class="meta">数据截至 {month_end(period)}；来源：'
+             + html.escape(catalog.sources("年度目标清单", "重点任务攻坚表", "重大项目实施表",
+                                           "问题销号进度表"))
+             + "。红、黄为落后于倒排计划的单位。</div>",
              '<div class="summary">' + "".join(
                  f"<span>{html.escape(label)}：{int(n)}</span>" for label, n in (
                      (f"{catalog.top_label}红灯指标", (top["status"] == "red").sum()),

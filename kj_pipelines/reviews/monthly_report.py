@@ -154,7 +154,7 @@ def write_monthly_report(path: Path, catalog: Catalog, inputs: MonthInputs) -> P
         Column(f"{top}估算（缺报按上期结转）", "估算", 12, "#,##0.00"),
         Column("估算状态", "估算状态", 8), Column("待报单位", "缺报下级", 20),
         Column("责任部门", "责任部门", 20)],
-        overview, data_date=date, source="月度填报、登记库、年度目标清单", status_key="状态",
+        overview, data_date=date, source=catalog.sources("年度目标清单"), status_key="状态",
         sheet_name="总览", summary=[
             ("指标", len(overview)), ("红", int((overview["状态"] == "红").sum())),
             ("黄", int((overview["状态"] == "黄").sum())),
@@ -166,7 +166,7 @@ def write_monthly_report(path: Path, catalog: Catalog, inputs: MonthInputs) -> P
         Column("计划", "planned", 12, "#,##0.00"), Column("年度目标", "target", 12, "#,##0.00"),
         Column("完成率%", "completion", 9, "0.0"), Column("差距(百分点)", "gap", 10, "0.0"),
         Column("缺报下级", "missing_units", 8)],
-        units_frame(inputs.progress, catalog), data_date=date, source="月度填报、登记库",
+        units_frame(inputs.progress, catalog), data_date=date, source=catalog.sources(),
         status_key="状态", sheet_name="分单位进度")
     _chart_sheet(wb, catalog, inputs.series, f"{title}·挂图作战", date, month)
     for name, table in (("重点任务", tasks_table(inputs.tasks, catalog, year)),

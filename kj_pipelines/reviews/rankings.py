@@ -125,7 +125,7 @@ def write_ranking_workbook(path: Path, catalog: Catalog, label: str, month: str,
         Column("完成率%", "完成率%", 9, "0.0"), Column("计划进度%", "计划进度%", 9, "0.0"),
         Column("状态", "状态", 8), Column("红灯单位", "红灯单位", 8),
         Column("责任部门", "责任部门", 20)],
-        overview, data_date=date, source="月度填报、登记库、年度目标清单", status_key="状态",
+        overview, data_date=date, source=catalog.sources("年度目标清单"), status_key="状态",
         sheet_name="指标进度")
     if history is not None:
         _history_sheet(wb, catalog, history, title, date)

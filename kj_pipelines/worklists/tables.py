@@ -56,7 +56,7 @@ def targets_table(frame: pd.DataFrame, catalog: Catalog, year: int) -> Table:
          Column("截至", "as_of", 10), Column("实际", "actual", 12, "#,##0.00"),
          Column("完成率%", "completion", 10, "0.0"), Column("状态", "状态", 10),
          Column("责任部门", "责任部门", 20)],
-        shown, "年度目标清单、月度填报、登记库", "状态")
+        shown, catalog.sources("年度目标清单"), "状态")
 
 
 def tasks_table(tasks: pd.DataFrame, catalog: Catalog, year: int) -> Table:
@@ -65,7 +65,7 @@ def tasks_table(tasks: pd.DataFrame, catalog: Catalog, year: int) -> Table:
         行动=[catalog.actions[a].name if a in catalog.actions else a for a in tasks["action"]],
         节点=[f"{d}/{n}" for d, n in zip(tasks["milestones_done"], tasks["milestones"], strict=True)])
     return Table(
-        f"{region(catalog)}{year}年六大行动重点任务攻坚表",
+        f"{region(catalog)}{year}年{catalog.actions_label()}重点任务攻坚表",
         [Column("状态", "状态", 10), Column("任务代码", "task_code", 10), Column("所属行动", "行动", 20),
          Column("任务内容", "content", 56), Column("牵头单位", "牵头单位", 18),
          Column("下一节点", "next_milestone", 26), Column("节点时限", "due", 12),
@@ -104,7 +104,7 @@ def problems_table(problems: pd.DataFrame, catalog: Catalog) -> Table:
          Column("提出日期", "raised_on", 11), Column("应解决日期", "due", 11),
          Column("销号日期", "closed_on", 11), Column("已历天数", "age_days", 8),
          Column("超期", "超期", 6), Column("答复/说明", "reply", 30)],
-        shown, "各镇街、部门月度填报“问题清单”", "state")
+        shown, f"各{catalog.kinds_label(departments=True)}月度填报“问题清单”", "state")
 
 
 def supervision_table(items: pd.DataFrame, catalog: Catalog) -> Table:

@@ -57,10 +57,61 @@ def test_every_unit_and_indicator_has_progress_at_all_three_levels(city):
     counties = [u for u, unit in catalog.units.items() if unit.kind == "county"]
     assert len(catalog.indicators) >= 12 and len(counties) >= 5 and len(towns) >= 10
     have = set(zip(progress["indicator"], progress["unit"], strict=True))
+    # 北山市 reports 发明专利授权量 itself: its towns have no figure of it
+    by_itself = set(catalog.descendants("BS"))
     for code in catalog.indicators:
         units = [DISTRICT] if code == "RD_GDP" else [*towns, *counties, DISTRICT]
+        if code == "PATENT":
+            units = [u for u in units if u not in by_itself]
         assert {(code, u) for u in units} <= have, code
-    assert len(progress) == 11 * (len(towns) + len(counties) + 1) + 1
+    assert not {("PATENT", u) for u in by_itself} & have
+    assert len(progress) == 11 * (len(towns) + len(counties) + 1) + 1 - len(by_itself)
+
+
+def test_a_county_reporting_itself_beside_counties_reporting_through_their_towns(city):
+    """PATENT: reporters [town, county]; four counties report through their towns
+    (reports_via), 北山市 itself. Its figure is its own, the others' the sum of their towns',
+    and the city's the sum of the five: nothing counted twice."""
+    root, progress, _ = city
+    catalog = load_catalog(root / "catalog")
+    assert "BS" in {u.code for u in catalog.reporting_units(catalog.indicators["PATENT"])}
+    rows = progress[progress["indicator"] == "PATENT"].set_index("unit")
+    assert pd.notna(rows.loc["BS", "actual"]) and pd.notna(rows.loc["BS", "target"])
+    for county in ("JD", "JX", "LH"):
+        assert rows.loc[county, "actual"] == pytest.approx(
+            rows.loc[catalog.descendants(county), "actual"].sum())
+    complete = ["JD", "JX", "LH", "BS"]  # (QS lacks 石门乡's December)
+    assert rows.loc[DISTRICT, "actual"] == pytest.approx(
+        rows.loc[[*complete, "QS"], "actual"].sum())
+    assert rows.loc["BS", "missing_units"] == 0
+
+
+def test_targets_written_against_last_year_use_the_catch_up_figures(city):
+    """2024's list: 新引进高层次人才 比上年增长N%以上 and 高新技术企业 新增N家以上，力争新增M家
+    for the city, with no 上年基数: resolved on 2023's December figure, sent as catch-up."""
+    import re
+
+    from kj_pipelines.intake.targets import read_target_lists
+
+    root, progress, _ = city
+    catalog = load_catalog(root / "catalog")
+    listed = read_target_lists(root / "plans", catalog, {2024}).targets.set_index(
+        ["indicator", "unit"])
+    from kj_pipelines.indicators.service import indicator_values_for
+
+    con = duckdb.connect(str(root / "warehouse.duckdb"), read_only=True)
+    try:
+        last = {code: indicator_values_for(con, catalog.indicators[code], catalog, ["2023-12"])
+                .set_index("unit").loc[DISTRICT, "value"] for code in ("TALENT", "HT_ENT")}
+    finally:
+        con.close()
+    rows = progress[progress["unit"] == DISTRICT].set_index("indicator")
+    talent = listed.loc[("TALENT", DISTRICT), "target_text"]
+    growth = float(re.search(r"增长(\d+)%", talent).group(1))
+    assert rows.loc["TALENT", "target"] == pytest.approx(last["TALENT"] * (1 + growth / 100))
+    ht_ent = listed.loc[("HT_ENT", DISTRICT), "target_text"]
+    gain = float(re.search(r"新增(\d+)家以上", ht_ent).group(1))
+    assert rows.loc["HT_ENT", "target"] == pytest.approx(last["HT_ENT"] + gain)
 
 
 def test_counties_add_up_their_towns_and_the_city_its_counties(city):

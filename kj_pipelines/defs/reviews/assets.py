@@ -105,7 +105,7 @@ SCORED_LISTS = tuple(dg.AssetKey(["list", n]) for n in ("tasks", "projects", "pr
     deps=["indicator_progress", *SCORED_LISTS],
     kinds={"duckdb"},
     description="季晾晒：按 scoring.yaml 的规则，以年初至季末的指标完成、任务节点、重大项目、问题销号、督办落实"
-                "为镇街、园区和责任部门打分，加标志性成果分、扣缺报迟报分，分组排名定档，写入 mart.unit_scores"
+                "为各报送单位和责任部门打分，加标志性成果分、扣缺报迟报分，分组排名定档，写入 mart.unit_scores"
                 "和得分明细 mart.score_items；点名介绍经验和约谈的单位，晾晒结果经通知渠道推送。",
 )
 def quarterly_ranking(context: dg.AssetExecutionContext, kj_data: KJDataResource,
@@ -120,8 +120,8 @@ def quarterly_ranking(context: dg.AssetExecutionContext, kj_data: KJDataResource
     backfill_policy=dg.BackfillPolicy.single_run(),
     deps=["indicator_progress", "indicator_plan", *SCORED_LISTS],
     kinds={"duckdb"},
-    description="年考评：按 scoring.yaml 的规则（年度未结束时按最近已调度月份预评）对全年工作为镇街、园区和责任部门综合打分排名（得分明细可查），"
-                "结果纳入区政府年度目标管理绩效考核，并经通知渠道通报。",
+    description="年考评：按 scoring.yaml 的规则（年度未结束时按最近已调度月份预评）对全年工作为各报送单位和责任部门综合打分排名（得分明细可查），"
+                "结果供年度目标管理绩效考核使用，并经通知渠道通报。",
 )
 def annual_scores(context: dg.AssetExecutionContext, kj_data: KJDataResource,
                   warehouse: WarehouseResource) -> dg.MaterializeResult:

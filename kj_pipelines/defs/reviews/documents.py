@@ -117,7 +117,7 @@ def _ranking_document(conn, catalog: Catalog, label: str, month: str, path,
     partitions_def=quarterly_partitions,
     deps=["quarterly_ranking", "indicator_progress"],
     kinds={"excel"},
-    description="季度晾晒工作簿：各组（镇街园区、部门）排名与档次、逐项得分明细、约谈与介绍经验名单、季末指标进度；"
+    description="季度晾晒工作簿：各组排名与档次、逐项得分明细、约谈与介绍经验名单、季末指标进度；"
                 "写入 reports/<年-Q季>/季度晾晒_<年-Q季>.xlsx。",
 )
 def quarterly_report(context: dg.AssetExecutionContext, kj_data: KJDataResource,
@@ -184,7 +184,7 @@ def weekly_brief(context: dg.AssetExecutionContext, kj_data: KJDataResource,
     deps=["annual_scores", "indicator_progress", "goal_distance", "annual_targets",
           *(dg.AssetKey(["list", n]) for n in ("tasks", "projects", "problems"))],
     kinds={"excel"},
-    description="年度工作总结（按总结模板）：开篇主要指标、重点科技指标完成情况（目标与实际、同比）、六大行动清单进展、"
+    description="年度工作总结（按总结模板）：开篇主要指标、重点科技指标完成情况（目标与实际、同比）、各行动清单进展、"
                 "多年目标推进、存在问题、下年目标；文字与数据表一并写入 reports/<年>/年度工作总结_<年>.xlsx，供办公室修改定稿。",
 )
 def annual_summary(context: dg.AssetExecutionContext, kj_data: KJDataResource,

@@ -40,7 +40,7 @@ from kj_pipelines.worklists.service import (
 @dg.asset(
     group_name="ingestion",
     kinds={"duckdb", "excel"},
-    description="年度任务与项目清单：读取 plans/<年份>/ 下局里维护的六大行动重点任务攻坚表（任务、节点、时限）、"
+    description="年度任务与项目清单：读取 plans/<年份>/ 下局里维护的重点任务攻坚表（任务、节点、时限）、"
                 "科技创新重大项目实施表（分季度计划投资、开工/主体完工/竣工/投产节点）和督办反馈认可表，"
                 "写入 core.task_plan 等表；plans/ 下所有清单（含年度目标清单）的问题行进入隔离表。",
 )
@@ -159,7 +159,7 @@ LIST_SPECS = (
              ("work_plans",),
              {"leads_known": (ERROR, "责任落实：每一项都有牵头单位，且牵头、配合单位都在单位目录中")},
              responsibilities_list),
-    ListSpec("tasks", "六大行动重点任务攻坚表（mart.tasks、mart.milestones）：每项重点任务的节点（时间表、路线图）、"
+    ListSpec("tasks", "重点任务攻坚表（mart.tasks、mart.milestones）：每项重点任务的节点（时间表、路线图）、"
              "完成情况和状态：完成、正常、临期（下一节点N个工作日内到期未完成）、逾期。",
              ("work_plans", "submission_inbox"),
              {"no_overdue_milestones": (WARN, "节点按期：没有逾期未完成的任务节点"),
@@ -170,7 +170,7 @@ LIST_SPECS = (
              ("work_plans", "submission_inbox"),
              {"investment_on_plan": (WARN, "项目按计划推进：没有投资严重滞后或节点逾期的项目")},
              projects_list),
-    ListSpec("problems", "问题销号进度表（mart.problems，事件历史在 raw.problem_events）：镇街提出诉求→区级部门受理、"
+    ListSpec("problems", "问题销号进度表（mart.problems，事件历史在 raw.problem_events）：基层单位提出诉求→责任部门受理、"
              "办理→办结→提出单位确认销号（或退回重办）；账龄、超期和各部门按期销号率。",
              ("submission_inbox",),
              {"no_overdue_problems": (WARN, "问题按期解决：没有超过期望解决日期仍未销号的问题"),

@@ -94,7 +94,9 @@ def test_a_city_catalog_has_levels_parents_and_peer_groups():
     assert city.peer_group("QS") == "county" and city.peer_group("QS_SM") == "town"
     assert city.kind_name("QS") == "县（市、区）" and city.level_label("ALL") == "全市"
     rollups = city.rollup_units(city.indicators["PATENT"])
-    assert rollups["QS"] == ["QS_QS", "QS_SM", "QS_YX"] and len(rollups["ALL"]) == 11
+    # PATENT: four counties through their towns, 北山市 itself (units.yaml reports_via)
+    assert rollups["QS"] == ["QS_QS", "QS_SM", "QS_YX"] and "BS" not in rollups
+    assert len(rollups["ALL"]) == 10 and "BS" in rollups["ALL"]
     assert city.rollup_units(city.indicators["RD_GDP"]) == {}
 
 
@@ -138,6 +140,54 @@ def test_broken_city_catalog_names_file_entry_and_field(tmp_path, file, old, new
     with pytest.raises(CatalogError) as err:
         load_catalog(_city_broken(tmp_path, file, old, new))
     assert message in str(err.value)
+
+
+def test_counties_report_themselves_or_through_their_towns(tmp_path):
+    """JD, JX, QS and LH leave technology contracts to their towns; BS reports its own total."""
+    folder = _city_broken(tmp_path, "indicators.yaml",
+                          "    reporters: [town]\n    department: KJJ\n    action: capacity",
+                          "    reporters: [town, county]\n    department: KJJ\n    action: capacity")
+    units = (folder / "units.yaml").read_text(encoding="utf-8")
+    # (the example already leaves PATENT to the same four counties' towns)
+    assert units.count("reports_via: {PATENT: children}") == 4
+    units = units.replace("reports_via: {PATENT: children}",
+                          "reports_via: {TECH_CONTRACT: children, PATENT: children}")
+    (folder / "units.yaml").write_text(units, encoding="utf-8")
+    city = load_catalog(folder)
+    contract, patent = city.indicators["TECH_CONTRACT"], city.indicators["PATENT"]
+    reporting = [u.code for u in city.reporting_units(contract)]
+    assert "BS" in reporting and "BS_BS" not in reporting and "BS_ML" not in reporting
+    assert {"JD", "JX", "QS", "LH"}.isdisjoint(reporting) and "QS_SM" in reporting
+    assert len(reporting) == 1 + 9  # BS itself and the nine towns of the other four
+    rollups = city.rollup_units(contract)
+    assert rollups["ALL"].count("BS") == 1 and "BS" not in rollups
+    assert rollups["QS"] == ["QS_QS", "QS_SM", "QS_YX"]
+    assert "TECH_CONTRACT" in [i.code for i in city.indicators_for_unit("BS")]
+    assert "TECH_CONTRACT" not in [i.code for i in city.indicators_for_unit("BS_ML")]
+    assert "BS" in [u.code for u in city.reporting_units(patent)]  # as the example has it
+    assert "BS_BS" not in [u.code for u in city.reporting_units(patent)]
+
+    # every county leaving it to its towns is the old catalog; none (or a misspelt code) fails
+    broken = units.replace("reports_via: {TECH_CONTRACT: children", "reports_via: {TECH_CONTRAC: children", 1)
+    (folder / "units.yaml").write_text(broken, encoding="utf-8")
+    with pytest.raises(CatalogError, match=r"entry #2 \(JD\): field 'reports_via': "
+                                           "'TECH_CONTRAC' is not in indicators.yaml"):
+        load_catalog(folder)
+    leaves = units.replace("{code: QS_QS, name:", "{code: QS_QS, reports_via: children, name:")
+    (folder / "units.yaml").write_text(leaves, encoding="utf-8")
+    with pytest.raises(CatalogError, match="QS_QS leaves TECH_CONTRACT to its children"):
+        load_catalog(folder)
+
+
+def test_kinds_sharing_a_name_are_named_once_in_a_ranking():
+    import dataclasses
+
+    from kj_pipelines.catalog.model import UnitKind
+    city = load_catalog(CITY)
+    kinds = {**city.kinds, "county2": UnitKind("county2", "县（市、区）", "county"),
+             "zone": UnitKind("zone", "功能区", "county")}
+    city = dataclasses.replace(city, kinds=kinds)
+    assert city.peer_group_name("county") == "县（市、区）、功能区"
 
 
 def test_registry_tables_under_a_regions_own_names(tmp_path):

@@ -300,6 +300,10 @@ class Catalog:
         """A unit's name as the bureau reads it; a code not in the catalog as written."""
         return self.units[code].name if code in self.units else str(code)
 
+    def counted(self) -> set[str]:
+        """The codes of the indicators whose figures are whole numbers."""
+        return {code for code, ind in self.indicators.items() if self.is_count(ind)}
+
     def is_count(self, indicator: Indicator) -> bool:
         """Whether the indicator's figures are whole numbers (家, 个, 人, …)."""
         return indicator.measure in self.count_measures

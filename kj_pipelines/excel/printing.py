@@ -36,6 +36,18 @@ def display_width(text: str) -> int:
     return sum(2 if ord(ch) >= 0x2E80 else 1 for ch in text)
 
 
+AMOUNT = "#,##0.00"  # a figure's format; a row marked whole (WHOLE) prints it as WHOLE_AMOUNT
+WHOLE_AMOUNT = "#,##0"
+WHOLE = "_whole"  # a frame's column: True where the row's figures are counts (家, 个, 人)
+
+
+def mark_whole(frame: pd.DataFrame, counted: set[str], key: str = "indicator") -> pd.DataFrame:
+    """``frame`` with its rows of a counted indicator marked, so their figures print whole."""
+    if key not in frame.columns:
+        return frame
+    return frame.assign(**{WHOLE: frame[key].isin(counted)})
+
+
 @dataclass(frozen=True)
 class Column:
     header: str
@@ -92,7 +104,7 @@ def row_height(lines: int, size: float = 11) -> float:
 def write_table(ws: Worksheet, title: str, columns: list[Column], frame: pd.DataFrame, *,
                 data_date: str, source: str, status_key: str | None = None,
                 summary: list[tuple[str, object]] | None = None, sheet_name: str | None = None,
-                paper: str = "A4") -> int:
+                paper: str | None = None) -> int:
     """One titled, printable table filling the sheet ``ws``; returns its last row."""
     from openpyxl.styles import Alignment, Font
     from openpyxl.utils import get_column_letter
@@ -101,7 +113,7 @@ def write_table(ws: Worksheet, title: str, columns: list[Column], frame: pd.Data
     width = sum(c.width for c in columns)
     _banner(ws, 1, title, width, len(columns), Font(bold=True, size=16), "center")
     _banner(ws, 2, f"数据截至：{data_date}　　来源：{source}", width, len(columns),
-            Font(size=10, color="555555"))
+            Font(size=BODY_PT, color="555555"))
     header_row = 3
     if summary:
         _banner(ws, 3, "　".join(f"{k}：{v}" for k, v in summary), width, len(columns), Font())
@@ -114,6 +126,7 @@ def write_table(ws: Worksheet, title: str, columns: list[Column], frame: pd.Data
     plain, wrapped = body_styles(ws.parent)
     for r, record in enumerate(frame.to_dict("records"), start=header_row + 1):
         lines = 1
+        whole = bool(record.get(WHOLE))
         for col, c in enumerate(columns, start=1):
             value = cell_value(record.get(c.key))
             cell = ws.cell(row=r, column=col)
@@ -127,9 +140,14 @@ def write_table(ws: Worksheet, title: str, columns: list[Column], frame: pd.Data
             if isinstance(value, dt.date):
                 cell.number_format = "yyyy-mm-dd"
             elif c.number_format and isinstance(value, (int, float)):
-                cell.number_format = c.number_format
+                cell.number_format = (WHOLE_AMOUNT if whole and c.number_format == AMOUNT
+                                      else c.number_format)
         if lines > 1:
             ws.row_dimensions[r].height = row_height(lines)
+    if frame.empty:  # an empty section says so, not a bare header
+        cell = ws.cell(row=header_row + 1, column=1)
+        cell.style = plain
+        write_text(cell, "无")
     last = header_row + max(len(frame), 1)
     end_col = get_column_letter(len(columns))
     ws.freeze_panes = ws.cell(row=header_row + 1, column=1)
@@ -168,8 +186,38 @@ def status_colours(ws: Worksheet, cells: str) -> None:
             operator="equal", formula=[f'"{label}"'], fill=PatternFill("solid", bgColor=colour)))
 
 
-def print_setup(ws: Worksheet, title: str, data_date: str, paper: str = "A4") -> None:
-    """Landscape, fitted to the page width, centred, title and data date in the footer."""
+# Printable width of a landscape page at 100 % in pixels (96 dpi, Excel's default margins of
+# 0.7 in each side), and the smallest print a reader is given: an 11 pt body scaled to fit the
+# page width may not fall below 9 pt.
+PRINTABLE_PX = {"A4": (11.69 - 1.4) * 96, "A3": (16.54 - 1.4) * 96}
+BODY_PT, MIN_PT = 11, 9
+
+
+def sheet_width_px(ws: Worksheet) -> float:
+    """The used columns' width in pixels (a column of width w is about 7w + 5 px wide)."""
+    from openpyxl.utils import get_column_letter
+    total = 0.0
+    for col in range(1, (ws.max_column or 1) + 1):
+        dim = ws.column_dimensions.get(get_column_letter(col))
+        width = dim.width if dim is not None and dim.width else 8.43
+        total += 7 * width + 5
+    return total
+
+
+def print_scale(ws: Worksheet, paper: str) -> float:
+    """The scale fit-to-width gives the sheet on ``paper`` (1 when it fits)."""
+    return min(1.0, PRINTABLE_PX[paper] / max(sheet_width_px(ws), 1.0))
+
+
+def paper_for(ws: Worksheet) -> str:
+    """A4, unless fitting the sheet's width would print its body under 9 pt: then A3."""
+    return "A4" if BODY_PT * print_scale(ws, "A4") >= MIN_PT else "A3"
+
+
+def print_setup(ws: Worksheet, title: str, data_date: str, paper: str | None = None) -> None:
+    """Landscape, fitted to the page width (on A3 where A4 would print under 9 pt), centred,
+    title and data date in the footer."""
+    paper = paper or paper_for(ws)
     ws.page_setup.orientation = "landscape"
     ws.page_setup.paperSize = ws.PAPERSIZE_A3 if paper == "A3" else ws.PAPERSIZE_A4
     ws.page_setup.fitToWidth = 1

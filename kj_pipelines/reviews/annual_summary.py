@@ -18,7 +18,13 @@ import pandas as pd
 
 from kj_pipelines.catalog.model import DISTRICT, Catalog, Indicator
 from kj_pipelines.core.periods import month_end
-from kj_pipelines.excel.printing import Column, display_width, print_setup, write_table
+from kj_pipelines.excel.printing import (
+    Column,
+    display_width,
+    mark_whole,
+    print_setup,
+    write_table,
+)
 from kj_pipelines.excel.writing import save_workbook, write_text
 from kj_pipelines.indicators.status import status_label
 from kj_pipelines.worklists import ledger as lg
@@ -90,7 +96,7 @@ def indicator_rows(inputs: YearInputs, catalog: Catalog) -> pd.DataFrame:
             "action": ind.action, "截至": as_of, "实际": r["actual"], "年度目标": r["target"],
             "完成率%": r["completion"], "上年": prev, "变化": change, "变化说明": change_text,
             "状态": status_label(r["status"], r.get("missing_units")), "status": r["status"]})
-    return pd.DataFrame(rows)
+    return mark_whole(pd.DataFrame(rows), catalog.counted())
 
 
 def _indicator_sentence(row, catalog: Catalog, year: int) -> str:
@@ -251,7 +257,7 @@ def write_annual_summary(path: Path, catalog: Catalog, inputs: YearInputs) -> Pa
         Column("较上年", "变化说明", 22), Column("状态", "状态", 8)],
         ind, data_date=date, source="年度主要指标进度表（12月）", status_key="状态",
         sheet_name="指标完成情况")
-    goals = inputs.goals[inputs.goals["unit"] == DISTRICT].assign(
+    goals = mark_whole(inputs.goals[inputs.goals["unit"] == DISTRICT], catalog.counted()).assign(
         指标=lambda f: [catalog.indicators[c].name if c in catalog.indicators else c
                       for c in f["indicator"]])
     write_table(wb.create_sheet(), "多年目标推进情况", [
@@ -259,7 +265,7 @@ def write_annual_summary(path: Path, catalog: Catalog, inputs: YearInputs) -> Pa
         Column("目标值", "goal", 12, "#,##0.00"), Column("截至", "as_of", 9),
         Column("最新值", "latest", 12, "#,##0.00"), Column("尚差", "remaining", 12, "#,##0.00"),
         Column("进度%", "progress", 9, "0.0")],
-        goals, data_date=date, source="多年目标（goals.yaml）与指标进度", sheet_name="多年目标")
+        goals, data_date=date, source="多年目标与年度主要指标进度表", sheet_name="多年目标")
     write_table(wb.create_sheet(), f"{year}年{catalog.actions_label()}清单完成情况", [
         Column("行动", "行动", 30), Column("指标", "指标", 6), Column("重点任务", "重点任务", 8),
         Column("已完成任务", "已完成任务", 10), Column("节点", "节点", 6),
@@ -268,7 +274,7 @@ def write_annual_summary(path: Path, catalog: Catalog, inputs: YearInputs) -> Pa
         sheet_name="清单完成情况",
         summary=[(k, fmt(v) if isinstance(v, float) else v)
                  for k, v in list_results(inputs).items()])
-    targets = inputs.next_targets.assign(
+    targets = mark_whole(inputs.next_targets, catalog.counted()).assign(
         指标=lambda f: [catalog.indicators[c].name if c in catalog.indicators else c
                       for c in f["indicator"]],
         计量单位=lambda f: [catalog.indicators[c].measure if c in catalog.indicators else ""

@@ -11,6 +11,7 @@ submitted text can close the script it sits in.
 
 from __future__ import annotations
 
+import datetime as dt
 import html
 import json
 from pathlib import Path
@@ -30,6 +31,7 @@ from kj_pipelines.indicators.status import (
 )
 from kj_pipelines.reviews.monthly_report import MonthInputs
 from kj_pipelines.worklists import ledger as lg
+from kj_pipelines.worklists.state import item_number
 from kj_pipelines.worklists.tables import region, unit_label
 
 FONT = "Noto Sans CJK SC, Source Han Sans SC, Microsoft YaHei, SimHei, sans-serif"
@@ -38,12 +40,33 @@ CSS = """
 body { font-family: FONT; margin: 16px; color: #222; }
 h1 { font-size: 24px; margin: 0 0 4px; } h2 { font-size: 18px; margin: 20px 0 6px; }
 .meta { color: #555; font-size: 13px; margin-bottom: 12px; }
-.chart { width: 100%; height: 330px; break-inside: avoid; page-break-inside: avoid; }
+.chart { width: 100%; height: 280px; break-inside: avoid; page-break-inside: avoid; }
 table { border-collapse: collapse; font-size: 13px; margin-bottom: 8px; break-inside: auto; }
 th, td { border: 1px solid #bbb; padding: 3px 6px; text-align: left; }
 th { background: #DDEBF7; } .red { background: #F8CBAD; } .yellow { background: #FFE699; }
 .summary span { display: inline-block; margin-right: 18px; font-size: 15px; }
+section { break-inside: avoid; page-break-inside: avoid; min-width: 0; }
+.lists section { break-inside: auto; page-break-inside: auto; }
+.charts { display: grid; grid-template-columns: repeat(auto-fill, minmax(560px, 1fr));
+          column-gap: 16px; }
+h2 { break-after: avoid; page-break-after: avoid; }
+.wide { overflow-x: auto; max-width: 100%; }
+table.matrix td, table.matrix th { text-align: center; white-space: nowrap; font-size: 12px; }
+table.matrix td.name, table.matrix th.name { text-align: left; }
+.green { background: #C6EFCE; } .grey { background: #EDEDED; } .done { background: #BDD7EE; }
+.pick { margin: 6px 0; font-size: 14px; }
+@media (max-width: 600px) {
+  body { margin: 8px; } h1 { font-size: 19px; } h2 { font-size: 16px; }
+  .summary span { display: block; }
+  .charts { grid-template-columns: 1fr; }
+  table { font-size: 12px; }
+}
+@media print { .pick { display: none; } body { margin: 0; }
+  h2 { font-size: 15px; margin: 8px 0 2px; } table { font-size: 12px; }
+  .charts { grid-template-columns: 1fr 1fr; } }
 """.replace("FONT", FONT)
+STATUS_CLASS = {"red": "red", "yellow": "yellow", "green": "green", "done": "done",
+                "grey": "grey", "pending": "grey"}
 
 
 # Two panels side by side as plotly's make_subplots lays them out (column widths 0.45 / 0.55,
@@ -69,10 +92,16 @@ def figure_spec(catalog: Catalog, code: str, series: pd.DataFrame,
          "y": [as_number(v) for v in rows["actual"]], "line": {"color": "#1565C0", "width": 3}},
         {"type": "scatter", "mode": "lines", "x": months, "name": "年度目标",
          "y": [as_number(v) for v in rows["target"]], "line": {"color": "#C00000", "width": 1}},
-        {"type": "bar", "x": names, "y": [as_number(v, 1) for v in shown["completion"]],
+        # every unit drawn and labelled: 0 % as a sliver with its figure, 缺报 named at 0
+        {"type": "bar", "x": names,
+         "y": [max(as_number(v, 1) or 0.0, 0.5) for v in shown["completion"]],
          "marker": {"color": [STATUS_COLOUR.get(s, "#9E9E9E") for s in shown["status"]]},
-         "text": [STATUS_LABEL.get(s, "") for s in shown["status"]], "name": "完成率",
-         "showlegend": False, "xaxis": "x2", "yaxis": "y2"},
+         "text": [bar_label(s, v) for s, v in zip(shown["status"], shown["completion"],
+                                                  strict=True)],
+         "textposition": "outside", "cliponaxis": False, "name": "完成率",
+         "hovertext": [f"{n}：{bar_label(s, v)}" for n, s, v in zip(
+             names, shown["status"], shown["completion"], strict=True)],
+         "hoverinfo": "text", "showlegend": False, "xaxis": "x2", "yaxis": "y2"},
         {"type": "scatter", "mode": "markers", "x": names, "name": "计划进度",
          "y": [as_number(v, 1) for v in shown["planned_share"]],
          "marker": {"symbol": "line-ew-open", "size": 18, "color": "#222"},
@@ -94,8 +123,17 @@ def figure_spec(catalog: Catalog, code: str, series: pd.DataFrame,
     return {"data": data, "layout": layout}
 
 
+def bar_label(status: object, completion: object) -> str:
+    """A unit's bar label: its status and completion (红 0%), 缺报 where no figure came."""
+    value = as_number(completion, 0)
+    label = STATUS_LABEL.get(status, "") if isinstance(status, str) else ""
+    if value is None:
+        return label or "缺报"
+    return f"{label} {value:.0f}%".strip()
+
+
 def _layout() -> dict:
-    return {"height": 330, "margin": {"l": 40, "r": 10, "t": 40, "b": 60},
+    return {"height": 280, "margin": {"l": 40, "r": 10, "t": 40, "b": 60},
             "font": {"family": FONT, "size": 12}, "legend": {"orientation": "h", "y": -0.25},
             "paper_bgcolor": "white", "plot_bgcolor": "white"}
 
@@ -113,9 +151,18 @@ def _table(headers: list[str], rows: list[list[object]], classes: list[str] | No
     body = []
     for i, row in enumerate(rows):
         cls = f' class="{classes[i]}"' if classes and classes[i] else ""
-        cells = "".join(f"<td>{html.escape('' if v is None else str(v))}</td>" for v in row)
+        cells = "".join(f"<td>{html.escape(_text(v))}</td>" for v in row)
         body.append(f"<tr{cls}>{cells}</tr>")
     return f"<table><tr>{head}</tr>{''.join(body)}</table>"
+
+
+def _text(value: object) -> str:
+    """A cell's text: a date without its time, nothing for a missing value."""
+    if value is None or (not isinstance(value, str) and pd.isna(value)):
+        return ""
+    if isinstance(value, (pd.Timestamp, dt.datetime)):
+        return value.date().isoformat()
+    return str(value)
 
 
 def _fmt(value: object, digits: int = 2) -> str:
@@ -144,8 +191,10 @@ def board_html(catalog: Catalog, inputs: MonthInputs, goals: pd.DataFrame) -> st
                          is_incomplete(s, m) for s, m in zip(
                              top["status"], top["missing_units"], strict=True))),
                      ("红灯单位次", counts.get("red", 0)), ("黄灯单位次", counts.get("yellow", 0)),
-                     ("缺报单位次", counts.get("grey", 0)))) + "</div>"]
+                     ("缺报单位次", counts.get("grey", 0)))) + "</div>",
+             _decisions(catalog, inputs), _matrix(catalog, progress)]
     scripts = []
+    parts.append('<div class="charts">')
     for i, (code, ind) in enumerate(catalog.indicators.items()):
         units = progress[(progress["indicator"] == code) & (progress["unit"] != DISTRICT)]
         if (inputs.series["indicator"] == code).sum() == 0 and units.empty:
@@ -154,13 +203,14 @@ def board_html(catalog: Catalog, inputs: MonthInputs, goals: pd.DataFrame) -> st
         status = status_with_estimate(row["status"].iloc[0], row["missing_units"].iloc[0],
                                       row["estimate_status"].iloc[0]) \
             if not row.empty else "无目标"
-        parts.append(f"<h2>{html.escape(ind.name)}（{html.escape(ind.measure)}）"
+        parts.append(f"<section><h2>{html.escape(ind.name)}（{html.escape(ind.measure)}）"
                      f"　{catalog.top_label}：{html.escape(status)}</h2>"
-                     f'<div class="chart" id="c{i}"></div>')
+                     f'<div class="chart" id="c{i}"></div></section>')
         spec = json.dumps(figure_spec(catalog, code, inputs.series, units), ensure_ascii=False,
                           allow_nan=False, separators=(",", ":"))
         scripts.append(f"(function(f){{Plotly.newPlot('c{i}', f.data, f.layout, "
                        f"{{displayModeBar: false, responsive: true}});}})({_safe_json(spec)});")
+    parts.append("</div>")
     parts.append("<h2>距多年目标</h2>" + _table(
         ["指标", "单位", "目标年", "目标值", "最新值", "截至", "尚差", "进度%"],
         [[catalog.indicators[r.indicator].name if r.indicator in catalog.indicators
@@ -169,9 +219,73 @@ def board_html(catalog: Catalog, inputs: MonthInputs, goals: pd.DataFrame) -> st
          for r in goals.itertuples()]))
     parts.append(_overdue_sections(catalog, inputs))
     return ("<!DOCTYPE html><html lang=\"zh-CN\"><head><meta charset=\"utf-8\">"
+            "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
             f"<title>{html.escape(title)}</title><style>{CSS}</style>"
             f"<script>{get_plotlyjs()}</script></head><body>{''.join(parts)}"
-            f"<script>{''.join(scripts)}</script></body></html>")
+            f"<script>{PICK_SCRIPT}{''.join(scripts)}</script></body></html>")
+
+
+def _decisions(catalog: Catalog, inputs: MonthInputs) -> str:
+    """What needs a decision, first: the top's red indicators with their department, the units
+    red on an indicator (who owns it, what is asked), and supervision items past feedback."""
+    progress = inputs.progress
+    red = progress[progress["status"] == "red"]
+    top = red[red["unit"] == DISTRICT]
+    units = red[red["unit"] != DISTRICT].sort_values(["indicator", "gap"])
+    rows, classes = [], []
+    for r in top.itertuples():
+        ind = catalog.indicators.get(r.indicator)
+        rows.append([ind.name if ind else r.indicator, catalog.top_label,
+                     unit_label(catalog, r.department), _fmt(r.completion, 1),
+                     _fmt(r.gap, 1), "责任部门说明原因、提出补救措施，纳入督办"])
+        classes.append("red")
+    for r in units.itertuples():
+        ind = catalog.indicators.get(r.indicator)
+        rows.append([ind.name if ind else r.indicator, catalog.unit_name(r.unit),
+                     catalog.unit_name(r.unit), _fmt(r.completion, 1), _fmt(r.gap, 1),
+                     "单位说明原因、限期追赶，纳入督办"])
+        classes.append("red")
+    overdue = inputs.supervision[inputs.supervision["overdue"].astype(bool)]
+    head = (f"<h2>需要决策的事项（红灯{len(rows)}项，督办反馈超期{len(overdue)}项）</h2>"
+            "<p class=\"meta\">红灯：完成率落后于倒排计划超过该指标的红灯阈值（差距为完成率减计划进度，"
+            "百分点）。</p>")
+    return head + _table(["指标", "单位", "责任单位", "完成率%", "差距(百分点)", "要求"],
+                         rows, classes)
+
+
+def _matrix(catalog: Catalog, progress: pd.DataFrame) -> str:
+    """Indicator × unit, every cell coloured by status and labelled (完成率 or 缺报, 未到期);
+    a selector shows one unit across all indicators."""
+    units = [u for u in catalog.units if u != DISTRICT
+             and (progress["unit"] == u).any()]
+    if not units:
+        return ""
+    cells = {(r.indicator, r.unit): (r.status, r.completion) for r in progress.itertuples()}
+    head = "".join(f'<th data-u="{html.escape(u)}">{html.escape(catalog.unit_name(u))}</th>'
+                   for u in [DISTRICT, *units])
+    body = []
+    for code, ind in catalog.indicators.items():
+        if not any((code, u) in cells for u in [DISTRICT, *units]):
+            continue
+        row = [f'<td class="name">{html.escape(ind.name)}</td>']
+        for u in [DISTRICT, *units]:
+            status, completion = cells.get((code, u), (None, None))
+            cls = STATUS_CLASS.get(status, "") if isinstance(status, str) else ""
+            text = bar_label(status, completion) if (code, u) in cells else "—"
+            row.append(f'<td class="{cls}" data-u="{html.escape(u)}">{html.escape(text)}</td>')
+        body.append(f"<tr>{''.join(row)}</tr>")
+    options = "".join(f'<option value="{html.escape(u)}">{html.escape(catalog.unit_name(u))}'
+                      "</option>" for u in units)
+    return ("<h2>指标 × 单位（状态与完成率）</h2>"
+            '<div class="pick">查看单位：<select id="pick" onchange="pickUnit(this.value)">'
+            f'<option value="">全部单位</option>{options}</select></div>'
+            f'<div class="wide"><table class="matrix"><tr><th class="name">指标</th>{head}</tr>'
+            f"{''.join(body)}</table></div>")
+
+
+PICK_SCRIPT = ("function pickUnit(u){document.querySelectorAll('table.matrix [data-u]')"
+               ".forEach(function(c){var k=c.getAttribute('data-u');"
+               "c.style.display=(!u||k===u||k==='ALL')?'':'none';});}")
 
 
 def _safe_json(spec: str) -> str:
@@ -187,23 +301,26 @@ def _overdue_sections(catalog: Catalog, inputs: MonthInputs) -> str:
                                & (inputs.problems["state"] != lg.CONFIRMED)]
     items = inputs.supervision[inputs.supervision["overdue"].astype(bool)]
     return "".join([
+        '<div class="charts lists"><section>',
         "<h2>逾期的重点任务节点</h2>", _table(
             ["任务", "节点", "时限", "牵头单位"],
             [[r.task_code, r.milestone, r.due, unit_label(catalog, r.lead_unit)]
              for r in ms.itertuples()], ["red"] * len(ms)),
-        "<h2>滞后的重大项目</h2>", _table(
+        "</section><section><h2>滞后的重大项目</h2>", _table(
             ["项目", "名称", "牵头单位", "完成率%", "差距(百分点)"],
             [[r.project_code, r.name, unit_label(catalog, r.lead_unit), _fmt(r.completion, 1),
               _fmt(r.gap, 1)] for r in projects.itertuples()], ["red"] * len(projects)),
-        "<h2>超期未销号的问题</h2>", _table(
+        "</section><section><h2>超期未销号的问题</h2>", _table(
             ["编号", "提出单位", "承办部门", "问题", "状态", "应解决"],
             [[r.problem_id, unit_label(catalog, r.raised_by), unit_label(catalog, r.handler),
               r.content, r.state, r.due] for r in problems.itertuples()],
             ["yellow"] * len(problems)),
-        "<h2>反馈超期的督办事项</h2>", _table(
+        "</section><section><h2>反馈超期的督办事项</h2>", _table(
             ["编号", "事项", "责任单位", "反馈时限"],
-            [[r.item_id, r.title, unit_label(catalog, r.unit), r.due] for r in items.itertuples()],
+            [[item_number(r.item_id), r.title, unit_label(catalog, r.unit), r.due]
+             for r in items.itertuples()],
             ["yellow"] * len(items)),
+        "</section></div>",
     ])
 
 

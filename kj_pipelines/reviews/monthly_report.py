@@ -19,7 +19,15 @@ import pandas as pd
 
 from kj_pipelines.catalog.model import DISTRICT, Catalog
 from kj_pipelines.core.periods import add_months, month_end, parse_month
-from kj_pipelines.excel.printing import Column, cell_value, print_setup, write_table
+from kj_pipelines.excel.printing import (
+    AMOUNT,
+    WHOLE_AMOUNT,
+    Column,
+    cell_value,
+    mark_whole,
+    print_setup,
+    write_table,
+)
 from kj_pipelines.excel.writing import save_workbook, write_text
 from kj_pipelines.indicators.status import STATUS_LABEL, is_incomplete, status_label, worst_first
 from kj_pipelines.worklists.tables import (
@@ -85,7 +93,7 @@ def overview_frame(progress: pd.DataFrame, catalog: Catalog) -> pd.DataFrame:
         row = top.iloc[0] if not top.empty else None
         waiting = row is not None and is_incomplete(row["status"], row.get("missing_units"))
         rows.append({
-            "指标": ind.name, "计量单位": ind.measure,
+            "indicator": code, "指标": ind.name, "计量单位": ind.measure,
             "责任部门": unit_label(catalog, ind.department),
             "实际": row["actual"] if row is not None else None,
             "计划": row["planned"] if row is not None else None,
@@ -104,7 +112,7 @@ def overview_frame(progress: pd.DataFrame, catalog: Catalog) -> pd.DataFrame:
             "红灯单位": int(units.get("red", 0)), "黄灯单位": int(units.get("yellow", 0)),
             "缺报单位": int(units.get("grey", 0)),
         })
-    return pd.DataFrame(rows)
+    return mark_whole(pd.DataFrame(rows), catalog.counted())
 
 
 def _names(catalog: Catalog, codes: object) -> str:
@@ -118,7 +126,7 @@ def units_frame(progress: pd.DataFrame, catalog: Catalog) -> pd.DataFrame:
     rows = worst_first(progress[progress["unit"] != DISTRICT])
     missing = rows["missing_units"] if "missing_units" in rows.columns \
         else pd.Series(0, index=rows.index)
-    return rows.assign(
+    return mark_whole(rows, catalog.counted()).assign(
         指标=[catalog.indicators[c].name if c in catalog.indicators else c
               for c in rows["indicator"]],
         单位=[catalog.level_label(u) for u in rows["unit"]],
@@ -205,7 +213,7 @@ def _chart_sheet(wb: Workbook, catalog: Catalog, series: pd.DataFrame, title: st
     ws["A1"].font = Font(bold=True, size=16)
     ws["A2"] = (f"数据截至：{date}　　计划为倒排工期的月度进度，实际为当月累计（存量、比重为期末数）；"
                 "缺报单位未齐的月份，实际为估算（缺报单位按其最近一期数结转）")
-    ws["A2"].font = Font(size=10, color="555555")
+    ws["A2"].font = Font(size=11, color="555555")
     for col, width in zip("ABCDE", (8, 12, 12, 12, 2), strict=True):
         ws.column_dimensions[col].width = width
     row = 4
@@ -221,7 +229,7 @@ def _chart_sheet(wb: Workbook, catalog: Catalog, series: pd.DataFrame, title: st
             ws.cell(row=i, column=1, value=f"{r.month}月")
             for col, value in ((2, r.planned), (3, r.actual), (4, r.target)):
                 cell = ws.cell(row=i, column=col, value=cell_value(value))
-                cell.number_format = "#,##0.00"
+                cell.number_format = WHOLE_AMOUNT if catalog.is_count(ind) else AMOUNT
         chart = LineChart()
         chart.title = ind.name
         chart.y_axis.title = ind.measure
@@ -231,6 +239,8 @@ def _chart_sheet(wb: Workbook, catalog: Catalog, series: pd.DataFrame, title: st
                        titles_from_data=True)
         chart.set_categories(Reference(ws, min_col=1, min_row=first + 1, max_row=last))
         planned, actual, target = chart.series
+        for line in chart.series:  # straight lines: a smoothed count overshoots and dips below 0
+            line.smooth = False
         planned.graphicalProperties.line.dashStyle = "dash"
         planned.graphicalProperties.line.solidFill = "7F7F7F"
         target.graphicalProperties.line.solidFill = "C00000"

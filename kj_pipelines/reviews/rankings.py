@@ -27,7 +27,7 @@ if TYPE_CHECKING:
 
 # openpyxl is imported where a workbook is written: the definitions load without it
 
-SOURCE = "月度填报、年度目标清单、重点任务攻坚表、重大项目实施表、问题销号进度表、督办清单；考评规则 scoring.yaml"
+SOURCE = "月度填报、年度目标清单、重点任务攻坚表、重大项目实施表、问题销号进度表、督办清单；局考评规则"
 RANK_COLUMNS = [
     Column("名次", "rank", 6), Column("单位", "单位", 24), Column("得分", "score", 8, "0.00"),
     Column("档次", "band", 8), Column("加分", "bonus", 7, "0.00"),

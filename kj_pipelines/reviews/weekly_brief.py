@@ -33,6 +33,13 @@ from kj_pipelines.worklists.tables import problems_table, region, supervision_ta
 AHEAD_DAYS = 14  # "due in the next two weeks"
 
 
+def brief_title(catalog: Catalog, monday: dt.date, start: dt.date, end: dt.date) -> str:
+    """The consultation's week (its Monday's, the report's folder) and the week it reviews,
+    each ISO week named beside its own dates: 会商 2026-W47（11月16日），回顾 2026-W46（11月09日—11月15日）."""
+    return (f"{region(catalog)}科技创新工作周会商简报（{week_label(monday)}会商，{monday:%m月%d日}；"
+            f"回顾{week_label(start)}，{start:%m月%d日}—{end:%m月%d日}）")
+
+
 def week_label(monday: dt.date) -> str:
     """The ISO week of the Monday: 2026-10-12 → 2026-W42."""
     year, week, _ = monday.isocalendar()
@@ -147,10 +154,8 @@ def summary(inputs: WeekInputs, catalog: Catalog) -> list[tuple[str, object]]:
 
 def write_weekly_brief(path: Path, catalog: Catalog, inputs: WeekInputs) -> Path:
     from openpyxl import Workbook
-    label = week_label(inputs.monday)
     end = inputs.monday - dt.timedelta(days=1)
-    title = (f"{region(catalog)}科技创新工作周会商简报（{label}，"
-             f"{inputs.start:%m月%d日}—{end:%m月%d日}）")
+    title = brief_title(catalog, inputs.monday, inputs.start, end)
     date = str(end)
     wb = Workbook()
     points = pd.DataFrame(summary(inputs, catalog), columns=["事项", "数量"])
@@ -160,7 +165,7 @@ def write_weekly_brief(path: Path, catalog: Catalog, inputs: WeekInputs) -> Path
     write_table(wb.create_sheet(), f"{title}·新发预警", [
         Column("级别", "级别", 8), Column("单位", "单位", 18), Column("指标", "指标", 32),
         Column("预警", "标题", 60), Column("所属月份", "period", 10)],
-        warning_rows(inputs, catalog), data_date=date, source="预警记录 mart.warnings",
+        warning_rows(inputs, catalog), data_date=date, source="预警记录",
         status_key="级别", sheet_name="新发预警")
     write_table(wb.create_sheet(), f"{title}·任务和项目节点", [
         Column("本周情况", "本周情况", 12), Column("类别", "kind", 6), Column("编号", "code", 10),
@@ -193,7 +198,7 @@ def write_weekly_brief(path: Path, catalog: Catalog, inputs: WeekInputs) -> Path
     write_table(wb.create_sheet(), f"{title}·红黄灯", [
         Column("状态", "状态", 8), Column("指标", "指标", 34), Column("单位", "单位", 18),
         Column("差距(百分点)", "gap", 10, "0.0"), Column("月份", "period", 10)],
-        watch, data_date=date, source="指标进度 mart.indicator_progress", status_key="状态",
+        watch, data_date=date, source="年度主要指标进度表", status_key="状态",
         sheet_name="红黄灯")
     save_workbook(wb, path)
     return path

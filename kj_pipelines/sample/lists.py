@@ -23,7 +23,7 @@ from kj_pipelines.intake.planlists import (
     write_task_list,
 )
 from kj_pipelines.intake.template import ListSheets
-from kj_pipelines.worklists.state import planned_to_date
+from kj_pipelines.worklists.state import item_number, planned_to_date
 
 SEED = 322
 LIST_YEARS = (2024, 2025, 2026)
@@ -154,7 +154,7 @@ def write_sample_lists(plans: Path, catalog: Catalog) -> SampleLists:
         tasks = _write_tasks(plans, catalog, year, region, rng, out)
         _write_projects(plans, catalog, year, region, rng, out)
         if year == 2026:
-            rows = [{"item_id": f"task:{tasks[i]['code']}:{seq}", "accepted_on": day, "note": note}
+            rows = [{"item_id": item_number(f"task:{tasks[i]['code']}:{seq}"), "accepted_on": day, "note": note}
                     for i, seq, day, note in FEEDBACK_ACCEPTED_2026]
             write_feedback_list(plans / str(year) / f"{year}年督办反馈认可表.xlsx", year, region, rows)
     _problems(rng, out)

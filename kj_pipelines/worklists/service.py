@@ -383,4 +383,4 @@ def supervision_list(conn, data, catalog: Catalog, period: str, reports: Path) -
          "list": (shown[shown["status"] != "closed"][["状态", "来源", "title", "责任单位",
                                                                    "opened_on", "due"]].rename(columns={
              "title": "督办事项", "opened_on": "下派", "due": "反馈时限"}))},
-        {"feedback_on_time": shown.loc[items["overdue"].astype(bool), ["item_id", "title", "责任单位", "due"]]})
+        {"feedback_on_time": shown.loc[items["overdue"].astype(bool), ["督办编号", "title", "责任单位", "due"]]})

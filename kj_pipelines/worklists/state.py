@@ -233,6 +233,38 @@ def indicator_item_id(indicator: str, unit: str) -> str:
     return f"indicator:{indicator}:{unit}"
 
 
+# 督办编号 as printed and as the bureau writes it back in 督办反馈认可表: the item's kind in words
+# and its reference, e.g. 督-指标-MAJOR_PROJ_INV-XP, 督-任务-T26204-2, 督-问题-XP-202507-7F61;
+# one-to-one with the stored item id, so the number never shifts as items open and close
+ITEM_KIND_LABEL = {"indicator": "指标", "task": "任务", "project": "项目", "problem": "问题"}
+_KIND_OF_LABEL = {v: k for k, v in ITEM_KIND_LABEL.items()}
+
+
+def item_number(item_id: str) -> str:
+    """The printed 督办编号 of a stored item id."""
+    kind, _, ref = str(item_id).partition(":")
+    if kind not in ITEM_KIND_LABEL:
+        return str(item_id)
+    return f"督-{ITEM_KIND_LABEL[kind]}-{ref.replace(':', '-')}"
+
+
+def item_id_of(number: str) -> str:
+    """The stored item id of a 督办编号 as printed (or already an item id)."""
+    text = str(number).strip()
+    prefix, _, rest = text.partition("-")
+    label, _, ref = rest.partition("-")
+    if prefix != "督" or label not in _KIND_OF_LABEL or not ref:
+        return text
+    kind = _KIND_OF_LABEL[label]
+    if kind == "indicator":  # 指标代码-单位代码 (codes carry no dash)
+        code, _, unit = ref.partition("-")
+        return f"indicator:{code}:{unit}"
+    if kind == "task":  # 任务代码-节点序号
+        code, _, seq = ref.rpartition("-")
+        return f"task:{code}:{seq}"
+    return f"{kind}:{ref}"
+
+
 def supervision_ledger(months: list[tuple], feedback: pd.DataFrame,
                        feedback_workdays: int, cal: Calendar) -> pd.DataFrame:
     """Replay the months in order: a cause opens its item (feedback due in N working days), the
@@ -244,7 +276,7 @@ def supervision_ledger(months: list[tuple], feedback: pd.DataFrame,
     cause has not gone, it has not been seen."""
     accepted: dict[str, list[tuple[dt.date, str]]] = {}
     for f in feedback.itertuples(index=False):
-        accepted.setdefault(f.item_id, []).append((as_date(f.accepted_on), f.note))
+        accepted.setdefault(item_id_of(f.item_id), []).append((as_date(f.accepted_on), f.note))
     items: dict[str, dict] = {}
     as_of = months[-1][0] if months else dt.date.min
     for month in months:

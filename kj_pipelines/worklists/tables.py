@@ -12,9 +12,10 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from kj_pipelines.catalog.model import DISTRICT, Catalog
-from kj_pipelines.excel.printing import Column
+from kj_pipelines.excel.printing import Column, mark_whole
 from kj_pipelines.indicators.status import status_label
 from kj_pipelines.worklists import ledger as lg
+from kj_pipelines.worklists.state import item_number
 from kj_pipelines.worklists.status import LIST_STATUS_LABEL, SOURCE_LABEL, SUPERVISION_LABEL
 
 
@@ -48,7 +49,8 @@ def targets_table(frame: pd.DataFrame, catalog: Catalog, year: int) -> Table:
                             strict=True)],
         责任部门=[unit_label(catalog, d) for d in frame["department"]])
     order = {"red": 0, "grey": 1, "yellow": 2, "green": 3, "pending": 4, "done": 5}
-    shown = shown.assign(_o=shown["status"].map(order)).sort_values(["_o", "indicator", "unit"])
+    shown = mark_whole(shown, catalog.counted()).assign(_o=shown["status"].map(order)).sort_values(
+        ["_o", "indicator", "unit"])
     return Table(
         f"{region(catalog)}{year}年度目标清单",
         [Column("指标", "指标", 36), Column("单位", "单位", 20),
@@ -109,12 +111,13 @@ def problems_table(problems: pd.DataFrame, catalog: Catalog) -> Table:
 
 def supervision_table(items: pd.DataFrame, catalog: Catalog) -> Table:
     shown = items.assign(
-        来源=items["source"].map(SOURCE_LABEL), 责任单位=[unit_label(catalog, u) for u in items["unit"]],
+        督办编号=[item_number(i) for i in items["item_id"]], 来源=items["source"].map(SOURCE_LABEL),
+        责任单位=[unit_label(catalog, u) for u in items["unit"]],
         状态=[("未反馈超期" if o else SUPERVISION_LABEL[s])
             for s, o in zip(items["status"], items["overdue"], strict=True)])
     return Table(
         f"{region(catalog)}督办清单",
-        [Column("状态", "状态", 12), Column("督办编号", "item_id", 26), Column("来源", "来源", 10),
+        [Column("状态", "状态", 12), Column("督办编号", "督办编号", 30), Column("来源", "来源", 10),
          Column("督办事项", "title", 46), Column("责任单位", "责任单位", 18),
          Column("下派日期", "opened_on", 11), Column("反馈时限", "due", 11),
          Column("销号日期", "closed_on", 11), Column("销号原因", "close_reason", 24),

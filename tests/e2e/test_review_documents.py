@@ -3,6 +3,7 @@ summary; their tables, byte-for-byte regeneration and formula payloads staying t
 
 import dataclasses
 import datetime as dt
+import re
 
 import dagster as dg
 import duckdb
@@ -219,3 +220,72 @@ def test_the_weekly_consultation_after_a_months_deadline():
     assert review_monday("2026-10", 10) == dt.date(2026, 11, 16)
     assert review_monday("2026-07", 10) == dt.date(2026, 8, 17)
     assert week_label(review_monday("2026-10", 10)) == "2026-W47"
+
+
+INTERNAL = re.compile(r"\b(indicator|task|project|problem|ranking):[A-Z0-9_]+|\b(mart|core|raw|"
+                      r"quarantine)\.[a-z_]+|\b[a-z_]+\.yaml\b")
+MIDNIGHT = re.compile(r"\d{4}-\d{2}-\d{2}[ T]00:00:00")
+
+
+def _workbooks(root):
+    return sorted((root / "reports").rglob("*.xlsx"))
+
+
+def test_printed_workbooks_read_right(documents, catalog):
+    """Every workbook of the month, quarter, year and week: straight chart lines, no internal
+    identifier or table name, no date with a time, counts without decimals, and nothing printed
+    under 9 pt once the sheet is fitted to its paper's width."""
+    import zipfile
+
+    from kj_pipelines.excel.printing import MIN_PT, print_scale
+
+    counted = {ind.name for ind in catalog.indicators.values() if catalog.is_count(ind)}
+    measures = set(catalog.count_measures)
+    books = _workbooks(documents)
+    assert len(books) >= 10
+    for path in books:
+        with zipfile.ZipFile(path) as z:
+            for name in z.namelist():
+                if name.startswith("xl/charts/"):
+                    assert b'<c:smooth val="1"/>' not in z.read(name), (path.name, name)
+        wb = load_workbook(path)
+        for ws in wb.worksheets:
+            paper = "A3" if str(ws.page_setup.paperSize) == str(ws.PAPERSIZE_A3) else "A4"
+            scale = print_scale(ws, paper)
+            header = {}
+            for row in ws.iter_rows():
+                texts = {c.column: c.value for c in row if isinstance(c.value, str)}
+                if "状态" in texts.values() or "指标" in texts.values():
+                    header = texts  # the table's header row
+                count_row = any(v in counted or v in measures for v in texts.values())
+                for c in row:
+                    where = f"{path.name}/{ws.title}!{c.coordinate}"
+                    if isinstance(c.value, str):
+                        assert not INTERNAL.search(c.value), (where, c.value)
+                        assert not MIDNIGHT.search(c.value), (where, c.value)
+                    if isinstance(c.value, dt.datetime):
+                        assert "h" not in c.number_format, (where, c.number_format)
+                    if count_row and isinstance(c.value, (int, float)) and header.get(
+                            c.column) in ("实际", "计划", "年度目标", "目标", "上年", "全区实际"):
+                        assert ".0" not in c.number_format, (where, c.value, c.number_format)
+                    if c.value is not None and c.font is not None:
+                        assert (c.font.sz or 11) * scale >= MIN_PT - 0.05, (where, c.font.sz,
+                                                                             scale)
+
+
+def test_the_weekly_brief_names_each_iso_week_beside_its_own_dates(catalog):
+    from kj_pipelines.reviews.weekly_brief import brief_title
+
+    monday = dt.date(2026, 11, 16)
+    title = brief_title(catalog, monday, dt.date(2026, 11, 9), dt.date(2026, 11, 15))
+    # 16 November 2026 is in ISO week 47; 9–15 November make up week 46
+    assert "2026-W47会商，11月16日" in title and "回顾2026-W46，11月09日—11月15日" in title
+
+
+def test_an_empty_section_says_none(tmp_path):
+    from kj_pipelines.excel.printing import Column, write_list_report
+
+    path = write_list_report(tmp_path / "x.xlsx", "新发预警", [Column("级别", "a", 8)],
+                             pd.DataFrame(columns=["a"]), data_date="2026-10-31", source="预警记录")
+    ws = load_workbook(path).active
+    assert [c.value for c in ws["A"] if c.value][-1] == "无"

@@ -43,7 +43,7 @@ WARNINGS_KEY = dg.AssetKey("warnings")
 # the sensors report, so the weekly consultation that reads it has a declared input
 warnings_asset = dg.AssetSpec(
     WARNINGS_KEY, group_name="progress", kinds={"duckdb"},
-    description="预警记录（mart.warnings）：预警传感器和到期提醒传感器写入的每一条预警、提醒（每条只发一次），"
+    description="预警记录（mart.warnings）：进度预警传感器（behind_schedule_sensor）写入的每一条预警和清单到期提醒（每条只发一次），"
                 "含送达状态和失败重试次数；周会商清单读取上周新发预警。")
 
 

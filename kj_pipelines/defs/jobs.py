@@ -18,7 +18,7 @@ monthly_review = dg.define_asset_job(
     "monthly_review",
     selection=INGESTION | INDICATORS | dg.AssetSelection.assets("indicator_progress", "goal_distance")
     | LISTS | dg.AssetSelection.assets("monthly_report"),
-    description="月调度：读取待处理的填报、目标清单、任务和项目清单及登记库，计算当月各指标数值、进度和预警状态，"
+    description="月调度：读取待处理的填报、目标清单、任务和项目清单及登记库（如已配置），计算当月各指标数值、进度和预警状态，"
                 "更新目标、责任、重点任务、重大项目、问题销号和督办六张清单，生成月调度报告和挂图作战图。",
 )
 annual_evaluation = dg.define_asset_job(

@@ -13,13 +13,12 @@ from kj_pipelines.defs.jobs import (
     weekly_consultation,
 )
 from kj_pipelines.defs.resources import KJDataResource
-from kj_pipelines.reviews.cadence import quarter_skip, year_skip
+from kj_pipelines.reviews.cadence import quarter_skip, target_years, year_skip
 
 
 def _targets_of(kj_data: KJDataResource):
     """Whether a year has a target list (read when asked: a schedule's tick reads one year)."""
     def has_targets(year: int) -> bool:
-        from kj_pipelines.reviews.cadence import target_years
         return bool(target_years(kj_data.paths.plans, kj_data.catalog(), {year}))
     return has_targets
 

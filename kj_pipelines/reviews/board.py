@@ -232,25 +232,21 @@ def _decisions(catalog: Catalog, inputs: MonthInputs) -> str:
     red = progress[progress["status"] == "red"]
     top = red[red["unit"] == DISTRICT]
     units = red[red["unit"] != DISTRICT].sort_values(["indicator", "gap"])
-    rows, classes = [], []
-    for r in top.itertuples():
+    rows = []
+    for r in pd.concat([top, units]).itertuples():  # the top first: its department answers
         ind = catalog.indicators.get(r.indicator)
-        rows.append([ind.name if ind else r.indicator, catalog.top_label,
-                     unit_label(catalog, r.department), _fmt(r.completion, 1),
-                     _fmt(r.gap, 1), "责任部门说明原因、提出补救措施，纳入督办"])
-        classes.append("red")
-    for r in units.itertuples():
-        ind = catalog.indicators.get(r.indicator)
-        rows.append([ind.name if ind else r.indicator, catalog.unit_name(r.unit),
-                     catalog.unit_name(r.unit), _fmt(r.completion, 1), _fmt(r.gap, 1),
-                     "单位说明原因、限期追赶，纳入督办"])
-        classes.append("red")
+        at_top = r.unit == DISTRICT
+        rows.append([ind.name if ind else r.indicator, catalog.level_label(r.unit),
+                     unit_label(catalog, r.department if at_top else r.unit),
+                     _fmt(r.completion, 1), _fmt(r.gap, 1),
+                     "责任部门说明原因、提出补救措施，纳入督办" if at_top
+                     else "单位说明原因、限期追赶，纳入督办"])
     overdue = inputs.supervision[inputs.supervision["overdue"].astype(bool)]
     head = (f"<h2>需要决策的事项（红灯{len(rows)}项，督办反馈超期{len(overdue)}项）</h2>"
             "<p class=\"meta\">红灯：完成率落后于倒排计划超过该指标的红灯阈值（差距为完成率减计划进度，"
             "百分点）。</p>")
     return head + _table(["指标", "单位", "责任单位", "完成率%", "差距(百分点)", "要求"],
-                         rows, classes)
+                         rows, ["red"] * len(rows))
 
 
 def _matrix(catalog: Catalog, progress: pd.DataFrame) -> str:
@@ -285,7 +281,7 @@ def _matrix(catalog: Catalog, progress: pd.DataFrame) -> str:
 
 PICK_SCRIPT = ("function pickUnit(u){document.querySelectorAll('table.matrix [data-u]')"
                ".forEach(function(c){var k=c.getAttribute('data-u');"
-               "c.style.display=(!u||k===u||k==='ALL')?'':'none';});}")
+               f"c.style.display=(!u||k===u||k==='{DISTRICT}')?'':'none';}});}}")
 
 
 def _safe_json(spec: str) -> str:

@@ -61,7 +61,8 @@ def hold_facts(indicator: Indicator, catalog: Catalog, facts: pd.DataFrame,
     dropped: set[tuple[str, str]] = set()
     kept = facts
     for _ in range(MAX_PASSES):
-        values = compute_values(indicator, catalog, kept, periods)
+        # totals are not judged (their units are): not computed either
+        values = compute_values(indicator, catalog, kept, periods, without=totals)
         found = implausible(indicator, values, periods, totals=totals)
         chosen = [c for c in _choose(indicator.code, found, accepted, arrivals)
                   if (c["unit"], c["period"]) not in dropped]
@@ -151,12 +152,26 @@ def inconsistent(indicator: Indicator, catalog: Catalog, values: pd.DataFrame) -
         units = values[~values["unit"].isin(list(rollups))]
         expected = roll_up(units, rollups)
         stored = values[values["unit"].isin(list(rollups))]
-        both = stored.merge(expected, on=["period", "unit"], how="outer", suffixes=("", "_sum"))
-        off = ~np.isclose(both["value"].to_numpy(dtype="float64"),
-                          both["value_sum"].to_numpy(dtype="float64"), rtol=1e-9, atol=1e-9,
-                          equal_nan=True)
-        if off.any():
-            first = both[off].iloc[0]
-            problems.append(f"{int(off.sum())}个合计数不等于下级之和：如{first['unit']} "
-                            f"{first['period']}为{first['value']}，下级之和{first['value_sum']}")
+        off = _totals_off(stored, expected)
+        if off:
+            (period, unit), value, summed = off[0]
+            problems.append(f"{len(off)}个合计数不等于下级之和：如{unit} {period}为{value}，"
+                            f"下级之和{summed}")
     return problems
+
+
+def _totals_off(stored: pd.DataFrame, expected: pd.DataFrame
+                ) -> list[tuple[tuple[str, str], float, float]]:
+    """((period, unit), stored, summed) of every total that differs from the sum of its units
+    (a total missing on either side counts as NaN), in (period, unit) order."""
+    def by_key(frame: pd.DataFrame) -> dict[tuple[str, str], float]:
+        return dict(zip(zip(frame["period"].astype(str), frame["unit"].astype(str),
+                            strict=True),
+                        frame["value"].to_numpy(dtype="float64").tolist(), strict=True))
+
+    have, want = by_key(stored), by_key(expected)
+    keys = sorted(have.keys() | want.keys())
+    a = np.array([have.get(k, np.nan) for k in keys], dtype="float64")
+    b = np.array([want.get(k, np.nan) for k in keys], dtype="float64")
+    off = ~np.isclose(a, b, rtol=1e-9, atol=1e-9, equal_nan=True)
+    return [(keys[i], a[i], b[i]) for i in np.flatnonzero(off)]

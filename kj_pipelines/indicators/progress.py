@@ -367,18 +367,31 @@ def implausible(indicator: Indicator, values: pd.DataFrame, periods: list[str],
     ``totals`` are units whose figure is summed from others (a county, the top): their parts are
     judged, not the sum, which falls when a part is missing (``missing_units`` says so).
     Judged on whole columns; only the rows found get a message."""
-    frame = values[~values["unit"].isin(list(totals))].sort_values(["unit", "period"])
-    by_unit = frame.groupby("unit", sort=False, observed=True)
-    prev_period = by_unit["period"].shift(1)
-    prev_value = by_unit["value"].shift(1).to_numpy(dtype="float64")
-    prev_monthly = by_unit["monthly"].shift(1).to_numpy(dtype="float64")
+    frame = values[~values["unit"].isin(list(totals))]
+    # each unit's rows in month order, on arrays: the row before is the unit's month before
+    unit = frame["unit"]
+    unit_codes = unit.cat.codes.to_numpy() if isinstance(unit.dtype, pd.CategoricalDtype) \
+        else pd.factorize(unit, sort=True)[0]
+    year, month = year_month_arrays(frame["period"])
+    order = np.lexsort((month, year, unit_codes))
+    frame = frame.iloc[order]
+    unit_codes, year = unit_codes[order], year[order]
+    has_prev = np.zeros(len(frame), dtype=bool)
+    has_prev[1:] = unit_codes[1:] == unit_codes[:-1]
+
+    def previous(column: np.ndarray, missing: object) -> np.ndarray:
+        out = np.full(len(column), missing, dtype=column.dtype)
+        out[1:] = column[:-1]
+        return np.where(has_prev, out, missing)
+
+    period_text = frame["period"].astype(str).to_numpy(dtype=object)
+    prev_period = previous(period_text, None)
+    prev_value = previous(frame["value"].to_numpy(dtype="float64"), np.nan)
+    prev_monthly = previous(frame["monthly"].to_numpy(dtype="float64"), np.nan)
     value = frame["value"].to_numpy(dtype="float64")
     monthly = frame["monthly"].to_numpy(dtype="float64")
-    judged = frame["period"].isin(periods).to_numpy()
-    has_prev = prev_period.notna().to_numpy()
-    year = year_month_arrays(frame["period"])[0]
-    prev_year = np.concatenate([[-1], year[:-1]])  # the row before is the unit's month before
-    same_year = has_prev & (prev_year == year)
+    judged = np.isin(period_text, np.asarray(list(periods), dtype=object))
+    same_year = has_prev & (previous(year, -1) == year)
     factor = indicator.jump_factor
     # results announced in batches (认定批次) jump by design: only smooth flows are checked
     check_jumps = indicator.profile not in ("batch", "milestones")
@@ -400,7 +413,7 @@ def implausible(indicator: Indicator, values: pd.DataFrame, periods: list[str],
     found = judged & (out_of_range | falling | jump | step)
     problems = []
     for i in np.flatnonzero(found):
-        before = prev_period.iat[i]
+        before = prev_period[i]
         if out_of_range[i]:
             kind, before = "range", None
             reason = (f"数值{value[i]:.2f}超出合理范围[{indicator.minimum}, "

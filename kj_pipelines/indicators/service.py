@@ -231,7 +231,9 @@ def run_indicator(conn: duckdb.DuckDBPyConnection, catalog: Catalog, code: str,
         where, params = in_list("period", periods)
         # one change: values, statuses and projections of the months are never of two runs
         with transaction(conn):
-            replace_rows(conn, "mart.indicator_values", values.assign(updated_at=now),
+            # (its months as text: DuckDB reads a categorical column from pandas slowly)
+            replace_rows(conn, "mart.indicator_values",
+                         values.assign(period=values["period"].astype(str), updated_at=now),
                          f"indicator = ? AND {where}", [code, *params])
             # the indicator's own statuses; the indicator_progress asset assembles the table
             replace_rows(conn, "core.indicator_status", progress.assign(updated_at=now),

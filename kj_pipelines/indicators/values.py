@@ -15,6 +15,8 @@ Which of the two a document shows, and that a total with units missing is never 
 
 from __future__ import annotations
 
+from collections.abc import Collection
+
 import numpy as np
 import pandas as pd
 
@@ -40,11 +42,15 @@ def _needs_last_year(indicator: Indicator, catalog: Catalog) -> bool:
 
 
 def compute_values(indicator: Indicator, catalog: Catalog, facts: pd.DataFrame,
-                   periods: list[str]) -> pd.DataFrame:
-    """Values for ``periods`` from the facts (submitted and registry rows of the inputs)."""
+                   periods: list[str], without: Collection[str] = ()) -> pd.DataFrame:
+    """Values for ``periods`` from the facts (submitted and registry rows of the inputs).
+    ``without``: totals not wanted (a plausibility check judges the units, not their sums);
+    every other row is as it would be with them."""
     if indicator.aggregate == "ratio":
-        num = compute_values(catalog.indicators[indicator.numerator], catalog, facts, periods)
-        den = compute_values(catalog.indicators[indicator.denominator], catalog, facts, periods)
+        num = compute_values(catalog.indicators[indicator.numerator], catalog, facts, periods,
+                             without)
+        den = compute_values(catalog.indicators[indicator.denominator], catalog, facts, periods,
+                             without)
         both = num.merge(den, on=["period", "unit"], suffixes=("_n", "_d"))
         both = both[both["value_d"] > 0]
         with np.errstate(invalid="ignore", divide="ignore"):
@@ -56,7 +62,8 @@ def compute_values(indicator: Indicator, catalog: Catalog, facts: pd.DataFrame,
     if indicator.aggregate == "growth":
         base_ind = catalog.indicators[indicator.base]
         last_year = [add_months(p, -12) for p in periods]
-        base = compute_values(base_ind, catalog, facts, sorted(set(periods) | set(last_year)))
+        base = compute_values(base_ind, catalog, facts, sorted(set(periods) | set(last_year)),
+                              without)
         next_year = {p: add_months(p, 12) for p in base["period"].unique()}
         # an empty base (no figures yet) maps to a float column, which cannot be merged on
         prev = base.assign(period=base["period"].map(next_year) if not base.empty
@@ -81,8 +88,9 @@ def compute_values(indicator: Indicator, catalog: Catalog, facts: pd.DataFrame,
     # every month the facts hold, so a missing unit can carry its figure of a month before
     values = _flow_ytd(own) if flow else _levels(own)
     values = values.assign(estimate=values["value"])
-    if indicator.aggregate == "sum" and not values.empty:
-        rollups = catalog.rollup_units(indicator)
+    rollups = {above: units for above, units in catalog.rollup_units(indicator).items()
+               if above not in without}
+    if indicator.aggregate == "sum" and not values.empty and rollups:
         totals = roll_up(values, rollups)
         carried = carried_forward(values, allowed, flow) \
             if indicator.source == "submission" else values.iloc[0:0]
@@ -127,13 +135,45 @@ def carried_forward(values: pd.DataFrame, units: list[str], flow: bool) -> pd.Da
 
 def roll_up(values: pd.DataFrame, rollups: dict[str, list[str]]) -> pd.DataFrame:
     """Sums of the reporting units' values for each unit above them (a county's towns, and every
-    reporting unit for ``ALL``): one row per unit above and period that has any figure."""
-    links = pd.DataFrame([(above, unit) for above, units in rollups.items() for unit in units],
-                         columns=["above", "unit"])
-    joined = values[["period", "unit", "value", "monthly"]].merge(links, on="unit")
-    sums = joined.groupby(["period", "above"], as_index=False, observed=True)[
-        ["value", "monthly"]].sum(min_count=1)
-    return sums.rename(columns={"above": "unit"})
+    reporting unit for ``ALL``): one row per unit above and period that has any figure.
+
+    Each row is repeated once per unit above it, in the rows' order (what a merge with the
+    links gives, without its cost), and summed by pandas as before: the same additions in the
+    same order, so the same last bit."""
+    below = [unit for units in rollups.values() for unit in units]
+    above = np.array([a for a, units in rollups.items() for _ in units], dtype=object)
+    if not below or values.empty:
+        return pd.DataFrame({"period": values["period"].iloc[0:0], "unit": pd.Series(
+            [], dtype=object), "value": [], "monthly": []}).astype(
+            {"value": "float64", "monthly": "float64"})
+    names, link_unit = np.unique(np.array(below, dtype=object), return_inverse=True)
+    row_unit = pd.Index(names).get_indexer(values["unit"])
+    per_unit = np.bincount(link_unit, minlength=len(names))  # links of each unit, in order
+    links = np.argsort(link_unit, kind="stable")
+    first_link = np.concatenate([[0], np.cumsum(per_unit)[:-1]])
+    linked = row_unit >= 0
+    repeats = np.where(linked, per_unit[np.maximum(row_unit, 0)], 0)
+    rows = np.repeat(np.arange(len(values)), repeats)
+    nth = np.arange(len(rows)) - np.repeat(np.cumsum(repeats) - repeats, repeats)
+    link = links[first_link[row_unit[rows]] + nth]
+    period = values["period"]
+    if isinstance(period.dtype, pd.CategoricalDtype):
+        period_codes, months = period.cat.codes.to_numpy(), None
+    else:
+        period_codes, months = pd.factorize(period, sort=True)
+    above_names, above_codes = np.unique(above, return_inverse=True)
+    # one integer key per (month, unit above), ordered as the month then the unit's name
+    key = period_codes[rows].astype("int64") * len(above_names) + above_codes[link]
+    parts = pd.DataFrame({"value": values["value"].to_numpy(dtype="float64")[rows],
+                          "monthly": values["monthly"].to_numpy(dtype="float64")[rows]})
+    sums = parts.groupby(key).sum(min_count=1)
+    keys = sums.index.to_numpy()
+    month_codes = keys // len(above_names)
+    return pd.DataFrame({
+        "period": pd.Categorical.from_codes(month_codes, dtype=period.dtype) if months is None
+        else months[month_codes],
+        "unit": above_names[keys % len(above_names)],
+        "value": sums["value"].to_numpy(), "monthly": sums["monthly"].to_numpy()})
 
 
 def _finish(frame: pd.DataFrame, indicator: Indicator, source: str) -> pd.DataFrame:
@@ -156,18 +196,29 @@ def _levels(own: pd.DataFrame) -> pd.DataFrame:
 
 
 def _flow_ytd(own: pd.DataFrame) -> pd.DataFrame:
-    """Year-to-date per unit: the submitted 累计值, else the sum of the year's 本期值 so far."""
+    """Year-to-date per unit: the submitted 累计值, else the sum of the year's 本期值 so far.
+
+    On arrays: the rows ordered by unit and month, each (unit, year) a run of rows; the running
+    sum is pandas' grouped cumsum over those runs (the additions its two-key groupby made)."""
     if own.empty:
         return pd.DataFrame(columns=["period", "unit", "value", "monthly"])
-    frame = own[["unit", "period", "value", "cumulative"]].sort_values(["unit", "period"])
-    year, month = year_month_arrays(frame["period"])
-    frame = frame.assign(year=year)
-    frame["running"] = frame["value"].fillna(0).groupby(  # vectorised: no Python per unit
-        [frame["unit"], frame["year"]], observed=True).cumsum()
-    ytd = frame["cumulative"].where(frame["cumulative"].notna(), frame["running"])
-    frame["ytd"] = ytd
-    prev = frame.groupby(["unit", "year"], observed=True)["ytd"].shift(1)
-    frame["monthly_v"] = frame["value"].where(
-        frame["value"].notna(), frame["ytd"] - prev.where(month > 1, 0))
-    return pd.DataFrame({"period": frame["period"], "unit": frame["unit"], "value": frame["ytd"],
-                         "monthly": frame["monthly_v"]})
+    unit = own["unit"]
+    unit_codes = unit.cat.codes.to_numpy() if isinstance(unit.dtype, pd.CategoricalDtype) \
+        else pd.factorize(unit, sort=True)[0]
+    year, month = year_month_arrays(own["period"])
+    order = np.lexsort((month, year, unit_codes))
+    u, y, m = unit_codes[order], year[order], month[order]
+    value = own["value"].to_numpy(dtype="float64")[order]
+    cumulative = own["cumulative"].to_numpy(dtype="float64")[order]
+    starts = np.ones(len(order), dtype=bool)
+    starts[1:] = (u[1:] != u[:-1]) | (y[1:] != y[:-1])
+    run = np.cumsum(starts)
+    running = pd.Series(np.where(np.isnan(value), 0.0, value)).groupby(run).cumsum().to_numpy()
+    ytd = np.where(np.isnan(cumulative), running, cumulative)
+    prev = np.concatenate([[np.nan], ytd[:-1]])
+    prev[starts] = np.nan
+    with np.errstate(invalid="ignore"):
+        monthly = np.where(np.isnan(value), ytd - np.where(m > 1, prev, 0.0), value)
+    return pd.DataFrame({"period": own["period"].iloc[order].reset_index(drop=True),
+                         "unit": own["unit"].iloc[order].reset_index(drop=True),
+                         "value": ytd, "monthly": monthly})

@@ -104,8 +104,9 @@ def row_height(lines: int, size: float = 11) -> float:
 def write_table(ws: Worksheet, title: str, columns: list[Column], frame: pd.DataFrame, *,
                 data_date: str, source: str, status_key: str | None = None,
                 summary: list[tuple[str, object]] | None = None, sheet_name: str | None = None,
-                paper: str | None = None) -> int:
-    """One titled, printable table filling the sheet ``ws``; returns its last row."""
+                paper: str | None = None, note: str | None = None) -> int:
+    """One titled, printable table filling the sheet ``ws``; returns its last row. ``note``:
+    a line under the summary saying how to read the table (the rule its statuses follow)."""
     from openpyxl.styles import Alignment, Font
     from openpyxl.utils import get_column_letter
     styles = cell_styles()
@@ -118,6 +119,9 @@ def write_table(ws: Worksheet, title: str, columns: list[Column], frame: pd.Data
     if summary:
         _banner(ws, 3, "　".join(f"{k}：{v}" for k, v in summary), width, len(columns), Font())
         header_row = 4
+    if note:
+        _banner(ws, header_row, note, width, len(columns), Font(size=BODY_PT, color="555555"))
+        header_row += 1
     for col, c in enumerate(columns, start=1):
         cell = ws.cell(row=header_row, column=col, value=c.header)
         cell.font, cell.fill, cell.border = Font(bold=True), styles.head_fill, styles.border

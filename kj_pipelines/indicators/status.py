@@ -6,8 +6,12 @@ and its colour on the board."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import numpy as np
 import pandas as pd
+
+from kj_pipelines.catalog.model import DISTRICT, Indicator
 
 STATUS_ORDER = {"red": 0, "grey": 1, "yellow": 2, "green": 3, "done": 4}
 STATUS_LABEL = {"red": "红", "yellow": "黄", "green": "绿", "grey": "缺报", "done": "完成",
@@ -55,3 +59,44 @@ def worst_first(progress: pd.DataFrame) -> pd.DataFrame:
     rank = progress["status"].map(STATUS_ORDER).to_numpy(dtype="float64")
     gap = progress["gap"].to_numpy(dtype="float64")
     return progress.iloc[np.lexsort((gap, rank))]
+
+
+def status_rule(indicator: Indicator) -> str:
+    """The rule the indicator's light is judged by, printed beside it so a reader can check it:
+    its gap (完成率 minus 计划进度, percentage points) against its own thresholds; a target
+    met is 完成 whatever the gap."""
+    yellow, red = f"{indicator.yellow:g}", f"{indicator.red:g}"
+    rule = f"差距≥−{yellow}绿，≥−{red}黄，<−{red}红"
+    if indicator.profile == "batch":
+        rule += "；首批认定前不评红"
+    return rule
+
+
+RULE_NOTE = ("判灯规则：差距＝完成率−计划进度（百分点），与该指标的黄、红阈值比较；完成年度目标为“完成”；"
+             "缺报不评灯，合计数缺报单位未齐为“待报齐”")
+
+
+def status_counts(top: pd.DataFrame, below: Mapping[str, int], top_label: str
+                  ) -> dict[str, int]:
+    """The month's counts, the same on every page that prints them, each label saying what it
+    counts: the top's indicators (``top``: its rows' ``status`` and ``missing_units``) red,
+    yellow and 待报齐, then the units below it red, yellow and 缺报 (``below``: status → rows),
+    the top's own rows not counted and a unit on two indicators counted twice (单位次)."""
+    missing = top["missing_units"] if "missing_units" in top.columns \
+        else pd.Series(0, index=top.index)
+    waiting = sum(is_incomplete(s, m) for s, m in zip(top["status"], missing, strict=True))
+    return {f"{top_label}红灯指标": int((top["status"] == "red").sum()),
+            f"{top_label}黄灯指标": int((top["status"] == "yellow").sum()),
+            f"{top_label}绿灯或完成指标": int(top["status"].isin(["green", "done"]).sum()),
+            f"{top_label}待报齐指标": int(waiting),
+            f"红灯单位次（不含{top_label}）": int(below.get("red", 0)),
+            f"黄灯单位次（不含{top_label}）": int(below.get("yellow", 0)),
+            f"绿灯或完成单位次（不含{top_label}）": int(below.get("green", 0))
+            + int(below.get("done", 0)),
+            f"缺报单位次（不含{top_label}）": int(below.get("grey", 0))}
+
+
+def month_counts(progress: pd.DataFrame, top_label: str) -> dict[str, int]:
+    """:func:`status_counts` of one month's rows of ``mart.indicator_progress``."""
+    below = progress.loc[progress["unit"] != DISTRICT, "status"].value_counts()
+    return status_counts(progress[progress["unit"] == DISTRICT], below.to_dict(), top_label)

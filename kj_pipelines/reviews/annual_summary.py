@@ -26,7 +26,7 @@ from kj_pipelines.excel.printing import (
     write_table,
 )
 from kj_pipelines.excel.writing import save_workbook, write_text
-from kj_pipelines.indicators.status import status_label
+from kj_pipelines.indicators.status import RULE_NOTE, status_label, status_rule
 from kj_pipelines.worklists import ledger as lg
 from kj_pipelines.worklists.tables import region
 
@@ -95,7 +95,8 @@ def indicator_rows(inputs: YearInputs, catalog: Catalog) -> pd.DataFrame:
             "indicator": code, "指标": ind.name, "计量单位": ind.measure,
             "action": ind.action, "截至": as_of, "实际": r["actual"], "年度目标": r["target"],
             "完成率%": r["completion"], "上年": prev, "变化": change, "变化说明": change_text,
-            "状态": status_label(r["status"], r.get("missing_units")), "status": r["status"]})
+            "状态": status_label(r["status"], r.get("missing_units")), "status": r["status"],
+            "判灯规则": status_rule(ind)})
     return mark_whole(pd.DataFrame(rows), catalog.counted())
 
 
@@ -254,9 +255,10 @@ def write_annual_summary(path: Path, catalog: Catalog, inputs: YearInputs) -> Pa
         Column("指标", "指标", 36), Column("计量单位", "计量单位", 8), Column("截至", "截至", 9),
         Column("年度目标", "年度目标", 12, "#,##0.00"), Column("实际", "实际", 12, "#,##0.00"),
         Column("完成率%", "完成率%", 9, "0.0"), Column("上年", "上年", 12, "#,##0.00"),
-        Column("较上年", "变化说明", 22), Column("状态", "状态", 8)],
+        Column("较上年", "变化说明", 22), Column("状态", "状态", 8),
+        Column("判灯规则（差距，百分点）", "判灯规则", 16)],
         ind, data_date=date, source="年度主要指标进度表（12月）", status_key="状态",
-        sheet_name="指标完成情况")
+        sheet_name="指标完成情况", note=RULE_NOTE)
     goals = mark_whole(inputs.goals[inputs.goals["unit"] == DISTRICT], catalog.counted()).assign(
         指标=lambda f: [catalog.indicators[c].name if c in catalog.indicators else c
                       for c in f["indicator"]])

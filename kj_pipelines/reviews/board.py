@@ -24,9 +24,11 @@ from kj_pipelines.core.files import write_atomic
 from kj_pipelines.core.numbers import as_number
 from kj_pipelines.core.periods import month_end, parse_month
 from kj_pipelines.indicators.status import (
+    RULE_NOTE,
     STATUS_COLOUR,
     STATUS_LABEL,
-    is_incomplete,
+    month_counts,
+    status_rule,
     status_with_estimate,
 )
 from kj_pipelines.reviews.monthly_report import MonthInputs
@@ -40,6 +42,7 @@ CSS = """
 body { font-family: FONT; margin: 16px; color: #222; }
 h1 { font-size: 24px; margin: 0 0 4px; } h2 { font-size: 18px; margin: 20px 0 6px; }
 .meta { color: #555; font-size: 13px; margin-bottom: 12px; }
+.rule { display: block; color: #666; font-size: 12px; font-weight: normal; }
 .chart { width: 100%; height: 280px; break-inside: avoid; page-break-inside: avoid; }
 table { border-collapse: collapse; font-size: 13px; margin-bottom: 8px; break-inside: auto; }
 th, td { border: 1px solid #bbb; padding: 3px 6px; text-align: left; }
@@ -177,21 +180,14 @@ def board_html(catalog: Catalog, inputs: MonthInputs, goals: pd.DataFrame) -> st
     title = f"{region(catalog)}{year}年{month}月科技创新挂图作战图"
     progress = inputs.progress
     top = progress[progress["unit"] == DISTRICT]
-    counts = progress[progress["unit"] != DISTRICT]["status"].value_counts()
     parts = [f"<h1>{html.escape(title)}</h1>",
              f'<div class="meta">数据截至 {month_end(period)}；来源：'
              + html.escape(catalog.sources("年度目标清单", "重点任务攻坚表", "重大项目实施表",
                                            "问题销号进度表"))
-             + "。红、黄为落后于倒排计划的单位。</div>",
+             + "。红、黄为落后于倒排计划的单位。" + html.escape(RULE_NOTE) + "。</div>",
              '<div class="summary">' + "".join(
-                 f"<span>{html.escape(label)}：{int(n)}</span>" for label, n in (
-                     (f"{catalog.top_label}红灯指标", (top["status"] == "red").sum()),
-                     (f"{catalog.top_label}黄灯指标", (top["status"] == "yellow").sum()),
-                     (f"{catalog.top_label}待报齐指标（缺报单位未齐，不评灯）", sum(
-                         is_incomplete(s, m) for s, m in zip(
-                             top["status"], top["missing_units"], strict=True))),
-                     ("红灯单位次", counts.get("red", 0)), ("黄灯单位次", counts.get("yellow", 0)),
-                     ("缺报单位次", counts.get("grey", 0)))) + "</div>",
+                 f"<span>{html.escape(label)}：{n}</span>"
+                 for label, n in month_counts(progress, catalog.top_label).items()) + "</div>",
              _decisions(catalog, inputs), _matrix(catalog, progress)]
     scripts = []
     parts.append('<div class="charts">')
@@ -204,7 +200,8 @@ def board_html(catalog: Catalog, inputs: MonthInputs, goals: pd.DataFrame) -> st
                                       row["estimate_status"].iloc[0]) \
             if not row.empty else "无目标"
         parts.append(f"<section><h2>{html.escape(ind.name)}（{html.escape(ind.measure)}）"
-                     f"　{catalog.top_label}：{html.escape(status)}</h2>"
+                     f"　{catalog.top_label}：{html.escape(status)}"
+                     f'<span class="rule">{html.escape(status_rule(ind))}</span></h2>'
                      f'<div class="chart" id="c{i}"></div></section>')
         spec = json.dumps(figure_spec(catalog, code, inputs.series, units), ensure_ascii=False,
                           allow_nan=False, separators=(",", ":"))
@@ -263,7 +260,8 @@ def _matrix(catalog: Catalog, progress: pd.DataFrame) -> str:
     for code, ind in catalog.indicators.items():
         if not any((code, u) in cells for u in [DISTRICT, *units]):
             continue
-        row = [f'<td class="name">{html.escape(ind.name)}</td>']
+        row = [f'<td class="name">{html.escape(ind.name)}'
+               f'<span class="rule">{html.escape(status_rule(ind))}</span></td>']
         for u in [DISTRICT, *units]:
             status, completion = cells.get((code, u), (None, None))
             cls = STATUS_CLASS.get(status, "") if isinstance(status, str) else ""

@@ -29,7 +29,15 @@ from kj_pipelines.excel.printing import (
     write_table,
 )
 from kj_pipelines.excel.writing import save_workbook, write_text
-from kj_pipelines.indicators.status import STATUS_LABEL, is_incomplete, status_label, worst_first
+from kj_pipelines.indicators.status import (
+    RULE_NOTE,
+    STATUS_LABEL,
+    is_incomplete,
+    month_counts,
+    status_label,
+    status_rule,
+    worst_first,
+)
 from kj_pipelines.worklists.tables import (
     Table,
     open_problems,
@@ -103,6 +111,7 @@ def overview_frame(progress: pd.DataFrame, catalog: Catalog) -> pd.DataFrame:
             "差距": row["gap"] if row is not None else None,
             "状态": status_label(row["status"], row.get("missing_units")) if row is not None
             else "无目标",
+            "判灯规则": status_rule(ind),
             # a total still waiting for units: the estimate beside it, never its status
             "估算": row.get("estimate") if waiting else None,
             "估算状态": STATUS_LABEL.get(row.get("estimate_status"), "") if waiting else "",
@@ -131,7 +140,9 @@ def units_frame(progress: pd.DataFrame, catalog: Catalog) -> pd.DataFrame:
               for c in rows["indicator"]],
         单位=[catalog.level_label(u) for u in rows["unit"]],
         层级=[catalog.kind_name(u) for u in rows["unit"]],
-        状态=[status_label(s, m) for s, m in zip(rows["status"], missing, strict=True)])
+        状态=[status_label(s, m) for s, m in zip(rows["status"], missing, strict=True)],
+        判灯规则=[status_rule(catalog.indicators[c]) if c in catalog.indicators else ""
+              for c in rows["indicator"]])
 
 
 def next_month_milestones(milestones: pd.DataFrame, catalog: Catalog, period: str
@@ -157,23 +168,21 @@ def write_monthly_report(path: Path, catalog: Catalog, inputs: MonthInputs) -> P
         Column(f"{top}实际", "实际", 12, "#,##0.00"), Column("计划", "计划", 12, "#,##0.00"),
         Column("年度目标", "年度目标", 12, "#,##0.00"), Column("完成率%", "完成率%", 9, "0.0"),
         Column("计划进度%", "计划进度%", 9, "0.0"), Column("差距(百分点)", "差距", 10, "0.0"),
-        Column("状态", "状态", 8), Column("截至", "截至", 9), Column("红灯单位", "红灯单位", 8),
-        Column("黄灯单位", "黄灯单位", 8), Column("缺报单位", "缺报单位", 8),
+        Column("状态", "状态", 8), Column("判灯规则（差距，百分点）", "判灯规则", 16),
+        Column("截至", "截至", 9), Column(f"红灯单位（不含{top}）", "红灯单位", 8),
+        Column(f"黄灯单位（不含{top}）", "黄灯单位", 8), Column(f"缺报单位（不含{top}）", "缺报单位", 8),
         Column(f"{top}估算（缺报按上期结转）", "估算", 12, "#,##0.00"),
         Column("估算状态", "估算状态", 8), Column("待报单位", "缺报下级", 20),
         Column("责任部门", "责任部门", 20)],
         overview, data_date=date, source=catalog.sources("年度目标清单"), status_key="状态",
-        sheet_name="总览", summary=[
-            ("指标", len(overview)), ("红", int((overview["状态"] == "红").sum())),
-            ("黄", int((overview["状态"] == "黄").sum())),
-            ("缺报", int((overview["状态"] == "缺报").sum())),
-            ("待报齐（缺报单位未齐，不评灯）", int((overview["状态"] == "待报齐").sum()))])
+        sheet_name="总览", note=RULE_NOTE, summary=[
+            ("指标", len(overview)), *month_counts(inputs.progress, top).items()])
     write_table(wb.create_sheet(), f"{title}·分单位进度", [
         Column("状态", "状态", 8), Column("指标", "指标", 34), Column("单位", "单位", 18),
         Column("层级", "层级", 12), Column("实际", "actual", 12, "#,##0.00"),
         Column("计划", "planned", 12, "#,##0.00"), Column("年度目标", "target", 12, "#,##0.00"),
         Column("完成率%", "completion", 9, "0.0"), Column("差距(百分点)", "gap", 10, "0.0"),
-        Column("缺报下级", "missing_units", 8)],
+        Column("判灯规则", "判灯规则", 16), Column("缺报下级", "missing_units", 8)],
         units_frame(inputs.progress, catalog), data_date=date, source=catalog.sources(),
         status_key="状态", sheet_name="分单位进度")
     _chart_sheet(wb, catalog, inputs.series, f"{title}·挂图作战", date, month)

@@ -18,6 +18,7 @@ from kj_pipelines.catalog.model import Catalog, ScoringRules
 from kj_pipelines.core.periods import month_end
 from kj_pipelines.excel.printing import Column, write_table
 from kj_pipelines.excel.writing import save_workbook
+from kj_pipelines.indicators.status import RULE_NOTE
 from kj_pipelines.reviews.monthly_report import overview_frame
 from kj_pipelines.reviews.scoring import canonical_scores, part_label
 from kj_pipelines.worklists.tables import region
@@ -123,10 +124,11 @@ def write_ranking_workbook(path: Path, catalog: Catalog, label: str, month: str,
         Column("指标", "指标", 36), Column("计量单位", "计量单位", 8),
         Column("实际", "实际", 12, "#,##0.00"), Column("年度目标", "年度目标", 12, "#,##0.00"),
         Column("完成率%", "完成率%", 9, "0.0"), Column("计划进度%", "计划进度%", 9, "0.0"),
-        Column("状态", "状态", 8), Column("红灯单位", "红灯单位", 8),
+        Column("状态", "状态", 8), Column("判灯规则（差距，百分点）", "判灯规则", 16),
+        Column(f"红灯单位（不含{catalog.top_label}）", "红灯单位", 8),
         Column("责任部门", "责任部门", 20)],
         overview, data_date=date, source=catalog.sources("年度目标清单"), status_key="状态",
-        sheet_name="指标进度")
+        sheet_name="指标进度", note=RULE_NOTE)
     if history is not None:
         _history_sheet(wb, catalog, history, title, date)
     save_workbook(wb, path)

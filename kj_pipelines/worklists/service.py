@@ -15,6 +15,7 @@ from kj_pipelines.catalog.model import Catalog
 from kj_pipelines.core.periods import add_months, month_end, months_between, parse_month
 from kj_pipelines.excel.printing import Column, write_list_report
 from kj_pipelines.indicators.progress import red_streak
+from kj_pipelines.indicators.status import month_counts
 from kj_pipelines.storage.warehouse import query, table_columns
 from kj_pipelines.worklists import ledger as lg
 from kj_pipelines.worklists.state import (
@@ -227,12 +228,11 @@ def targets_list(conn, data, catalog: Catalog, period: str, reports: Path) -> Li
     year = parse_month(period)[0]
     table = targets_table(frame, catalog, year)
     shown = table.frame
-    order = ("red", "grey", "yellow", "green", "pending", "done")
     report = _export(reports, period, "年度目标清单", table)
     missing = sorted(set(catalog.indicators) - set(frame["indicator"]))
     return ListMonth(report,
         {"mart.targets": frame},
-        {"targets": len(frame), **_counts(frame["status"], order),
+        {"targets": len(frame), **month_counts(frame, catalog.top_label),
          "list": (shown[["状态", "指标", "单位", "target_text", "as_of", "actual",
                                        "completion"]].rename(columns={
                                            "target_text": "年度目标", "as_of": "截至", "actual": "实际",

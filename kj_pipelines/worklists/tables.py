@@ -13,7 +13,7 @@ import pandas as pd
 
 from kj_pipelines.catalog.model import DISTRICT, Catalog
 from kj_pipelines.excel.printing import Column, mark_whole
-from kj_pipelines.indicators.status import status_label
+from kj_pipelines.indicators.status import month_counts, status_label, status_rule
 from kj_pipelines.worklists import ledger as lg
 from kj_pipelines.worklists.state import item_number
 from kj_pipelines.worklists.status import LIST_STATUS_LABEL, SOURCE_LABEL, SUPERVISION_LABEL
@@ -47,7 +47,9 @@ def targets_table(frame: pd.DataFrame, catalog: Catalog, year: int) -> Table:
             for s, m in zip(frame["status"], frame["missing_units"]
                             if "missing_units" in frame.columns else [0] * len(frame),
                             strict=True)],
-        责任部门=[unit_label(catalog, d) for d in frame["department"]])
+        责任部门=[unit_label(catalog, d) for d in frame["department"]],
+        判灯规则=[status_rule(catalog.indicators[c]) if c in catalog.indicators else ""
+              for c in frame["indicator"]])
     order = {"red": 0, "grey": 1, "yellow": 2, "green": 3, "pending": 4, "done": 5}
     shown = mark_whole(shown, catalog.counted()).assign(_o=shown["status"].map(order)).sort_values(
         ["_o", "indicator", "unit"])
@@ -57,8 +59,9 @@ def targets_table(frame: pd.DataFrame, catalog: Catalog, year: int) -> Table:
          Column("年度目标", "target", 12, "#,##0.00"), Column("目标原文", "target_text", 18),
          Column("截至", "as_of", 10), Column("实际", "actual", 12, "#,##0.00"),
          Column("完成率%", "completion", 10, "0.0"), Column("状态", "状态", 10),
-         Column("责任部门", "责任部门", 20)],
-        shown, catalog.sources("年度目标清单"), "状态")
+         Column("判灯规则（差距，百分点）", "判灯规则", 16), Column("责任部门", "责任部门", 20)],
+        shown, catalog.sources("年度目标清单"), "状态",
+        list(month_counts(frame, catalog.top_label).items()))
 
 
 def tasks_table(tasks: pd.DataFrame, catalog: Catalog, year: int) -> Table:

@@ -36,9 +36,10 @@ def test_monthly_review_writes_the_report_and_the_board(reviewed, catalog):
     wb = load_workbook(report)
     assert wb.sheetnames == SHEETS
     overview = wb["总览"]
-    header = [c.value for c in overview[4]]
+    at = next(r for r in range(1, 8) if overview.cell(row=r, column=1).value == "指标")
+    header = [c.value for c in overview[at]]
     rows = {r[0]: dict(zip(header, r, strict=True))
-            for r in overview.iter_rows(min_row=5, values_only=True) if r[0]}
+            for r in overview.iter_rows(min_row=at + 1, values_only=True) if r[0]}
     con = duckdb.connect(str(paths.warehouse), read_only=True)
     try:
         top = con.execute("SELECT indicator, actual, status FROM mart.indicator_progress "

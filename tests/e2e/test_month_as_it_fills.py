@@ -54,7 +54,7 @@ def test_the_monthly_report_names_a_waiting_total_and_counts_it(reviewed):
     ws = wb["总览"]
     summary = next(row[0] for row in ws.iter_rows(values_only=True)
                    if row and isinstance(row[0], str) and row[0].startswith("指标："))
-    assert "待报齐（缺报单位未齐，不评灯）：2" in summary, summary
+    assert "全区待报齐指标：2" in summary, summary
     header = next(row for row in ws.iter_rows(values_only=True) if row and row[0] == "指标")
     rows = [dict(zip(header, row, strict=False)) for row in ws.iter_rows(values_only=True)
             if row and row[0] in ("重大科技建设项目投资额", "技术交易额")]
@@ -300,3 +300,31 @@ def test_the_months_state_is_the_same_whatever_order_its_workbooks_come_in(revie
     assert states[0][0][problem.problem_id][0] == "确认销号"
     assert len(states[0][1]) > 0
     assert states[1] == states[0] and states[2] == states[0]
+
+
+def test_the_months_counts_are_one_count_on_every_page(reviewed):
+    """The UI's overview, the board, the monthly report and 年度目标清单 print the same
+    red/yellow/green/grey counts for 2026-10, each saying that the top's rows are apart."""
+    import re
+
+    import dagster as dg
+
+    paths, instance = reviewed
+
+    def metadata(key: str) -> dict[str, int]:
+        (record,) = instance.fetch_materializations(dg.AssetRecordsFilter(
+            asset_key=dg.AssetKey.from_user_string(key), asset_partitions=["2026-10"]),
+            limit=1).records
+        return {k: v.value for k, v in record.asset_materialization.metadata.items()
+                if k.endswith("指标") or "单位次" in k}
+
+    ui, targets = metadata("indicator_progress"), metadata("list/targets")
+    board_html = (paths.reports / "2026-10" / "挂图作战_2026-10.html").read_text("utf-8")
+    summary = re.search(r'<div class="summary">(.*?)</div>', board_html).group(1)
+    board = {k: int(v) for k, v in re.findall(r"<span>([^<：]+)：(\d+)</span>", summary)}
+    wb = load_workbook(paths.reports / "2026-10" / "月调度报告_2026-10.xlsx", read_only=True)
+    line = next(row[0] for row in wb["总览"].iter_rows(values_only=True)
+                if row and isinstance(row[0], str) and row[0].startswith("指标："))
+    report = {k: int(v) for k, v in (part.split("：") for part in line.split("　")[1:])}
+    assert ui == board == report == targets, (ui, board, report, targets)
+    assert ui["红灯单位次（不含全区）"] > 0 and "全区红灯指标" in ui

@@ -15,7 +15,13 @@ from kj_pipelines.defs.partitions import monthly_partitions, yearly_partitions
 from kj_pipelines.defs.resources import KJDataResource, WarehouseResource
 from kj_pipelines.indicators.goals import goal_distance
 from kj_pipelines.indicators.service import assemble_progress, run_plan
-from kj_pipelines.indicators.status import is_incomplete, status_with_estimate
+from kj_pipelines.indicators.status import (
+    RULE_NOTE,
+    is_incomplete,
+    status_counts,
+    status_rule,
+    status_with_estimate,
+)
 from kj_pipelines.storage.warehouse import ensure_schema, query, replace_rows
 
 
@@ -38,10 +44,13 @@ def progress_overview(summary: "pd.DataFrame", catalog: Catalog) -> "pd.DataFram
                                     else r["top_completion"]) if status else None,
             "计划进度%": as_number(r["top_planned_share"]) if status else None,
             "截至": r["as_of"], f"{top}缺报": int(as_number(r["top_missing"]) or 0),
-            "红": int(r["red"]), "黄": int(r["yellow"]), "缺报": int(r["grey"])})
+            "红": int(r["red"]), "黄": int(r["yellow"]), "缺报": int(r["grey"]),
+            "判灯规则": status_rule(catalog.indicators[code]) if code in catalog.indicators
+            else ""})
     frame = pd.DataFrame(rows, columns=["指标", f"{top}状态", f"{top}完成率%", "计划进度%", "截至",
-                                        f"{top}缺报", "红", "黄", "缺报"])
-    return frame.sort_values(["红", "黄", "缺报"], ascending=False)
+                                        f"{top}缺报", "红", "黄", "缺报", "判灯规则"])
+    return frame.sort_values(["红", "黄", "缺报"], ascending=False).rename(columns={
+        "红": f"红（不含{top}）", "黄": f"黄（不含{top}）", "缺报": f"缺报（不含{top}）"})
 
 
 def build_progress_asset(catalog: Catalog) -> dg.AssetsDefinition:
@@ -71,14 +80,17 @@ def build_progress_asset(catalog: Catalog) -> dg.AssetsDefinition:
 
 
 def _month_metadata(month: "pd.DataFrame", catalog: Catalog, period: str) -> dict[str, object]:
+    # the counts the board and the monthly report print, named as they print them
+    top = month.rename(columns={"top_status": "status", "top_missing": "missing_units"})
+    top = top[top["status"].notna()]
+    below = {status: int(month[status].sum()) for status in ("red", "yellow", "grey")}
+    below["green"] = int(month["green_or_done"].sum())
     return {
         "period": period,
         "rows": int(month["rows"].sum()),
-        "red": int(month["red"].sum()),
-        "yellow": int(month["yellow"].sum()),
-        "grey": int(month["grey"].sum()),
-        "green_or_done": int(month["green_or_done"].sum()),
+        **status_counts(top, below, catalog.top_label),
         "overview": markdown_table(progress_overview(month, catalog)),
+        "判灯规则": RULE_NOTE,
     }
 
 

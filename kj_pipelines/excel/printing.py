@@ -127,6 +127,9 @@ def write_table(ws: Worksheet, title: str, columns: list[Column], frame: pd.Data
         cell.font, cell.fill, cell.border = Font(bold=True), styles.head_fill, styles.border
         cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
         ws.column_dimensions[get_column_letter(col)].width = c.width
+    # a header wrapped in its narrow column (红灯单位（不含全区）) gets the lines it needs
+    ws.row_dimensions[header_row].height = row_height(max(
+        math.ceil(display_width(c.header) / max(c.width - 1, 1)) for c in columns))
     plain, wrapped = body_styles(ws.parent)
     for r, record in enumerate(frame.to_dict("records"), start=header_row + 1):
         lines = 1

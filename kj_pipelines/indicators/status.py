@@ -63,10 +63,10 @@ def worst_first(progress: pd.DataFrame) -> pd.DataFrame:
 
 def status_rule(indicator: Indicator) -> str:
     """The rule the indicator's light is judged by, printed beside it so a reader can check it:
-    its gap (完成率 minus 计划进度, percentage points) against its own thresholds; a target
-    met is 完成 whatever the gap."""
+    its gap (完成率 minus 计划进度, percentage points; the column or the line that shows the
+    rule says so) against its own thresholds; a target met is 完成 whatever the gap."""
     yellow, red = f"{indicator.yellow:g}", f"{indicator.red:g}"
-    rule = f"差距≥−{yellow}绿，≥−{red}黄，<−{red}红"
+    rule = f"≥−{yellow}绿，≥−{red}黄，<−{red}红"
     if indicator.profile == "batch":
         rule += "；首批认定前不评红"
     return rule

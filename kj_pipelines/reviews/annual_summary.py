@@ -256,7 +256,7 @@ def write_annual_summary(path: Path, catalog: Catalog, inputs: YearInputs) -> Pa
         Column("年度目标", "年度目标", 12, "#,##0.00"), Column("实际", "实际", 12, "#,##0.00"),
         Column("完成率%", "完成率%", 9, "0.0"), Column("上年", "上年", 12, "#,##0.00"),
         Column("较上年", "变化说明", 22), Column("状态", "状态", 8),
-        Column("判灯规则（差距，百分点）", "判灯规则", 16)],
+        Column("判灯规则（差距，百分点）", "判灯规则", 23)],
         ind, data_date=date, source="年度主要指标进度表（12月）", status_key="状态",
         sheet_name="指标完成情况", note=RULE_NOTE)
     goals = mark_whole(inputs.goals[inputs.goals["unit"] == DISTRICT], catalog.counted()).assign(

@@ -17,6 +17,7 @@ import json
 from pathlib import Path
 
 import pandas as pd
+from plotly import __version__ as plotly_version
 from plotly.offline import get_plotlyjs
 
 from kj_pipelines.catalog.model import DISTRICT, Catalog
@@ -174,7 +175,13 @@ def _fmt(value: object, digits: int = 2) -> str:
     return f"{float(value):,.{digits}f}" if isinstance(value, (int, float)) else str(value)
 
 
-def board_html(catalog: Catalog, inputs: MonthInputs, goals: pd.DataFrame) -> str:
+CHART_SCRIPT = f"plotly-{plotly_version}.min.js"  # one copy under reports/assets/
+
+
+def board_html(catalog: Catalog, inputs: MonthInputs, goals: pd.DataFrame,
+               script_src: str | None = None) -> str:
+    """The month's board. ``script_src``: where the chart library is, relative to the page
+    (every month's board shares one copy); without it the library is inlined (4.8 MB)."""
     period = inputs.period
     year, month = parse_month(period)
     title = f"{region(catalog)}{year}年{month}月科技创新挂图作战图"
@@ -201,12 +208,13 @@ def board_html(catalog: Catalog, inputs: MonthInputs, goals: pd.DataFrame) -> st
             if not row.empty else "无目标"
         parts.append(f"<section><h2>{html.escape(ind.name)}（{html.escape(ind.measure)}）"
                      f"　{catalog.top_label}：{html.escape(status)}"
-                     f'<span class="rule">{html.escape(status_rule(ind))}</span></h2>'
+                     f'<span class="rule">判灯：差距{html.escape(status_rule(ind))}</span></h2>'
                      f'<div class="chart" id="c{i}"></div></section>')
         spec = json.dumps(figure_spec(catalog, code, inputs.series, units), ensure_ascii=False,
                           allow_nan=False, separators=(",", ":"))
-        scripts.append(f"(function(f){{Plotly.newPlot('c{i}', f.data, f.layout, "
-                       f"{{displayModeBar: false, responsive: true}});}})({_safe_json(spec)});")
+        scripts.append(f"(function(f){{if(window.Plotly)Plotly.newPlot('c{i}', f.data, "
+                       f"f.layout, {{displayModeBar: false, responsive: true}});}})"
+                       f"({_safe_json(spec)});")
     parts.append("</div>")
     parts.append("<h2>距多年目标</h2>" + _table(
         ["指标", "单位", "目标年", "目标值", "最新值", "截至", "尚差", "进度%"],
@@ -218,8 +226,23 @@ def board_html(catalog: Catalog, inputs: MonthInputs, goals: pd.DataFrame) -> st
     return ("<!DOCTYPE html><html lang=\"zh-CN\"><head><meta charset=\"utf-8\">"
             "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
             f"<title>{html.escape(title)}</title><style>{CSS}</style>"
-            f"<script>{get_plotlyjs()}</script></head><body>{''.join(parts)}"
-            f"<script>{PICK_SCRIPT}{''.join(scripts)}</script></body></html>")
+            + (f'<script src="{html.escape(script_src)}"></script>' if script_src
+               else f"<script>{get_plotlyjs()}</script>")
+            + f"</head><body>{''.join(parts)}"
+            f"<script>{PICK_SCRIPT}{_missing_script(script_src)}{''.join(scripts)}</script>"
+            "</body></html>")
+
+
+def _missing_script(script_src: str | None) -> str:
+    """Where the shared chart library is not beside the page (the file copied alone): say so
+    at the top; the tables read as they are."""
+    if not script_src:
+        return ""
+    note = (f"图表未能显示：本页的图表脚本应在 {script_src}（报表目录的 assets 文件夹）；"
+            "请连同该文件夹一起复制。表格内容不受影响。")
+    return ("if(!window.Plotly){var n=document.createElement('p');n.className='meta';"
+            f"n.style.color='#C00000';n.textContent={json.dumps(note, ensure_ascii=False)};"
+            "document.body.insertBefore(n,document.body.firstChild);}")
 
 
 def _decisions(catalog: Catalog, inputs: MonthInputs) -> str:
@@ -261,7 +284,7 @@ def _matrix(catalog: Catalog, progress: pd.DataFrame) -> str:
         if not any((code, u) in cells for u in [DISTRICT, *units]):
             continue
         row = [f'<td class="name">{html.escape(ind.name)}'
-               f'<span class="rule">{html.escape(status_rule(ind))}</span></td>']
+               f'<span class="rule">差距{html.escape(status_rule(ind))}</span></td>']
         for u in [DISTRICT, *units]:
             status, completion = cells.get((code, u), (None, None))
             cls = STATUS_CLASS.get(status, "") if isinstance(status, str) else ""
@@ -319,4 +342,11 @@ def _overdue_sections(catalog: Catalog, inputs: MonthInputs) -> str:
 
 
 def write_board(path: Path, catalog: Catalog, inputs: MonthInputs, goals: pd.DataFrame) -> Path:
-    return write_atomic(path, board_html(catalog, inputs, goals).encode("utf-8"))
+    """The board at ``reports/<period>/``, its chart library once at ``reports/assets/`` (a
+    month's board is 0.1 MB beside it, not 4.9 MB: 22 months of the sample 7 MB, not 108)."""
+    shared = path.parent.parent / "assets" / CHART_SCRIPT
+    if not shared.exists():
+        shared.parent.mkdir(parents=True, exist_ok=True)
+        write_atomic(shared, get_plotlyjs().encode("utf-8"))
+    return write_atomic(path, board_html(catalog, inputs, goals,
+                                         f"../assets/{CHART_SCRIPT}").encode("utf-8"))

@@ -168,7 +168,7 @@ def write_monthly_report(path: Path, catalog: Catalog, inputs: MonthInputs) -> P
         Column(f"{top}实际", "实际", 12, "#,##0.00"), Column("计划", "计划", 12, "#,##0.00"),
         Column("年度目标", "年度目标", 12, "#,##0.00"), Column("完成率%", "完成率%", 9, "0.0"),
         Column("计划进度%", "计划进度%", 9, "0.0"), Column("差距(百分点)", "差距", 10, "0.0"),
-        Column("状态", "状态", 8), Column("判灯规则（差距，百分点）", "判灯规则", 16),
+        Column("状态", "状态", 8), Column("判灯规则（差距，百分点）", "判灯规则", 23),
         Column("截至", "截至", 9), Column(f"红灯单位（不含{top}）", "红灯单位", 8),
         Column(f"黄灯单位（不含{top}）", "黄灯单位", 8), Column(f"缺报单位（不含{top}）", "缺报单位", 8),
         Column(f"{top}估算（缺报按上期结转）", "估算", 12, "#,##0.00"),
@@ -182,7 +182,7 @@ def write_monthly_report(path: Path, catalog: Catalog, inputs: MonthInputs) -> P
         Column("层级", "层级", 12), Column("实际", "actual", 12, "#,##0.00"),
         Column("计划", "planned", 12, "#,##0.00"), Column("年度目标", "target", 12, "#,##0.00"),
         Column("完成率%", "completion", 9, "0.0"), Column("差距(百分点)", "gap", 10, "0.0"),
-        Column("判灯规则", "判灯规则", 16), Column("缺报下级", "missing_units", 8)],
+        Column("判灯规则（差距）", "判灯规则", 23), Column("缺报下级", "missing_units", 8)],
         units_frame(inputs.progress, catalog), data_date=date, source=catalog.sources(),
         status_key="状态", sheet_name="分单位进度")
     _chart_sheet(wb, catalog, inputs.series, f"{title}·挂图作战", date, month)

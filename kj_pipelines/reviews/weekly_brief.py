@@ -199,7 +199,7 @@ def write_weekly_brief(path: Path, catalog: Catalog, inputs: WeekInputs) -> Path
               for c in inputs.watchlist["indicator"]])
     write_table(wb.create_sheet(), f"{title}·红黄灯", [
         Column("状态", "状态", 8), Column("指标", "指标", 34), Column("单位", "单位", 18),
-        Column("差距(百分点)", "gap", 10, "0.0"), Column("判灯规则", "判灯规则", 16),
+        Column("差距(百分点)", "gap", 10, "0.0"), Column("判灯规则（差距）", "判灯规则", 23),
         Column("月份", "period", 10)],
         watch, data_date=date, source="年度主要指标进度表", status_key="状态",
         sheet_name="红黄灯", note=RULE_NOTE)

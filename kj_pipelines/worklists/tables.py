@@ -59,7 +59,7 @@ def targets_table(frame: pd.DataFrame, catalog: Catalog, year: int) -> Table:
          Column("年度目标", "target", 12, "#,##0.00"), Column("目标原文", "target_text", 18),
          Column("截至", "as_of", 10), Column("实际", "actual", 12, "#,##0.00"),
          Column("完成率%", "completion", 10, "0.0"), Column("状态", "状态", 10),
-         Column("判灯规则（差距，百分点）", "判灯规则", 16), Column("责任部门", "责任部门", 20)],
+         Column("判灯规则（差距，百分点）", "判灯规则", 23), Column("责任部门", "责任部门", 20)],
         shown, catalog.sources("年度目标清单"), "状态",
         list(month_counts(frame, catalog.top_label).items()))
 

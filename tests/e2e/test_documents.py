@@ -1,5 +1,6 @@
 """The month's review documents: the 月调度 workbook and the 挂图作战 board."""
 
+import re
 import shutil
 from pathlib import Path
 
@@ -96,7 +97,12 @@ def test_board_has_one_chart_per_indicator_and_no_network(reviewed, catalog):
     paths, _ = reviewed
     page = (paths.reports / "2026-10" / "挂图作战_2026-10.html").read_text(encoding="utf-8")
     assert page.count('class="chart"') == len(catalog.indicators)
-    assert '<script src=' not in page  # plotly.js is inlined (the browser test: no request)
+    # one local copy of plotly.js shared by every month's board (the browser test: no request)
+    from kj_pipelines.reviews.board import CHART_SCRIPT
+    assert re.findall(r'<script src="([^"]+)"', page) == [f"../assets/{CHART_SCRIPT}"]
+    assert (paths.reports / "assets" / CHART_SCRIPT).stat().st_size > 3_000_000
+    assert len(page.encode()) < 1_000_000
+    assert "图表未能显示" in page  # said on the page when the board is copied without it
     assert "@page { size: A3 landscape" in page
     assert catalog.top_label in page
 

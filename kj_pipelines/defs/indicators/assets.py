@@ -82,7 +82,7 @@ def build_indicator_asset(ind: Indicator, catalog: Catalog) -> dg.AssetsDefiniti
         dg.AssetCheckSpec("submissions_complete", asset=key,
                           description="报送完整性：截止日后仍未报送的单位"),
         dg.AssetCheckSpec("on_schedule", asset=key,
-                          description=f"进度：落后倒排计划（黄/红）的单位；{status_rule(ind)}"),
+                          description=f"进度：落后倒排计划（黄/红）的单位；判灯：差距{status_rule(ind)}"),
     ]
 
     @dg.asset(
@@ -96,7 +96,7 @@ def build_indicator_asset(ind: Indicator, catalog: Catalog) -> dg.AssetsDefiniti
         kinds={"duckdb"},
         tags={"frequency": ind.frequency, "source": ind.source},
         metadata={"计量单位": ind.measure, "责任部门": catalog.units[ind.department].name,
-                  "判灯规则": f"{status_rule(ind)}（差距＝完成率−计划进度，百分点；"
+                  "判灯规则": f"差距{status_rule(ind)}（差距＝完成率−计划进度，百分点；"
                           "完成年度目标为“完成”；缺报不评灯）"},
     )
     def _indicator(context: dg.AssetExecutionContext, kj_data: KJDataResource,

@@ -45,10 +45,10 @@ def progress_overview(summary: "pd.DataFrame", catalog: Catalog) -> "pd.DataFram
             "计划进度%": as_number(r["top_planned_share"]) if status else None,
             "截至": r["as_of"], f"{top}缺报": int(as_number(r["top_missing"]) or 0),
             "红": int(r["red"]), "黄": int(r["yellow"]), "缺报": int(r["grey"]),
-            "判灯规则": status_rule(catalog.indicators[code]) if code in catalog.indicators
+            "判灯规则（差距）": status_rule(catalog.indicators[code]) if code in catalog.indicators
             else ""})
     frame = pd.DataFrame(rows, columns=["指标", f"{top}状态", f"{top}完成率%", "计划进度%", "截至",
-                                        f"{top}缺报", "红", "黄", "缺报", "判灯规则"])
+                                        f"{top}缺报", "红", "黄", "缺报", "判灯规则（差距）"])
     return frame.sort_values(["红", "黄", "缺报"], ascending=False).rename(columns={
         "红": f"红（不含{top}）", "黄": f"黄（不含{top}）", "缺报": f"缺报（不含{top}）"})
 

@@ -35,18 +35,57 @@ def _cell_text(v: object) -> str:
     return "—" if v is None or v is pd.NA else str(v).replace("|", "/")
 
 
+def _alignment(rows: list[tuple], columns: int) -> str:
+    """The separator line: a column holding only numbers is right-aligned (``---:``)."""
+    def numeric(i: int) -> bool:  # judged by the column's first figure (one type a column)
+        first = next((row[i] for row in rows if row[i] is not None and row[i] == row[i]), None)
+        return isinstance(first, (int, float)) and not isinstance(first, bool)
+    return "|" + "".join("---:|" if numeric(i) else "---|" for i in range(columns))
+
+
 def markdown_rows(columns: list[str], rows: list[tuple], *, total: int | None = None,
                   max_rows: int = 40) -> dg.MetadataValue:
     """A Markdown table from plain rows (the hot path: one per month and asset of a backfill
-    builds it without a DataFrame); ``total``: the rows there were before cutting."""
+    builds it without a DataFrame); ``total``: the rows there were before cutting. Numbers
+    right-aligned."""
     total = len(rows) if total is None else total
     if not total:
         return dg.MetadataValue.md("（无数据）")
-    lines = ["| " + " | ".join(map(str, columns)) + " |", "|" + "---|" * len(columns)]
-    lines += ["| " + " | ".join(_cell_text(v) for v in row) + " |" for row in rows[:max_rows]]
+    shown = rows[:max_rows]
+    lines = ["| " + " | ".join(map(str, columns)) + " |", _alignment(shown, len(columns))]
+    lines += ["| " + " | ".join(_cell_text(v) for v in row) + " |" for row in shown]
     if total > max_rows:
         lines.append(f"\n…共{total}行，仅显示前{max_rows}行")
     return dg.MetadataValue.md("\n".join(lines))
+
+
+INLINE_CHARS = 1000  # Dagster's UI shows a Markdown value this short inline, longer behind a click
+
+
+def glance(columns: list[str], rows: list[tuple], *, total: int | None = None,
+           full: str = "") -> dg.MetadataValue:
+    """The first rows of a table (worst first, as given) that Dagster's UI shows without a click:
+    as many as fit in :data:`INLINE_CHARS`, then how many there are and where the rest is
+    (``full``: the entry holding the whole table)."""
+    total = len(rows) if total is None else total
+    if not total:
+        return dg.MetadataValue.md("（无）")
+    head = ["| " + " | ".join(map(str, columns)) + " |", _alignment(rows, len(columns))]
+    body: list[str] = []
+    for row in rows:
+        line = "| " + " | ".join(_cell_text(v) for v in row) + " |"
+        if sum(len(x) + 1 for x in head + body) + len(line) + 40 > INLINE_CHARS:
+            break
+        body.append(line)
+    lines = head + body
+    if total > len(body):
+        lines.append(f"\n前{len(body)}行，共{total}行" + (f"；全部见 {full}" if full else ""))
+    return dg.MetadataValue.md("\n".join(lines))
+
+
+def glance_table(frame: "pd.DataFrame", *, full: str = "") -> dg.MetadataValue:
+    """:func:`glance` of a frame's first rows."""
+    return glance(list(frame.columns), row_tuples(frame.head(40)), total=len(frame), full=full)
 
 
 def partitioned_result(context: dg.AssetExecutionContext, per_period: dict[str, dict],

@@ -50,7 +50,7 @@ def test_sample_month_materializes_end_to_end(catalog, reviewed):
     assert rejected == 0
     event = instance.get_latest_materialization_event(dg.AssetKey(["indicator", "HT_VA"]))
     metadata = event.asset_materialization.metadata
-    assert metadata["period"].value == "2026-10" and "district_value" in metadata
+    assert metadata["period"].value == "2026-10" and "全区·实际（缺报按上期结转）" in metadata and "落后单位" in metadata
 
 
 LIST_CHECKS = {

@@ -60,11 +60,11 @@ def test_each_month_of_a_range_has_its_own_metadata(reviewed):
     for record in records:
         month, metadata = record.partition_key, record.asset_materialization.metadata
         assert metadata["period"].value == month
-        assert metadata["district_value"].value == pytest.approx(district.at[month, "actual"])
-        assert metadata["district_planned"].value == pytest.approx(district.at[month, "planned"],
+        assert metadata["全区·实际（缺报按上期结转）"].value == pytest.approx(district.at[month, "actual"])
+        assert metadata["全区·计划"].value == pytest.approx(district.at[month, "planned"],
                                                                    abs=1e-3)
-        assert metadata["district_target"].value == pytest.approx(district.at[month, "target"])
-    assert len({r.asset_materialization.metadata["district_value"].value for r in records}) == 3
+        assert metadata["全区·年度目标"].value == pytest.approx(district.at[month, "target"])
+    assert len({r.asset_materialization.metadata["全区·实际（缺报按上期结转）"].value for r in records}) == 3
     # the lists too
     tasks = instance.fetch_materializations(
         dg.AssetRecordsFilter(asset_key=dg.AssetKey(["list", "tasks"])), limit=10).records

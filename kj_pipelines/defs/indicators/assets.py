@@ -13,7 +13,13 @@ from kj_pipelines.catalog.model import DISTRICT, Catalog, Indicator, derived_inp
 from kj_pipelines.core.keys import mapped
 from kj_pipelines.core.numbers import as_number
 from kj_pipelines.core.settings import now_local
-from kj_pipelines.defs.metadata import markdown_rows, markdown_table, partitioned_result, records
+from kj_pipelines.defs.metadata import (
+    glance,
+    markdown_rows,
+    markdown_table,
+    partitioned_result,
+    records,
+)
 from kj_pipelines.defs.partitions import monthly_partitions
 from kj_pipelines.defs.resources import KJDataResource, WarehouseResource
 from kj_pipelines.indicators.service import IndicatorRun, run_indicator
@@ -111,6 +117,7 @@ def build_indicator_asset(ind: Indicator, catalog: Catalog) -> dg.AssetsDefiniti
 
 
 VALUE_COLUMNS = ["单位", "层级", "本期值", "累计/期末"]
+GLANCE_COLUMNS = ["状态", "单位", "完成率%", "计划进度%", "差距"]
 PROGRESS_COLUMNS = ["状态", "单位", "层级", "实际", "计划", "年度目标", "完成率%", "计划进度%",
                     "差距(百分点)"]
 
@@ -149,10 +156,17 @@ def partitions_metadata(run: IndicatorRun, catalog: Catalog, ind: Indicator,
     top_rows = progress[progress["unit"] == DISTRICT].drop_duplicates("period")
     top = {r["period"]: r for r in records(top_rows)}
     projected = _projections_by_period(run.projections, catalog)
+    labels = plot_labels(catalog.top_label)
     out = {}
     for p in periods:
         metadata: dict[str, object] = {
             "period": p,
+            # the units furthest behind, shown without a click; the whole table below
+            "落后单位": glance(GLANCE_COLUMNS, [
+                (status_with_estimate(r["status"], r["missing_units"], r["estimate_status"],
+                                      mark=True), catalog.unit_name(r["unit"]), r["completion"],
+                 r["planned_share"], r["gap"]) for r in worst.get(p, [])],
+                total=int(progress_counts.get(p, 0)), full="progress"),
             "units_reported": int(reported.get(p, 0)),
             "values": markdown_rows(VALUE_COLUMNS, [
                 (catalog.level_label(r["unit"]), catalog.kind_name(r["unit"]), r["monthly"],
@@ -193,8 +207,24 @@ def partitions_metadata(run: IndicatorRun, catalog: Catalog, ind: Indicator,
                     float(reported_sum[p]))
         if p in projected:
             metadata.update(projected[p])
-        out[p] = metadata
+        out[p] = {labels.get(k, k): v for k, v in metadata.items()}
     return out
+
+
+def plot_labels(top: str) -> dict[str, str]:
+    """The numbers the UI plots across months, named as the ops team reads them (the key is
+    the plot's label, and the plots are listed by it: the top's figures together)."""
+    return {
+        "district_value": f"{top}·实际（缺报按上期结转）", "district_planned": f"{top}·计划",
+        "district_target": f"{top}·年度目标", "district_completion": f"{top}·完成率%",
+        "district_planned_share": f"{top}·计划进度%", "district_gap": f"{top}·差距（百分点）",
+        "district_missing_units": f"{top}·缺报下级单位数",
+        "district_reported_sum": f"{top}·已报合计", "district_projected": f"{top}·预计年末",
+        "district_band_low": f"{top}·预计年末区间下限",
+        "district_band_high": f"{top}·预计年末区间上限",
+        "district_projected_completion": f"{top}·预计完成率%",
+        "units_reported": "已报单位数", "red_units": "红灯单位数", "yellow_units": "黄灯单位数",
+        "grey_units": "缺报单位数", "projected_miss_units": f"预计完不成目标单位数（确认，不含{top}）"}
 
 
 PROJECTION_TABLE = ["单位", "实际", "预计年末", "区间", "按近三月进度", "年度目标", "预计完成率%",
@@ -216,15 +246,21 @@ def _projections_by_period(projections: "pd.DataFrame", catalog: Catalog
     confirmed_counts = confirmed.groupby("period", observed=True).size().to_dict()
     top = {r["period"]: r for r in records(projections[projections["unit"] == DISTRICT])}
     for period in set(projections["period"]):
+        rows = rows_of.get(period, [])
+        confirmed_n = int(confirmed_counts.get(period, 0))
+        # the table lists every unit one window finds short, the count only those confirmed
+        intro = (f"确认预计完不成{confirmed_n}家（快、慢两个窗口均低于目标，不含{catalog.top_label}）；"
+                 f"下表{len(rows)}行列出任一窗口低于目标的单位（含{catalog.top_label}），"
+                 "“窗口”列说明是否确认。\n\n")
         metadata: dict[str, object] = {
-            "projected_miss_units": int(confirmed_counts.get(period, 0)),
-            "projection": markdown_rows(PROJECTION_TABLE, [
+            "projected_miss_units": confirmed_n,
+            "projection": _with_intro(intro, markdown_rows(PROJECTION_TABLE, [
                 (catalog.level_label(r["unit"]), r["actual"], r["projected_seasonal"],
                  f"{r['band_low']:,.2f}–{r['band_high']:,.2f}", r["projected_pace"], r["target"],
                  r["projected_completion"], r["needed_monthly"],
                  _window(r))
-                for r in rows_of.get(period, [])], max_rows=SHOWN_ROWS)
-            if period in rows_of else dg.MetadataValue.md("（各单位预计年末均可完成目标）"),
+                for r in rows], max_rows=SHOWN_ROWS))
+            if rows else dg.MetadataValue.md("（各单位预计年末均可完成目标）"),
         }
         if period in top:
             row = top[period]
@@ -234,6 +270,10 @@ def _projections_by_period(projections: "pd.DataFrame", catalog: Catalog
                         round(float(row[name]), 4))
         out[period] = metadata
     return out
+
+
+def _with_intro(intro: str, table: dg.MetadataValue) -> dg.MetadataValue:
+    return dg.MetadataValue.md(intro + table.md_str)
 
 
 def _window(row: dict) -> str:

@@ -10,7 +10,7 @@ import pandas as pd
 from kj_pipelines.catalog.model import DISTRICT, Catalog
 from kj_pipelines.core.numbers import as_number
 from kj_pipelines.defs.indicators.assets import indicator_key
-from kj_pipelines.defs.metadata import markdown_table, partitioned_result
+from kj_pipelines.defs.metadata import glance_table, markdown_table, partitioned_result
 from kj_pipelines.defs.partitions import monthly_partitions, yearly_partitions
 from kj_pipelines.defs.resources import KJDataResource, WarehouseResource
 from kj_pipelines.indicators.goals import goal_distance
@@ -85,11 +85,13 @@ def _month_metadata(month: "pd.DataFrame", catalog: Catalog, period: str) -> dic
     top = top[top["status"].notna()]
     below = {status: int(month[status].sum()) for status in ("red", "yellow", "grey")}
     below["green"] = int(month["green_or_done"].sum())
+    overview = progress_overview(month, catalog)
     return {
         "period": period,
         "rows": int(month["rows"].sum()),
         **status_counts(top, below, catalog.top_label),
-        "overview": markdown_table(progress_overview(month, catalog)),
+        "一览": glance_table(overview.iloc[:, [0, 1, 6, 7, 8]], full="overview"),
+        "overview": markdown_table(overview),
         "判灯规则": RULE_NOTE,
     }
 

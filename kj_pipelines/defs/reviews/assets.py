@@ -9,7 +9,7 @@ import pandas as pd
 
 from kj_pipelines.catalog.model import Catalog
 from kj_pipelines.core.periods import add_months, last_complete_month, quarter_label
-from kj_pipelines.defs.metadata import each_partition, markdown_table
+from kj_pipelines.defs.metadata import each_partition, glance_table, markdown_table
 from kj_pipelines.defs.partitions import quarterly_partitions, weekly_partitions, yearly_partitions
 from kj_pipelines.defs.resources import KJDataResource, WarehouseResource
 from kj_pipelines.indicators.status import status_label, worst_first
@@ -64,6 +64,7 @@ def weekly_watchlist(context: dg.AssetExecutionContext, kj_data: KJDataResource,
         "red": int((items["status"] == "red").sum()),
         "warnings_last_week": int(raised["n"].sum()) if not raised.empty else 0,
         "inbox_pending": len(pending_files(kj_data.paths.inbox)),
+        "一览": glance_table(table[["状态", "指标", "单位", "gap"]], full="watchlist"),
         "watchlist": markdown_table(table[["状态", "指标", "单位", "gap"]]),
     })
 
@@ -80,6 +81,8 @@ def score_metadata(scores: "pd.DataFrame", catalog: Catalog, month: str, queued:
         "mean_score": round(float(scores["score"].mean()), 2)
         if scores["score"].notna().any() else 0.0,
         "notice_queued": queued,
+        "一览": glance_table(table[["rank", "单位", "score", "review"]].rename(columns={
+            "rank": "名次", "score": "得分", "review": "结果运用"}), full="ranking"),
         "ranking": markdown_table(table[["组别", "rank", "单位", "score", "band", "bonus",
                                          "deduction", "review"]], max_rows=60),
     }

@@ -11,6 +11,7 @@ from kj_pipelines.core.periods import add_months, parse_month, quarter_label
 from kj_pipelines.core.settings import DataPaths
 from kj_pipelines.defs.metadata import (
     each_partition,
+    glance_table,
     markdown_table,
     partitioned_result,
 )
@@ -22,6 +23,7 @@ from kj_pipelines.defs.partitions import (
 )
 from kj_pipelines.defs.resources import KJDataResource, WarehouseResource
 from kj_pipelines.indicators.service import run_plan
+from kj_pipelines.indicators.status import month_counts
 from kj_pipelines.reviews.annual_summary import paragraphs, write_annual_summary
 from kj_pipelines.reviews.board import write_board
 from kj_pipelines.reviews.monthly_report import (
@@ -76,12 +78,21 @@ def monthly_report(context: dg.AssetExecutionContext, kj_data: KJDataResource,
                 "period": period,
                 "report": dg.MetadataValue.path(str(report)),
                 "board": dg.MetadataValue.path(str(board)),
-                "red_indicators": int((overview["状态"] == "红").sum()),
+                **month_counts(inputs.progress, catalog.top_label),
                 "open_problems": len(open_problems(inputs.problems)),
+                "一览": glance_table(_worst_first(overview)[["状态", "指标", "完成率%", "红灯单位"]],
+                                    full="preview"),
                 "preview": markdown_table(overview[[
                     "状态", "指标", "实际", "计划", "年度目标", "完成率%", "红灯单位", "黄灯单位"]]),
             }
     return partitioned_result(context, per_period)
+
+
+def _worst_first(overview: "pd.DataFrame") -> "pd.DataFrame":
+    """The overview's indicators, red first, then 待报齐/缺报, yellow, the rest."""
+    order = {"红": 0, "待报齐": 1, "缺报": 1, "黄": 2}
+    return overview.assign(_o=overview["状态"].map(order).fillna(3)).sort_values(
+        "_o", kind="stable")
 
 
 def _ranking_document(conn, catalog: Catalog, label: str, month: str, path,

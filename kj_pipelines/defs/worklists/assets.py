@@ -18,7 +18,7 @@ import pandas as pd
 
 from kj_pipelines.catalog.model import Catalog
 from kj_pipelines.core.settings import now_local
-from kj_pipelines.defs.metadata import markdown_table, partitioned_result
+from kj_pipelines.defs.metadata import glance_table, markdown_table, partitioned_result
 from kj_pipelines.defs.partitions import monthly_partitions
 from kj_pipelines.defs.resources import KJDataResource, WarehouseResource
 from kj_pipelines.intake.inbox import REJECTION_COLUMNS
@@ -142,8 +142,9 @@ def _metadata(month: ListMonth) -> dict[str, object]:
     """A list's month as the UI shows it: its figures, its tables (Markdown), its workbook."""
     out: dict[str, object] = {}
     for name, value in month.metadata.items():
-        if name == "list":  # the workbook beside the list it prints
+        if name == "list":  # the workbook beside the list it prints, its worst rows at a glance
             out["report"] = dg.MetadataValue.path(str(month.report))
+            out["一览"] = glance_table(value, full="list")
         out[name] = markdown_table(value) if isinstance(value, pd.DataFrame) else value
     return out
 

@@ -26,6 +26,7 @@ from kj_pipelines.excel.printing import (
     write_table,
 )
 from kj_pipelines.excel.writing import save_workbook, write_text
+from kj_pipelines.indicators.goals import GOAL_NOTE, explained, remaining_text
 from kj_pipelines.indicators.status import RULE_NOTE, status_label, status_rule
 from kj_pipelines.worklists import ledger as lg
 from kj_pipelines.worklists.tables import region
@@ -193,13 +194,23 @@ def paragraphs(inputs: YearInputs, catalog: Catalog) -> list[tuple[str, str]]:
              if lists["问题"] else "全年未收到各单位提出的问题。")
     out.append(("body", text))
     out.append(("heading", "三、多年目标推进情况"))
+    base = {g.indicator: g.baseline_value for g in catalog.goals if g.unit == DISTRICT}
     for g in inputs.goals[inputs.goals["unit"] == DISTRICT].to_dict("records"):
         if g["indicator"] not in catalog.indicators:
             continue
         i = catalog.indicators[g["indicator"]]
+        left = remaining_text(g["goal"], base[g["indicator"]], g["latest"]) \
+            if g["indicator"] in base else "—"
+        if left == "—":
+            out.append(("body", f"到{g['goal_year']}年{i.name}达到"
+                                 f"{_figure(g['goal'], i, catalog)}：暂无最新数据。"))
+            continue
+        gap = (f"尚差{_figure(abs(g['remaining']), i, catalog)}" if left.startswith("尚差")
+               else f"已超出目标{_figure(abs(g['remaining']), i, catalog)}"
+               if left.startswith("已超出") else "已达到目标")
         out.append(("body", f"到{g['goal_year']}年{i.name}达到{_figure(g['goal'], i, catalog)}："
-                            f"目前为{_figure(g['latest'], i, catalog)}，完成目标进度的"
-                            f"{fmt(g['progress'])}%，尚差{_figure(g['remaining'], i, catalog)}。"))
+                            f"目前为{_figure(g['latest'], i, catalog)}，按基期以来的进程计完成"
+                            f"{fmt(g['progress'])}%，{gap}。"))
     out.append(("heading", "四、存在的问题"))
     behind = ind[ind["status"].isin(["red", "yellow"])]
     lagging = inputs.scores[inputs.scores["review"].fillna("") == catalog.scoring.talk_label]
@@ -259,15 +270,18 @@ def write_annual_summary(path: Path, catalog: Catalog, inputs: YearInputs) -> Pa
         Column("判灯规则（差距，百分点）", "判灯规则", 23)],
         ind, data_date=date, source="年度主要指标进度表（12月）", status_key="状态",
         sheet_name="指标完成情况", note=RULE_NOTE)
-    goals = mark_whole(inputs.goals[inputs.goals["unit"] == DISTRICT], catalog.counted()).assign(
+    goals = mark_whole(explained(inputs.goals[inputs.goals["unit"] == DISTRICT], catalog.goals),
+                       catalog.counted()).assign(
         指标=lambda f: [catalog.indicators[c].name if c in catalog.indicators else c
                       for c in f["indicator"]])
     write_table(wb.create_sheet(), "多年目标推进情况", [
-        Column("指标", "指标", 36), Column("目标年份", "goal_year", 9),
+        Column("指标", "指标", 36), Column("基期年份", "baseline_year", 9),
+        Column("基期值", "baseline", 12, "#,##0.00"), Column("目标年份", "goal_year", 9),
         Column("目标值", "goal", 12, "#,##0.00"), Column("截至", "as_of", 9),
-        Column("最新值", "latest", 12, "#,##0.00"), Column("尚差", "remaining", 12, "#,##0.00"),
+        Column("最新值", "latest", 12, "#,##0.00"), Column("距目标", "remaining_text", 16),
         Column("进度%", "progress", 9, "0.0")],
-        goals, data_date=date, source="多年目标与年度主要指标进度表", sheet_name="多年目标")
+        goals, data_date=date, source="多年目标与年度主要指标进度表", sheet_name="多年目标",
+        note=GOAL_NOTE)
     write_table(wb.create_sheet(), f"{year}年{catalog.actions_label()}清单完成情况", [
         Column("行动", "行动", 30), Column("指标", "指标", 6), Column("重点任务", "重点任务", 8),
         Column("已完成任务", "已完成任务", 10), Column("节点", "节点", 6),

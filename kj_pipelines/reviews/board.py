@@ -24,6 +24,7 @@ from kj_pipelines.catalog.model import DISTRICT, Catalog
 from kj_pipelines.core.files import write_atomic
 from kj_pipelines.core.numbers import as_number
 from kj_pipelines.core.periods import month_end, parse_month
+from kj_pipelines.indicators.goals import GOAL_NOTE, explained
 from kj_pipelines.indicators.status import (
     RULE_NOTE,
     STATUS_COLOUR,
@@ -216,12 +217,13 @@ def board_html(catalog: Catalog, inputs: MonthInputs, goals: pd.DataFrame,
                        f"f.layout, {{displayModeBar: false, responsive: true}});}})"
                        f"({_safe_json(spec)});")
     parts.append("</div>")
-    parts.append("<h2>距多年目标</h2>" + _table(
-        ["指标", "单位", "目标年", "目标值", "最新值", "截至", "尚差", "进度%"],
+    parts.append("<h2>距多年目标</h2>" + f'<p class="meta">{html.escape(GOAL_NOTE)}</p>' + _table(
+        ["指标", "单位", "基期", "目标年", "目标值", "最新值", "截至", "距目标", "进度%"],
         [[catalog.indicators[r.indicator].name if r.indicator in catalog.indicators
-          else r.indicator, unit_label(catalog, r.unit), r.goal_year, _fmt(r.goal),
-          _fmt(r.latest), r.as_of, _fmt(r.remaining), _fmt(r.progress, 1)]
-         for r in goals.itertuples()]))
+          else r.indicator, unit_label(catalog, r.unit),
+          f"{r.baseline_year}年 {_fmt(r.baseline)}" if r.baseline_year else "—", r.goal_year,
+          _fmt(r.goal), _fmt(r.latest), r.as_of, r.remaining_text, _fmt(r.progress, 1)]
+         for r in explained(goals, catalog.goals).itertuples()]))
     parts.append(_overdue_sections(catalog, inputs))
     return ("<!DOCTYPE html><html lang=\"zh-CN\"><head><meta charset=\"utf-8\">"
             "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"

@@ -13,7 +13,7 @@ from kj_pipelines.defs.indicators.assets import indicator_key
 from kj_pipelines.defs.metadata import glance_table, markdown_table, partitioned_result
 from kj_pipelines.defs.partitions import monthly_partitions, yearly_partitions
 from kj_pipelines.defs.resources import KJDataResource, WarehouseResource
-from kj_pipelines.indicators.goals import goal_distance
+from kj_pipelines.indicators.goals import GOAL_NOTE, explained, goal_distance
 from kj_pipelines.indicators.service import assemble_progress, run_plan
 from kj_pipelines.indicators.status import (
     RULE_NOTE,
@@ -166,14 +166,16 @@ def build_goal_distance_asset(catalog: Catalog) -> dg.AssetsDefinition:
 
 
 def _distance_metadata(distance, catalog: Catalog, period: str) -> dict[str, object]:
-    goals = distance.assign(指标=[catalog.indicators[c].name for c in distance["indicator"]])
+    goals = explained(distance, catalog.goals).assign(
+        指标=[catalog.indicators[c].name for c in distance["indicator"]])
     metadata: dict[str, object] = {
         "period": period,
         "goals": len(distance),
-        "table": markdown_table(goals[["指标", "goal_year", "goal", "as_of", "latest", "remaining",
-                                       "progress"]].rename(columns={
-            "goal_year": "目标年", "goal": "目标值", "as_of": "截至", "latest": "最新值",
-            "remaining": "剩余差距", "progress": "进程%"})),
+        "table": markdown_table(goals[["指标", "baseline", "goal_year", "goal", "as_of", "latest",
+                                       "remaining_text", "progress"]].rename(columns={
+            "baseline": "基期值", "goal_year": "目标年", "goal": "目标值", "as_of": "截至",
+            "latest": "最新值", "remaining_text": "距目标", "progress": "进度%"})),
+        "说明": GOAL_NOTE,
     }
     for row in distance.itertuples(index=False):
         if row.progress is not None and row.progress == row.progress:

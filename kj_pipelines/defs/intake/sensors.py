@@ -82,7 +82,12 @@ def inbox_sensor(context: dg.SensorEvaluationContext, kj_data: KJDataResource):
     if not found:
         return dg.SkipReason("inbox/ 中没有新文件")
     context.update_cursor(json.dumps(seen[-REMEMBERED_HASHES:]))
-    return inbox_run_requests(found, last_complete_month(today), catalog.first_period)
+    requests = inbox_run_requests(found, last_complete_month(today), catalog.first_period)
+    # what the tick did, in its log (the tick list says only how many runs it asked for)
+    context.log.info(f"新文件 {len(new)} 个（{'、'.join(p.name for _, p in new) or '无'}）"
+                     + (f"，待隔离 {len(oddities)} 个" if oddities else "")
+                     + f"；重跑月调度 {', '.join(sorted({r.partition_key for r in requests}))}")
+    return requests
 
 
 def _inode(path: Path) -> int:

@@ -6,12 +6,12 @@ and its colour on the board."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 
 import numpy as np
 import pandas as pd
 
-from kj_pipelines.catalog.model import DISTRICT, Indicator
+from kj_pipelines.catalog.model import DISTRICT, Catalog, Indicator
 
 STATUS_ORDER = {"red": 0, "grey": 1, "yellow": 2, "green": 3, "done": 4}
 STATUS_LABEL = {"red": "红", "yellow": "黄", "green": "绿", "grey": "缺报", "done": "完成",
@@ -70,6 +70,11 @@ def status_rule(indicator: Indicator) -> str:
     if indicator.profile == "batch":
         rule += "；首批认定前不评红"
     return rule
+
+
+def status_rules(catalog: Catalog, codes: Iterable[object]) -> list[str]:
+    """:func:`status_rule` of each indicator code (blank for a code the catalog lacks)."""
+    return [status_rule(catalog.indicators[c]) if c in catalog.indicators else "" for c in codes]
 
 
 RULE_NOTE = ("判灯规则：差距＝完成率−计划进度（百分点），与该指标的黄、红阈值比较；完成年度目标为“完成”；"

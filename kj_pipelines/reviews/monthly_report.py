@@ -36,6 +36,7 @@ from kj_pipelines.indicators.status import (
     month_counts,
     status_label,
     status_rule,
+    status_rules,
     worst_first,
 )
 from kj_pipelines.worklists.tables import (
@@ -141,8 +142,7 @@ def units_frame(progress: pd.DataFrame, catalog: Catalog) -> pd.DataFrame:
         单位=[catalog.level_label(u) for u in rows["unit"]],
         层级=[catalog.kind_name(u) for u in rows["unit"]],
         状态=[status_label(s, m) for s, m in zip(rows["status"], missing, strict=True)],
-        判灯规则=[status_rule(catalog.indicators[c]) if c in catalog.indicators else ""
-              for c in rows["indicator"]])
+        判灯规则=status_rules(catalog, rows["indicator"]))
 
 
 def next_month_milestones(milestones: pd.DataFrame, catalog: Catalog, period: str

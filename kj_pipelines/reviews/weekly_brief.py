@@ -23,7 +23,7 @@ from kj_pipelines.core.periods import add_months, deadline, month_key
 from kj_pipelines.core.workdays import effective_due
 from kj_pipelines.excel.printing import Column, write_table
 from kj_pipelines.excel.writing import save_workbook
-from kj_pipelines.indicators.status import RULE_NOTE, status_label, status_rule
+from kj_pipelines.indicators.status import RULE_NOTE, status_label, status_rules
 from kj_pipelines.worklists import ledger as lg
 from kj_pipelines.worklists.status import LIST_STATUS_LABEL
 from kj_pipelines.worklists.tables import problems_table, region, supervision_table, unit_label
@@ -195,8 +195,7 @@ def write_weekly_brief(path: Path, catalog: Catalog, inputs: WeekInputs) -> Path
         指标=[catalog.indicators[c].name if c in catalog.indicators else c
             for c in inputs.watchlist["indicator"]],
         单位=[catalog.level_label(u) for u in inputs.watchlist["unit"]],
-        判灯规则=[status_rule(catalog.indicators[c]) if c in catalog.indicators else ""
-              for c in inputs.watchlist["indicator"]])
+        判灯规则=status_rules(catalog, inputs.watchlist["indicator"]))
     write_table(wb.create_sheet(), f"{title}·红黄灯", [
         Column("状态", "状态", 8), Column("指标", "指标", 34), Column("单位", "单位", 18),
         Column("差距(百分点)", "gap", 10, "0.0"), Column("判灯规则（差距）", "判灯规则", 23),

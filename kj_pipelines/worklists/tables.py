@@ -13,7 +13,7 @@ import pandas as pd
 
 from kj_pipelines.catalog.model import DISTRICT, Catalog
 from kj_pipelines.excel.printing import Column, mark_whole
-from kj_pipelines.indicators.status import month_counts, status_label, status_rule
+from kj_pipelines.indicators.status import month_counts, status_label, status_rules
 from kj_pipelines.worklists import ledger as lg
 from kj_pipelines.worklists.state import item_number
 from kj_pipelines.worklists.status import LIST_STATUS_LABEL, SOURCE_LABEL, SUPERVISION_LABEL
@@ -48,8 +48,7 @@ def targets_table(frame: pd.DataFrame, catalog: Catalog, year: int) -> Table:
                             if "missing_units" in frame.columns else [0] * len(frame),
                             strict=True)],
         责任部门=[unit_label(catalog, d) for d in frame["department"]],
-        判灯规则=[status_rule(catalog.indicators[c]) if c in catalog.indicators else ""
-              for c in frame["indicator"]])
+        判灯规则=status_rules(catalog, frame["indicator"]))
     order = {"red": 0, "grey": 1, "yellow": 2, "green": 3, "pending": 4, "done": 5}
     shown = mark_whole(shown, catalog.counted()).assign(_o=shown["status"].map(order)).sort_values(
         ["_o", "indicator", "unit"])

@@ -56,7 +56,7 @@ def _document_paths(paths: DataPaths, period: str) -> tuple:
     kinds={"excel", "html"},
     description="月调度报告与挂图作战图：每月一份Excel报告（总览、分单位进度、每个指标一张计划与实际对比图、"
                 "重点任务、重大项目、下月节点、需协调问题、督办清单），以及一页可离线打开、按A3横向打印的"
-                "挂图作战网页；写入 reports/<年-月>/。",
+                "挂图作战网页（各月共用 reports/assets/ 下的一份图表脚本）；写入 reports/<年-月>/。",
 )
 def monthly_report(context: dg.AssetExecutionContext, kj_data: KJDataResource,
                    warehouse: WarehouseResource) -> dg.MaterializeResult:

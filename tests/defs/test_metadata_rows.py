@@ -35,3 +35,18 @@ def test_row_tuples_read_as_itertuples_does():
     for g, w in zip(got, want, strict=True):
         assert all((pd.isna(a) and pd.isna(b)) or a == b for a, b in zip(g, w, strict=True))
     assert row_tuples(frame.iloc[:0]) == []
+
+
+def test_a_glance_fits_where_the_ui_shows_it_without_a_click_and_numbers_sit_right():
+    from kj_pipelines.defs.metadata import INLINE_CHARS, glance, markdown_rows
+
+    rows = [("🔴 红", f"第{i}个镇（街道）", 40.0 + i, 74.3, -34.3 + i) for i in range(40)]
+    short = glance(["状态", "单位", "完成率%", "计划进度%", "差距"], rows, full="progress").value
+    assert len(short) < INLINE_CHARS
+    shown = [line for line in short.splitlines() if line.startswith("| 🔴")]
+    assert 5 <= len(shown) < 40 and shown[0].startswith("| 🔴 红 | 第0个")  # the first rows
+    assert f"前{len(shown)}行，共40行；全部见 progress" in short
+    assert short.splitlines()[1] == "|---|---|---:|---:|---:|"
+    whole = markdown_rows(["单位", "数"], [("甲", None), ("乙", 3)]).value
+    assert whole.splitlines()[1] == "|---|---:|"  # judged by the first figure there is
+    assert glance(["a"], []).value == "（无）"

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import re
 from copy import copy
 from dataclasses import dataclass
 from pathlib import Path
@@ -231,5 +232,21 @@ def print_setup(ws: Worksheet, title: str, data_date: str, paper: str | None = N
     ws.page_setup.fitToHeight = 0
     ws.sheet_properties.pageSetUpPr.fitToPage = True
     ws.print_options.horizontalCentered = True
-    ws.oddFooter.left.text = f"{title}　数据截至{data_date}"
+    ws.oddFooter.left.text = footer_text(title, data_date, paper)
     ws.oddFooter.right.text = "第 &P 页，共 &N 页"
+
+
+FOOTER_WIDTH = {"A4": 90, "A3": 130}  # display width the footer's left part has beside the page number
+
+
+def footer_text(title: str, data_date: str, paper: str) -> str:
+    """The footer's title and data date, short enough not to run into the page number: a long
+    title loses its parentheses (the week's dates of the weekly brief: in its banner), then
+    its end."""
+    limit = FOOTER_WIDTH.get(paper, FOOTER_WIDTH["A4"])
+    tail = f"　数据截至{data_date}"
+    if display_width(title + tail) > limit:
+        title = re.sub(r"（[^（）]*）", "", title)
+    while display_width(title + tail) > limit and len(title) > 1:
+        title = title[:-2] + "…"
+    return title + tail

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 
 import pandas as pd
 
@@ -36,28 +36,31 @@ GOAL_NOTE = ("进度＝（最新值−基期值）÷（目标值−基期值）�
              "“已超出”表示最新值已越过目标值")
 
 
-def explained(distance: pd.DataFrame, goals: Sequence[Goal]) -> pd.DataFrame:
+def explained(distance: pd.DataFrame, goals: Sequence[Goal],
+              counted: Collection[str] = ()) -> pd.DataFrame:
     """``distance`` (:func:`goal_distance`'s rows) with what a reader needs to check them: the
     base each goal is measured from (``baseline``, ``baseline_year``) and the distance in words
     (``remaining_text``: 尚差 12.00, 已超出 14.00 or 已达到; a goal to bring a figure down is
-    short while the figure is above it)."""
+    short while the figure is above it; ``counted``: indicators counted in whole units, their
+    distance printed without decimals)."""
     base = {(g.indicator, g.unit): g for g in goals}
     rows = []
     for r in distance.to_dict("records"):
         goal = base.get((r["indicator"], r["unit"]))
         rows.append({"baseline_year": goal.baseline_year if goal else None,
                      "baseline": goal.baseline_value if goal else None,
-                     "remaining_text": remaining_text(r["goal"], goal.baseline_value, r["latest"])
-                     if goal else "—"})
+                     "remaining_text": remaining_text(
+                         r["goal"], goal.baseline_value, r["latest"],
+                         0 if r["indicator"] in counted else 2) if goal else "—"})
     extra = pd.DataFrame(rows, index=distance.index,
                          columns=["baseline_year", "baseline", "remaining_text"])
     return pd.concat([distance, extra], axis=1)
 
 
-def remaining_text(goal: float, baseline: float, latest: float | None) -> str:
+def remaining_text(goal: float, baseline: float, latest: float | None, digits: int = 2) -> str:
     if latest is None or latest != latest:  # NaN: no figure yet
         return "—"
     left = (goal - latest) if goal >= baseline else (latest - goal)
     if abs(left) < 1e-9:
         return "已达到"
-    return f"尚差{left:,.2f}" if left > 0 else f"已超出{-left:,.2f}"
+    return f"尚差{left:,.{digits}f}" if left > 0 else f"已超出{-left:,.{digits}f}"

@@ -270,7 +270,8 @@ def write_annual_summary(path: Path, catalog: Catalog, inputs: YearInputs) -> Pa
         Column("判灯规则（差距，百分点）", "判灯规则", 23)],
         ind, data_date=date, source="年度主要指标进度表（12月）", status_key="状态",
         sheet_name="指标完成情况", note=RULE_NOTE)
-    goals = mark_whole(explained(inputs.goals[inputs.goals["unit"] == DISTRICT], catalog.goals),
+    goals = mark_whole(explained(inputs.goals[inputs.goals["unit"] == DISTRICT], catalog.goals,
+                                 catalog.counted()),
                        catalog.counted()).assign(
         指标=lambda f: [catalog.indicators[c].name if c in catalog.indicators else c
                       for c in f["indicator"]])

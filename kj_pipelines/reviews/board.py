@@ -217,13 +217,15 @@ def board_html(catalog: Catalog, inputs: MonthInputs, goals: pd.DataFrame,
                        f"f.layout, {{displayModeBar: false, responsive: true}});}})"
                        f"({_safe_json(spec)});")
     parts.append("</div>")
+    counted = catalog.counted()
     parts.append("<h2>距多年目标</h2>" + f'<p class="meta">{html.escape(GOAL_NOTE)}</p>' + _table(
         ["指标", "单位", "基期", "目标年", "目标值", "最新值", "截至", "距目标", "进度%"],
         [[catalog.indicators[r.indicator].name if r.indicator in catalog.indicators
           else r.indicator, unit_label(catalog, r.unit),
-          f"{r.baseline_year}年 {_fmt(r.baseline)}" if r.baseline_year else "—", r.goal_year,
-          _fmt(r.goal), _fmt(r.latest), r.as_of, r.remaining_text, _fmt(r.progress, 1)]
-         for r in explained(goals, catalog.goals).itertuples()]))
+          f"{r.baseline_year}年 {_fmt(r.baseline, d)}" if r.baseline_year else "—", r.goal_year,
+          _fmt(r.goal, d), _fmt(r.latest, d), r.as_of, r.remaining_text, _fmt(r.progress, 1)]
+         for r, d in ((r, 0 if r.indicator in counted else 2)
+                      for r in explained(goals, catalog.goals, counted).itertuples())]))
     parts.append(_overdue_sections(catalog, inputs))
     return ("<!DOCTYPE html><html lang=\"zh-CN\"><head><meta charset=\"utf-8\">"
             "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"

@@ -166,7 +166,7 @@ def build_goal_distance_asset(catalog: Catalog) -> dg.AssetsDefinition:
 
 
 def _distance_metadata(distance, catalog: Catalog, period: str) -> dict[str, object]:
-    goals = explained(distance, catalog.goals).assign(
+    goals = explained(distance, catalog.goals, catalog.counted()).assign(
         指标=[catalog.indicators[c].name for c in distance["indicator"]])
     metadata: dict[str, object] = {
         "period": period,

@@ -29,3 +29,13 @@ def test_body_cells_are_bordered_and_wrapped_rows_are_tall_enough(tmp_path):
     assert ws.cell(row=first, column=3).number_format == "#,##0.00"
     assert ws.cell(row=first, column=4).data_type == "s"  # "=1+1" stays text
     assert ws.cell(row=first, column=4).value == "=1+1"
+
+
+def test_a_long_title_in_the_footer_does_not_run_into_the_page_number():
+    from kj_pipelines.excel.printing import FOOTER_WIDTH, display_width, footer_text
+
+    weekly = "镇海区科技创新工作周会商简报（2026-W47会商，11月16日；回顾2026-W46，11月09日—11月15日）·红黄灯"
+    assert footer_text(weekly, "2026-11-15", "A4") == "镇海区科技创新工作周会商简报·红黄灯　数据截至2026-11-15"
+    assert footer_text("月调度报告", "2026-10-31", "A4") == "月调度报告　数据截至2026-10-31"
+    long = footer_text("甲" * 80, "2026-10-31", "A4")
+    assert display_width(long) <= FOOTER_WIDTH["A4"] and long.endswith("…　数据截至2026-10-31")

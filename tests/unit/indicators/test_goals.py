@@ -25,6 +25,8 @@ def test_progress_is_measured_from_the_base_and_the_distance_is_said_in_words():
     assert math.isclose(rows.at["PM", "progress"], 75.0)
     assert rows.at["NEW", "remaining_text"] == "—"
     assert remaining_text(600, 400, 600.0) == "已达到"
+    assert explained(goal_distance(goals, latest), goals, {"HT"}).set_index("indicator").at[
+        "HT", "remaining_text"] == "已超出14"
 
 
 def test_the_rule_and_the_counts_read_as_printed():

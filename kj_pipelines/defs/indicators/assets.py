@@ -116,7 +116,7 @@ def build_indicator_asset(ind: Indicator, catalog: Catalog) -> dg.AssetsDefiniti
     return _indicator
 
 
-VALUE_COLUMNS = ["单位", "层级", "本期值", "累计/期末"]
+VALUE_COLUMNS = ["单位", "层级", "本期值", "累计/期末"]  # the figures' columns name the measure
 GLANCE_COLUMNS = ["状态", "单位", "完成率%", "计划进度%", "差距"]
 PROGRESS_COLUMNS = ["状态", "单位", "层级", "实际", "计划", "年度目标", "完成率%", "计划进度%",
                     "差距(百分点)"]
@@ -157,6 +157,10 @@ def partitions_metadata(run: IndicatorRun, catalog: Catalog, ind: Indicator,
     top = {r["period"]: r for r in records(top_rows)}
     projected = _projections_by_period(run.projections, catalog)
     labels = plot_labels(catalog.top_label)
+    value_columns = [*VALUE_COLUMNS[:2], *(f"{c}（{ind.measure}）" for c in VALUE_COLUMNS[2:])]
+    progress_columns = [*PROGRESS_COLUMNS[:3],
+                        *(f"{c}（{ind.measure}）" for c in PROGRESS_COLUMNS[3:6]),
+                        *PROGRESS_COLUMNS[6:]]
     out = {}
     for p in periods:
         metadata: dict[str, object] = {
@@ -168,11 +172,11 @@ def partitions_metadata(run: IndicatorRun, catalog: Catalog, ind: Indicator,
                  r["planned_share"], r["gap"]) for r in worst.get(p, [])],
                 total=int(progress_counts.get(p, 0)), full="progress"),
             "units_reported": int(reported.get(p, 0)),
-            "values": markdown_rows(VALUE_COLUMNS, [
+            "values": markdown_rows(value_columns, [
                 (catalog.level_label(r["unit"]), catalog.kind_name(r["unit"]), r["monthly"],
                  r["value"]) for r in shown.get(p, [])], total=int(value_counts.get(p, 0)),
                 max_rows=SHOWN_ROWS),
-            "progress": markdown_rows(PROGRESS_COLUMNS, [
+            "progress": markdown_rows(progress_columns, [
                 (status_with_estimate(r["status"], r["missing_units"], r["estimate_status"],
                                       mark=True), catalog.level_label(r["unit"]),
                  catalog.kind_name(r["unit"]), r["actual"], r["planned"], r["target"],

@@ -60,3 +60,24 @@ def mapped(column: pd.Series, mapping: dict, default: object) -> np.ndarray:
         lookup = np.array([mapping.get(c, default) for c in column.cat.categories] + [default])
         return lookup[column.cat.codes.to_numpy()]  # a missing value's code -1: the default
     return column.map(mapping).fillna(default).to_numpy()
+
+
+def sorted_codes(column: pd.Series) -> tuple[np.ndarray, pd.Index | None]:
+    """Integer codes that order as ``column``'s values sort, and what they stand for: a keyed
+    column's own codes (None: its dtype says), else its sorted factorization's."""
+    if isinstance(column.dtype, pd.CategoricalDtype):
+        return column.cat.codes.to_numpy(), None
+    codes, uniques = pd.factorize(column, sort=True)
+    return codes, pd.Index(uniques)
+
+
+def unit_month_order(frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray,
+                                                    np.ndarray]:
+    """(order, unit codes, years, months) of ``frame``'s rows, each unit's rows in month order
+    (a stable sort: rows of the same unit and month keep theirs); the codes, years and months
+    already in that order."""
+    from kj_pipelines.core.periods import year_month_arrays
+    units = sorted_codes(frame["unit"])[0]
+    year, month = year_month_arrays(frame["period"])
+    order = np.lexsort((month, year, units))
+    return order, units[order], year[order], month[order]

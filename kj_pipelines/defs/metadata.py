@@ -72,11 +72,13 @@ def glance(columns: list[str], rows: list[tuple], *, total: int | None = None,
         return dg.MetadataValue.md("（无）")
     head = ["| " + " | ".join(map(str, columns)) + " |", _alignment(rows, len(columns))]
     body: list[str] = []
+    size = sum(len(x) + 1 for x in head) + 40  # the header, and room for the closing line
     for row in rows:
         line = "| " + " | ".join(_cell_text(v) for v in row) + " |"
-        if sum(len(x) + 1 for x in head + body) + len(line) + 40 > INLINE_CHARS:
+        if size + len(line) > INLINE_CHARS:
             break
         body.append(line)
+        size += len(line) + 1
     lines = head + body
     if total > len(body):
         lines.append(f"\n前{len(body)}行，共{total}行" + (f"；全部见 {full}" if full else ""))

@@ -15,7 +15,8 @@ import numpy as np
 import pandas as pd
 
 from kj_pipelines.catalog.model import DISTRICT, Catalog, Indicator, derived_inputs
-from kj_pipelines.core.periods import add_months, deadline, parse_month, year_month_arrays
+from kj_pipelines.core.keys import unit_month_order
+from kj_pipelines.core.periods import add_months, deadline, parse_month
 from kj_pipelines.indicators.backschedule import lower_is_better
 
 PROGRESS_COLUMNS = ["period", "indicator", "unit", "actual", "target", "planned", "completion",
@@ -369,13 +370,8 @@ def implausible(indicator: Indicator, values: pd.DataFrame, periods: list[str],
     Judged on whole columns; only the rows found get a message."""
     frame = values[~values["unit"].isin(list(totals))]
     # each unit's rows in month order, on arrays: the row before is the unit's month before
-    unit = frame["unit"]
-    unit_codes = unit.cat.codes.to_numpy() if isinstance(unit.dtype, pd.CategoricalDtype) \
-        else pd.factorize(unit, sort=True)[0]
-    year, month = year_month_arrays(frame["period"])
-    order = np.lexsort((month, year, unit_codes))
+    order, unit_codes, year, _ = unit_month_order(frame)
     frame = frame.iloc[order]
-    unit_codes, year = unit_codes[order], year[order]
     has_prev = np.zeros(len(frame), dtype=bool)
     has_prev[1:] = unit_codes[1:] == unit_codes[:-1]
 

@@ -21,7 +21,8 @@ import numpy as np
 import pandas as pd
 
 from kj_pipelines.catalog.model import DISTRICT, Catalog, Indicator
-from kj_pipelines.core.periods import add_months, parse_month, year_month_arrays
+from kj_pipelines.core.keys import sorted_codes, unit_month_order
+from kj_pipelines.core.periods import add_months, parse_month
 
 VALUE_COLUMNS = ["period", "indicator", "unit", "value", "monthly", "source", "estimate"]
 
@@ -157,10 +158,7 @@ def roll_up(values: pd.DataFrame, rollups: dict[str, list[str]]) -> pd.DataFrame
     nth = np.arange(len(rows)) - np.repeat(np.cumsum(repeats) - repeats, repeats)
     link = links[first_link[row_unit[rows]] + nth]
     period = values["period"]
-    if isinstance(period.dtype, pd.CategoricalDtype):
-        period_codes, months = period.cat.codes.to_numpy(), None
-    else:
-        period_codes, months = pd.factorize(period, sort=True)
+    period_codes, months = sorted_codes(period)
     above_names, above_codes = np.unique(above, return_inverse=True)
     # one integer key per (month, unit above), ordered as the month then the unit's name
     key = period_codes[rows].astype("int64") * len(above_names) + above_codes[link]
@@ -202,12 +200,7 @@ def _flow_ytd(own: pd.DataFrame) -> pd.DataFrame:
     sum is pandas' grouped cumsum over those runs (the additions its two-key groupby made)."""
     if own.empty:
         return pd.DataFrame(columns=["period", "unit", "value", "monthly"])
-    unit = own["unit"]
-    unit_codes = unit.cat.codes.to_numpy() if isinstance(unit.dtype, pd.CategoricalDtype) \
-        else pd.factorize(unit, sort=True)[0]
-    year, month = year_month_arrays(own["period"])
-    order = np.lexsort((month, year, unit_codes))
-    u, y, m = unit_codes[order], year[order], month[order]
+    order, u, y, m = unit_month_order(own)
     value = own["value"].to_numpy(dtype="float64")[order]
     cumulative = own["cumulative"].to_numpy(dtype="float64")[order]
     starts = np.ones(len(order), dtype=bool)

@@ -85,12 +85,13 @@ def _month_metadata(month: "pd.DataFrame", catalog: Catalog, period: str) -> dic
     top = top[top["status"].notna()]
     below = {status: int(month[status].sum()) for status in ("red", "yellow", "grey")}
     below["green"] = int(month["green_or_done"].sum())
-    overview = progress_overview(month, catalog)
+    overview, top_label = progress_overview(month, catalog), catalog.top_label
     return {
         "period": period,
         "rows": int(month["rows"].sum()),
         **status_counts(top, below, catalog.top_label),
-        "一览": glance_table(overview.iloc[:, [0, 1, 6, 7, 8]], full="overview"),
+        "一览": glance_table(overview[["指标", f"{top_label}状态", *(
+            f"{c}（不含{top_label}）" for c in ("红", "黄", "缺报"))]], full="overview"),
         "overview": markdown_table(overview),
         "判灯规则": RULE_NOTE,
     }

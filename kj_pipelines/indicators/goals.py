@@ -57,10 +57,19 @@ def explained(distance: pd.DataFrame, goals: Sequence[Goal],
     return pd.concat([distance, extra], axis=1)
 
 
-def remaining_text(goal: float, baseline: float, latest: float | None, digits: int = 2) -> str:
+def still_to_go(goal: float, baseline: float, latest: float | None) -> float | None:
+    """How far the latest figure still is from the goal, in the goal's direction (negative:
+    beyond it; a goal to bring a figure down is short while the figure is above it); None
+    without a figure."""
     if latest is None or latest != latest:  # NaN: no figure yet
+        return None
+    return (goal - latest) if goal >= baseline else (latest - goal)
+
+
+def remaining_text(goal: float, baseline: float, latest: float | None, digits: int = 2) -> str:
+    left = still_to_go(goal, baseline, latest)
+    if left is None:
         return "—"
-    left = (goal - latest) if goal >= baseline else (latest - goal)
     if abs(left) < 1e-9:
         return "已达到"
     return f"尚差{left:,.{digits}f}" if left > 0 else f"已超出{-left:,.{digits}f}"

@@ -26,7 +26,7 @@ from kj_pipelines.excel.printing import (
     write_table,
 )
 from kj_pipelines.excel.writing import save_workbook, write_text
-from kj_pipelines.indicators.goals import GOAL_NOTE, explained, remaining_text
+from kj_pipelines.indicators.goals import GOAL_NOTE, explained, still_to_go
 from kj_pipelines.indicators.status import RULE_NOTE, status_label, status_rule
 from kj_pipelines.worklists import ledger as lg
 from kj_pipelines.worklists.tables import region
@@ -194,20 +194,19 @@ def paragraphs(inputs: YearInputs, catalog: Catalog) -> list[tuple[str, str]]:
              if lists["问题"] else "全年未收到各单位提出的问题。")
     out.append(("body", text))
     out.append(("heading", "三、多年目标推进情况"))
-    base = {g.indicator: g.baseline_value for g in catalog.goals if g.unit == DISTRICT}
-    for g in inputs.goals[inputs.goals["unit"] == DISTRICT].to_dict("records"):
+    for g in explained(inputs.goals[inputs.goals["unit"] == DISTRICT],
+                       catalog.goals).to_dict("records"):
         if g["indicator"] not in catalog.indicators:
             continue
         i = catalog.indicators[g["indicator"]]
-        left = remaining_text(g["goal"], base[g["indicator"]], g["latest"]) \
-            if g["indicator"] in base else "—"
-        if left == "—":
+        left = still_to_go(g["goal"], g["baseline"], g["latest"]) \
+            if pd.notna(g["baseline"]) else None
+        if left is None:
             out.append(("body", f"到{g['goal_year']}年{i.name}达到"
                                  f"{_figure(g['goal'], i, catalog)}：暂无最新数据。"))
             continue
-        gap = (f"尚差{_figure(abs(g['remaining']), i, catalog)}" if left.startswith("尚差")
-               else f"已超出目标{_figure(abs(g['remaining']), i, catalog)}"
-               if left.startswith("已超出") else "已达到目标")
+        gap = ("已达到目标" if abs(left) < 1e-9 else f"尚差{_figure(left, i, catalog)}"
+               if left > 0 else f"已超出目标{_figure(-left, i, catalog)}")
         out.append(("body", f"到{g['goal_year']}年{i.name}达到{_figure(g['goal'], i, catalog)}："
                             f"目前为{_figure(g['latest'], i, catalog)}，按基期以来的进程计完成"
                             f"{fmt(g['progress'])}%，{gap}。"))

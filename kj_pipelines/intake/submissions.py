@@ -125,6 +125,10 @@ def read_submissions(files: Sequence[tuple[Path, str]], catalog: Catalog, today:
         result.rows_accepted += len(result.lists) - len(result.lists.tasks) \
             - len(result.lists.projects)  # the problem moves the ledger took
     for result in results:
+        if not result.rows_read and not result.rejections:  # a blank template sent back
+            result.rejections.append(Rejection(
+                None, None, None, None, "empty_workbook",
+                "工作簿中没有任何填报数据或清单变动：请填写后再报送（本月清单无变动的，无需报送）"))
         result.status = file_status(result)
     return results
 

@@ -168,3 +168,16 @@ def test_keys_skip_what_a_first_year_cannot_review(data_dir, capsys, monkeypatch
     assert "history=" not in out and "history 跳过" in err
     assert main(["keys", "2018-12"]) == 1
     assert "在监测起始月份 2019-01 之前" in capsys.readouterr().err
+
+
+def test_a_blank_template_sent_back_is_rejected_saying_why(data_dir, tmp_path, capsys):
+    """A department's template returned with nothing filled: rejected, and the clerk told why
+    (not a bare "rejected" with no reason)."""
+    blank = tmp_path / "2026-11_FGJ.xlsx"
+    assert main(["template", "--unit", "FGJ", "--period", "2026-11", "-o", str(blank)]) == 0
+    capsys.readouterr()
+    assert main(["validate", "--json", str(blank)]) == 1
+    (found,) = json.loads(capsys.readouterr().out)["files"]
+    assert (found["status"], found["rows_read"]) == ("rejected", 0)
+    assert [r["reason_code"] for r in found["rejections"]] == ["empty_workbook"]
+    assert "没有任何填报数据" in found["rejections"][0]["message"]

@@ -116,7 +116,7 @@ def build_indicator_asset(ind: Indicator, catalog: Catalog) -> dg.AssetsDefiniti
     return _indicator
 
 
-VALUE_COLUMNS = ["单位", "层级", "本期值", "累计/期末"]  # the figures' columns name the measure
+VALUE_COLUMNS = ["单位", "层级", "本期值", "累计/期末"]
 GLANCE_COLUMNS = ["状态", "单位", "完成率%", "计划进度%", "差距"]
 PROGRESS_COLUMNS = ["状态", "单位", "层级", "实际", "计划", "年度目标", "完成率%", "计划进度%",
                     "差距(百分点)"]
@@ -157,10 +157,9 @@ def partitions_metadata(run: IndicatorRun, catalog: Catalog, ind: Indicator,
     top = {r["period"]: r for r in records(top_rows)}
     projected = _projections_by_period(run.projections, catalog)
     labels = plot_labels(catalog.top_label)
-    value_columns = [*VALUE_COLUMNS[:2], *(f"{c}（{ind.measure}）" for c in VALUE_COLUMNS[2:])]
-    progress_columns = [*PROGRESS_COLUMNS[:3],
-                        *(f"{c}（{ind.measure}）" for c in PROGRESS_COLUMNS[3:6]),
-                        *PROGRESS_COLUMNS[6:]]
+    # the measure said once above each table (in every figure's header it made the columns
+    # too wide for the panel: unit names wrapped a character a line)
+    measure = f"计量单位：{ind.measure}\n\n"
     out = {}
     for p in periods:
         metadata: dict[str, object] = {
@@ -168,20 +167,20 @@ def partitions_metadata(run: IndicatorRun, catalog: Catalog, ind: Indicator,
             # the units furthest behind, shown without a click; the whole table below
             "落后单位": glance(GLANCE_COLUMNS, [
                 (status_with_estimate(r["status"], r["missing_units"], r["estimate_status"],
-                                      mark=True), catalog.unit_name(r["unit"]), r["completion"],
-                 r["planned_share"], r["gap"]) for r in worst.get(p, [])],
+                                      mark=True), catalog.unit_name(r["unit"]),
+                 _judged(r)[0], r["planned_share"], _judged(r)[1]) for r in worst.get(p, [])],
                 total=int(progress_counts.get(p, 0)), full="progress"),
             "units_reported": int(reported.get(p, 0)),
-            "values": markdown_rows(value_columns, [
+            "values": _with_intro(measure, markdown_rows(VALUE_COLUMNS, [
                 (catalog.level_label(r["unit"]), catalog.kind_name(r["unit"]), r["monthly"],
                  r["value"]) for r in shown.get(p, [])], total=int(value_counts.get(p, 0)),
-                max_rows=SHOWN_ROWS),
-            "progress": markdown_rows(progress_columns, [
+                max_rows=SHOWN_ROWS)),
+            "progress": _with_intro(measure, markdown_rows(PROGRESS_COLUMNS, [
                 (status_with_estimate(r["status"], r["missing_units"], r["estimate_status"],
                                       mark=True), catalog.level_label(r["unit"]),
                  catalog.kind_name(r["unit"]), r["actual"], r["planned"], r["target"],
                  r["completion"], r["planned_share"], r["gap"]) for r in worst.get(p, [])],
-                total=int(progress_counts.get(p, 0)), max_rows=SHOWN_ROWS),
+                total=int(progress_counts.get(p, 0)), max_rows=SHOWN_ROWS)),
             **{f"{status}_units": int(status_counts.get((p, status), 0))
                for status in ("red", "yellow", "grey")},
         }
@@ -213,6 +212,14 @@ def partitions_metadata(run: IndicatorRun, catalog: Catalog, ind: Indicator,
             metadata.update(projected[p])
         out[p] = {labels.get(k, k): v for k, v in metadata.items()}
     return out
+
+
+def _judged(row: dict) -> tuple[object, object]:
+    """(completion, gap) a row's status is read with: a total still waiting for its units, its
+    estimate's (its label says 估算), not its partial sum's."""
+    if is_incomplete(row["status"], row["missing_units"]):
+        return row["estimate_completion"], row["estimate_gap"]
+    return row["completion"], row["gap"]
 
 
 def plot_labels(top: str) -> dict[str, str]:

@@ -118,8 +118,9 @@ def build_indicator_asset(ind: Indicator, catalog: Catalog) -> dg.AssetsDefiniti
 
 VALUE_COLUMNS = ["单位", "层级", "本期值", "累计/期末"]
 GLANCE_COLUMNS = ["状态", "单位", "完成率%", "计划进度%", "差距"]
-PROGRESS_COLUMNS = ["状态", "单位", "层级", "实际", "计划", "年度目标", "完成率%", "计划进度%",
-                    "差距(百分点)"]
+# narrow enough for the asset page's panel (with 层级 and 年度目标 as well, unit names wrapped a
+# character a line): the kind is in `values`, the year's target in the plots
+PROGRESS_COLUMNS = ["状态", "单位", "实际", "计划", "完成率%", "计划进度%", "差距"]
 
 
 def partitions_metadata(run: IndicatorRun, catalog: Catalog, ind: Indicator,
@@ -159,7 +160,7 @@ def partitions_metadata(run: IndicatorRun, catalog: Catalog, ind: Indicator,
     labels = plot_labels(catalog.top_label)
     # the measure said once above each table (in every figure's header it made the columns
     # too wide for the panel: unit names wrapped a character a line)
-    measure = f"计量单位：{ind.measure}\n\n"
+    measure = f"计量单位：{ind.measure}；差距为百分点\n\n"
     out = {}
     for p in periods:
         metadata: dict[str, object] = {
@@ -178,8 +179,8 @@ def partitions_metadata(run: IndicatorRun, catalog: Catalog, ind: Indicator,
             "progress": _with_intro(measure, markdown_rows(PROGRESS_COLUMNS, [
                 (status_with_estimate(r["status"], r["missing_units"], r["estimate_status"],
                                       mark=True), catalog.level_label(r["unit"]),
-                 catalog.kind_name(r["unit"]), r["actual"], r["planned"], r["target"],
-                 r["completion"], r["planned_share"], r["gap"]) for r in worst.get(p, [])],
+                 r["actual"], r["planned"], r["completion"], r["planned_share"], r["gap"])
+                for r in worst.get(p, [])],
                 total=int(progress_counts.get(p, 0)), max_rows=SHOWN_ROWS)),
             **{f"{status}_units": int(status_counts.get((p, status), 0))
                for status in ("red", "yellow", "grey")},
